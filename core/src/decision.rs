@@ -1,0 +1,317 @@
+//! The decision: which rules fire for a post given its scores, which one wins, and the one-line "why".
+//!
+//! Precedence (documented in `policies/README.md`): a rule fires when it is enabled, applies to the post's
+//! site and to text, its score ≥ its threshold and the author is not exempt. If any firing rule is an
+//! `allow` rule, the post is allowed. Otherwise the strongest action wins (hide > blur > label); among equal
+//! actions the rule with the larger margin (score − threshold) wins, then the earlier rule.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::heads::builtin_head;
+use crate::policy::{Action, ContentKind, EffectivePolicy, Rule};
+use crate::Post;
+
+/// What happens to the post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum VerdictAction {
+    /// No rule fired.
+    Show,
+    /// An `allow` rule fired (it overrides every other rule).
+    Allow,
+    Label,
+    Blur,
+    Hide,
+}
+
+impl From<Action> for VerdictAction {
+    fn from(a: Action) -> Self {
+        match a {
+            Action::Allow => VerdictAction::Allow,
+            Action::Label => VerdictAction::Label,
+            Action::Blur => VerdictAction::Blur,
+            Action::Hide => VerdictAction::Hide,
+        }
+    }
+}
+
+impl VerdictAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            VerdictAction::Show => "show",
+            VerdictAction::Allow => "allow",
+            VerdictAction::Label => "label",
+            VerdictAction::Blur => "blur",
+            VerdictAction::Hide => "hide",
+        }
+    }
+}
+
+/// Scores for one post, as computed by whichever engine judged it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Scores {
+    /// Category id → calibrated probability, for every active category.
+    pub categories: BTreeMap<String, f32>,
+    /// Category id → sub-label id → probability (the manipulation techniques).
+    pub sub_labels: BTreeMap<String, BTreeMap<String, f32>>,
+    /// Rule id → probability after the reader's feedback, where it differs from the category score.
+    pub rule_adjusted: BTreeMap<String, f32>,
+}
+
+impl Scores {
+    fn for_rule(&self, rule: &Rule) -> Option<f32> {
+        self.rule_adjusted.get(&rule.id).or_else(|| self.categories.get(rule.category_id())).copied()
+    }
+}
+
+/// A rule that fired.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FiredRule {
+    pub rule: String,
+    pub action: Action,
+    pub score: f32,
+    pub threshold: f32,
+}
+
+/// The verdict for one post.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub id: String,
+    pub action: VerdictAction,
+    /// The rule that decided, if any.
+    pub rule: Option<String>,
+    pub scores: BTreeMap<String, f32>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub sub_labels: BTreeMap<String, BTreeMap<String, f32>>,
+    /// Every rule that fired, strongest first.
+    pub fired: Vec<FiredRule>,
+    /// One line a reader understands.
+    pub reason: String,
+}
+
+fn round4(x: f32) -> f32 {
+    (x * 10_000.0).round() / 10_000.0
+}
+
+fn category_name(id: &str) -> String {
+    builtin_head(id).map(|h| h.name.to_lowercase()).unwrap_or_else(|| id.to_string())
+}
+
+/// Manipulation techniques worth naming: the sub-labels at or above 0.5, strongest first, at most three.
+fn techniques(category: &str, scores: &Scores) -> String {
+    let Some(subs) = scores.sub_labels.get(category) else {
+        return String::new();
+    };
+    let mut strong: Vec<(&String, &f32)> = subs.iter().filter(|(_, p)| **p >= 0.5).collect();
+    strong.sort_by(|a, b| b.1.total_cmp(a.1));
+    if strong.is_empty() {
+        return String::new();
+    }
+    let head = builtin_head(category);
+    let names: Vec<String> = strong
+        .iter()
+        .take(3)
+        .map(|(id, p)| {
+            let name = head.and_then(|h| h.sub_label_name(id)).unwrap_or(id.as_str()).to_lowercase();
+            format!("{name} {p:.2}")
+        })
+        .collect();
+    format!("; techniques: {}", names.join(", "))
+}
+
+/// Decide what to do with `post` under `policy`, given its `scores`.
+pub fn decide(policy: &EffectivePolicy, post: &Post, scores: &Scores) -> Verdict {
+    let mut fired: Vec<(usize, FiredRule)> = Vec::new();
+    let mut exempt: Option<(&Rule, String)> = None;
+    let mut nearest_miss: Option<(&Rule, f32)> = None;
+    for (i, rule) in policy.enabled_rules().enumerate() {
+        if !rule.judges(ContentKind::Text) || !rule.applies_to_site(post.site.as_deref()) {
+            continue;
+        }
+        let Some(score) = scores.for_rule(rule) else { continue };
+        let threshold = rule.threshold_value() as f32;
+        if score < threshold {
+            if nearest_miss.is_none_or(|(r, s)| score - threshold > s - r.threshold_value() as f32) {
+                nearest_miss = Some((rule, score));
+            }
+            continue;
+        }
+        if let Some(why) = rule.exempts(post) {
+            exempt.get_or_insert((rule, why));
+            continue;
+        }
+        fired.push((i, FiredRule { rule: rule.id.clone(), action: rule.action, score, threshold }));
+    }
+    // Strongest first: allow, then severity, then margin, then file order.
+    fired.sort_by(|(ia, a), (ib, b)| {
+        let key = |r: &FiredRule| (r.action == Action::Allow, r.action.severity());
+        key(b).cmp(&key(a)).then((b.score - b.threshold).total_cmp(&(a.score - a.threshold))).then(ia.cmp(ib))
+    });
+    let fired: Vec<FiredRule> = fired.into_iter().map(|(_, f)| f).collect();
+
+    let (action, rule, reason) = match fired.first() {
+        Some(win) => {
+            let r = policy.rule(&win.rule).expect("fired rule exists");
+            let verb = match win.action {
+                Action::Allow => "Allowed",
+                Action::Label => "Labelled",
+                Action::Blur => "Blurred",
+                Action::Hide => "Hidden",
+            };
+            let cat = r.category_id();
+            let mut reason = format!(
+                "{verb} by rule \"{}\": {} {:.2} ≥ {:.2}{}",
+                r.id,
+                category_name(cat),
+                win.score,
+                win.threshold,
+                techniques(cat, scores)
+            );
+            if let Some(&raw) = scores.categories.get(cat).filter(|_| scores.rule_adjusted.contains_key(&r.id)) {
+                reason.push_str(&format!(" (your feedback moved it from {raw:.2})"));
+            }
+            if win.action == Action::Allow && fired.len() > 1 {
+                reason.push_str(&format!("; allow wins over {} other rule(s)", fired.len() - 1));
+            }
+            (VerdictAction::from(win.action), Some(r.id.clone()), reason)
+        }
+        None => {
+            let reason = match (exempt, nearest_miss) {
+                (Some((r, why)), _) => format!("Shown: rule \"{}\" matched, but {why}", r.id),
+                (None, Some((r, s))) => format!(
+                    "Shown: no rule fired (closest: \"{}\", {} {:.2} < {:.2})",
+                    r.id,
+                    category_name(r.category_id()),
+                    s,
+                    r.threshold_value()
+                ),
+                (None, None) => "Shown: no rule applies to this post".to_string(),
+            };
+            (VerdictAction::Show, None, reason)
+        }
+    };
+    Verdict {
+        id: post.id.clone(),
+        action,
+        rule,
+        scores: scores.categories.iter().map(|(k, v)| (k.clone(), round4(*v))).collect(),
+        sub_labels: scores
+            .sub_labels
+            .iter()
+            .map(|(k, m)| (k.clone(), m.iter().map(|(s, v)| (s.clone(), round4(*v))).collect()))
+            .collect(),
+        fired: fired.into_iter().map(|f| FiredRule { score: round4(f.score), ..f }).collect(),
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Threshold, Rule};
+
+    fn policy(rules: Vec<Rule>) -> EffectivePolicy {
+        EffectivePolicy::from_rules("t", None, rules)
+    }
+
+    fn rule(id: &str, cat: &str, action: Action, thr: f64) -> Rule {
+        let mut r = Rule::new(id, "d", Some(cat), action);
+        r.threshold = Some(Threshold::Value(thr));
+        r
+    }
+
+    fn scores(pairs: &[(&str, f32)]) -> Scores {
+        Scores { categories: pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect(), ..Default::default() }
+    }
+
+    fn post() -> Post {
+        Post { id: "p1".into(), text: "t".into(), author: Some("@Bob".into()), site: Some("x.com".into()), ..Default::default() }
+    }
+
+    #[test]
+    fn precedence_table() {
+        let rules = vec![
+            rule("label-click", "clickbait", Action::Label, 0.5),
+            rule("blur-rage", "rage-bait", Action::Blur, 0.5),
+            rule("hide-manip", "manipulation", Action::Hide, 0.9),
+        ];
+        let p = policy(rules);
+        // (scores, expected action, expected rule)
+        let cases: &[(&[(&str, f32)], VerdictAction, Option<&str>)] = &[
+            (&[("clickbait", 0.1), ("rage-bait", 0.1), ("manipulation", 0.1)], VerdictAction::Show, None),
+            (&[("clickbait", 0.6), ("rage-bait", 0.1), ("manipulation", 0.1)], VerdictAction::Label, Some("label-click")),
+            (&[("clickbait", 0.99), ("rage-bait", 0.51), ("manipulation", 0.1)], VerdictAction::Blur, Some("blur-rage")),
+            (&[("clickbait", 0.99), ("rage-bait", 0.9), ("manipulation", 0.95)], VerdictAction::Hide, Some("hide-manip")),
+            (&[("clickbait", 0.5), ("rage-bait", 0.1), ("manipulation", 0.1)], VerdictAction::Label, Some("label-click")),
+        ];
+        for (s, action, rule) in cases {
+            let v = decide(&p, &post(), &scores(s));
+            assert_eq!((v.action, v.rule.as_deref()), (*action, *rule), "{s:?}: {}", v.reason);
+        }
+    }
+
+    #[test]
+    fn allow_wins() {
+        let p = policy(vec![rule("hide-rage", "rage-bait", Action::Hide, 0.5), rule("ok-sports", "sports", Action::Allow, 0.5)]);
+        let v = decide(&p, &post(), &scores(&[("rage-bait", 0.99), ("sports", 0.6)]));
+        assert_eq!(v.action, VerdictAction::Allow);
+        assert_eq!(v.fired.len(), 2);
+        assert!(v.reason.contains("allow wins"), "{}", v.reason);
+    }
+
+    #[test]
+    fn equal_actions_pick_the_larger_margin() {
+        let p = policy(vec![rule("a", "rage-bait", Action::Blur, 0.5), rule("b", "clickbait", Action::Blur, 0.5)]);
+        let v = decide(&p, &post(), &scores(&[("rage-bait", 0.6), ("clickbait", 0.8)]));
+        assert_eq!(v.rule.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn exceptions_sites_and_scope() {
+        let mut r = rule("r", "rage-bait", Action::Hide, 0.5);
+        r.except_authors = Some(vec!["@bob".into()]);
+        let v = decide(&policy(vec![r.clone()]), &post(), &scores(&[("rage-bait", 0.9)]));
+        assert_eq!(v.action, VerdictAction::Show);
+        assert!(v.reason.contains("@bob"), "{}", v.reason);
+
+        r.except_authors = None;
+        r.except_followed = Some(true);
+        let mut followed = post();
+        followed.author_followed = Some(true);
+        assert_eq!(decide(&policy(vec![r.clone()]), &followed, &scores(&[("rage-bait", 0.9)])).action, VerdictAction::Show);
+        assert_eq!(decide(&policy(vec![r.clone()]), &post(), &scores(&[("rage-bait", 0.9)])).action, VerdictAction::Hide);
+
+        r.except_followed = None;
+        r.sites = Some(vec!["reddit.com".into()]);
+        assert_eq!(decide(&policy(vec![r.clone()]), &post(), &scores(&[("rage-bait", 0.9)])).action, VerdictAction::Show);
+        let mut on_reddit = post();
+        on_reddit.site = Some("old.reddit.com".into());
+        assert_eq!(decide(&policy(vec![r.clone()]), &on_reddit, &scores(&[("rage-bait", 0.9)])).action, VerdictAction::Hide);
+
+        r.sites = None;
+        r.content = Some(vec![ContentKind::Images]);
+        assert_eq!(decide(&policy(vec![r.clone()]), &post(), &scores(&[("rage-bait", 0.9)])).action, VerdictAction::Show);
+
+        r.content = None;
+        r.enabled = Some(false);
+        assert_eq!(decide(&policy(vec![r]), &post(), &scores(&[("rage-bait", 0.9)])).action, VerdictAction::Show);
+    }
+
+    #[test]
+    fn feedback_adjusted_score_is_used_and_explained() {
+        let p = policy(vec![rule("r", "rage-bait", Action::Blur, 0.5)]);
+        let mut s = scores(&[("rage-bait", 0.9)]);
+        s.rule_adjusted.insert("r".into(), 0.1);
+        assert_eq!(decide(&p, &post(), &s).action, VerdictAction::Show);
+        s.rule_adjusted.insert("r".into(), 0.95);
+        let v = decide(&p, &post(), &scores(&[("rage-bait", 0.3)]));
+        assert_eq!(v.action, VerdictAction::Show);
+        let mut s = scores(&[("rage-bait", 0.3)]);
+        s.rule_adjusted.insert("r".into(), 0.95);
+        let v = decide(&p, &post(), &s);
+        assert_eq!(v.action, VerdictAction::Blur);
+        assert!(v.reason.contains("your feedback moved it from 0.30"), "{}", v.reason);
+    }
+}

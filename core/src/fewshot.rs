@@ -1,0 +1,115 @@
+//! Few-shot scoring on sentence embeddings: user-defined categories from a rule's description and examples,
+//! and the reader's feedback nudging any rule's score for posts like the ones they corrected.
+
+/// Cosine similarity of two L2-normalised vectors (a plain dot product).
+pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+fn max_similarity(e: &[f32], anchors: &[Vec<f32>]) -> Option<f32> {
+    anchors.iter().map(|a| cosine(e, a)).reduce(f32::max)
+}
+
+/// Embeddings that define a user-defined category: its description and `should_match` examples (positive),
+/// and its `should_not_match` examples (negative).
+#[derive(Debug, Clone, Default)]
+pub struct RuleAnchors {
+    pub positive: Vec<Vec<f32>>,
+    pub negative: Vec<Vec<f32>>,
+}
+
+/// Similarity a post must exceed before it counts as related to a description at all. all-MiniLM-L6-v2 puts
+/// unrelated sentences around 0.0–0.2 and same-topic sentences around 0.4–0.7.
+pub const RELATEDNESS_FLOOR: f32 = 0.30;
+/// Steepness of the similarity → probability mapping.
+const USER_CATEGORY_GAIN: f32 = 10.0;
+
+/// Probability that a post belongs to a user-defined category: `sigmoid(gain · (s⁺ − max(s⁻, floor)))`,
+/// where s⁺/s⁻ are the highest cosine similarities to the positive/negative anchors. Uncalibrated (there is
+/// no labelled data for a category the reader just made up); `feedwarden policy test` shows how it behaves.
+pub fn user_category_probability(embedding: &[f32], anchors: &RuleAnchors) -> f32 {
+    let Some(pos) = max_similarity(embedding, &anchors.positive) else {
+        return 0.0;
+    };
+    let neg = max_similarity(embedding, &anchors.negative).unwrap_or(f32::MIN);
+    crate::heads::sigmoid(USER_CATEGORY_GAIN * (pos - neg.max(RELATEDNESS_FLOOR)))
+}
+
+/// The reader's corrections for one rule, as embeddings of the posts they were about.
+#[derive(Debug, Clone, Default)]
+pub struct FeedbackExamples {
+    /// "Hide more like this": posts the rule should have caught.
+    pub more_like_this: Vec<Vec<f32>>,
+    /// "This was fine": posts the rule should have left alone.
+    pub was_fine: Vec<Vec<f32>>,
+}
+
+impl FeedbackExamples {
+    pub fn is_empty(&self) -> bool {
+        self.more_like_this.is_empty() && self.was_fine.is_empty()
+    }
+}
+
+/// Below this similarity a correction says nothing about a post.
+pub const FEEDBACK_SIMILARITY_FLOOR: f32 = 0.5;
+/// Logit shift applied for a correction about the very same post (similarity 1).
+pub const FEEDBACK_LOGIT_SHIFT: f32 = 8.0;
+
+/// Move a rule's probability towards the reader's corrections: for the nearest "more like this" and "was fine"
+/// examples, weight `w = max(0, s − floor) / (1 − floor)`; the logit moves by `shift · (w⁺ − w⁻)`. The same
+/// post corrected as fine drops from 0.99 to about 0.03; unrelated posts are untouched.
+pub fn apply_feedback(probability: f32, embedding: &[f32], feedback: &FeedbackExamples) -> f32 {
+    if feedback.is_empty() {
+        return probability;
+    }
+    let weight = |anchors: &[Vec<f32>]| {
+        max_similarity(embedding, anchors)
+            .map(|s| ((s - FEEDBACK_SIMILARITY_FLOOR).max(0.0) / (1.0 - FEEDBACK_SIMILARITY_FLOOR)).min(1.0))
+            .unwrap_or(0.0)
+    };
+    let delta = FEEDBACK_LOGIT_SHIFT * (weight(&feedback.more_like_this) - weight(&feedback.was_fine));
+    if delta == 0.0 {
+        return probability;
+    }
+    let p = probability.clamp(1e-6, 1.0 - 1e-6);
+    let logit = (p / (1.0 - p)).ln();
+    crate::heads::sigmoid(logit + delta)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(v: &[f32]) -> Vec<f32> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect()
+    }
+
+    #[test]
+    fn closer_to_positive_means_higher_probability() {
+        let anchors = RuleAnchors { positive: vec![unit(&[1.0, 0.0, 0.0])], negative: vec![unit(&[0.0, 1.0, 0.0])] };
+        let near = user_category_probability(&unit(&[0.9, 0.1, 0.0]), &anchors);
+        let far = user_category_probability(&unit(&[0.0, 0.2, 1.0]), &anchors);
+        let neg = user_category_probability(&unit(&[0.1, 0.9, 0.0]), &anchors);
+        assert!(near > 0.99, "{near}");
+        assert!(far < 0.1, "{far}");
+        assert!(neg < 0.01, "{neg}");
+    }
+
+    #[test]
+    fn no_positive_anchor_means_zero() {
+        assert_eq!(user_category_probability(&unit(&[1.0, 0.0]), &RuleAnchors::default()), 0.0);
+    }
+
+    #[test]
+    fn feedback_moves_the_same_post_and_spares_unrelated_ones() {
+        let post = unit(&[1.0, 0.0, 0.0]);
+        let fb = FeedbackExamples { more_like_this: vec![], was_fine: vec![post.clone()] };
+        let after = apply_feedback(0.95, &post, &fb);
+        assert!(after < 0.01, "{after}");
+        let unrelated = unit(&[0.0, 0.0, 1.0]);
+        assert_eq!(apply_feedback(0.95, &unrelated, &fb), 0.95);
+        let fb_pos = FeedbackExamples { more_like_this: vec![post.clone()], was_fine: vec![] };
+        assert!(apply_feedback(0.2, &post, &fb_pos) > 0.99);
+    }
+}

@@ -1,0 +1,71 @@
+//! Text normalisation shared by cache keys, author matching and model input.
+
+/// Collapse runs of whitespace to one space (keeping single newlines as paragraph breaks), drop zero-width
+/// and control characters, and trim. Two posts that differ only in such noise share a cache entry.
+pub fn normalize(input: &str) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut pending_space = false;
+    let mut pending_newline = false;
+    for ch in input.chars() {
+        match ch {
+            '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => continue,
+            '\n' | '\r' => pending_newline = true,
+            c if c.is_whitespace() => pending_space = true,
+            c if c.is_control() => continue,
+            c => {
+                if !out.is_empty() {
+                    if pending_newline {
+                        out.push('\n');
+                    } else if pending_space {
+                        out.push(' ');
+                    }
+                }
+                pending_space = false;
+                pending_newline = false;
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// `@Some_User` → `some_user`: how author handles are compared.
+pub fn normalize_handle(handle: &str) -> String {
+    handle.trim().trim_start_matches('@').to_lowercase()
+}
+
+/// Shorten `text` to at most `max_chars` characters for one-line explanations, marking the cut with `…`.
+pub fn ellipsize(text: &str, max_chars: usize) -> String {
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(max_chars).collect();
+    if chars.next().is_some() {
+        format!("{}…", head.trim_end())
+    } else {
+        head
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_collapses_noise() {
+        assert_eq!(normalize("  hello \t\u{200B}world  "), "hello world");
+        assert_eq!(normalize("a\r\n\r\n  b"), "a\nb");
+        assert_eq!(normalize(""), "");
+        assert_eq!(normalize("x\u{0007}y"), "xy");
+    }
+
+    #[test]
+    fn handles_compare_case_insensitively() {
+        assert_eq!(normalize_handle(" @NYTimes"), "nytimes");
+        assert_eq!(normalize_handle("bob"), "bob");
+    }
+
+    #[test]
+    fn ellipsize_marks_the_cut() {
+        assert_eq!(ellipsize("abcdef", 3), "abc…");
+        assert_eq!(ellipsize("abc", 3), "abc");
+    }
+}

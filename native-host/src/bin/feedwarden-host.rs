@@ -1,0 +1,27 @@
+//! `feedwarden-host`: the native-messaging host the browser extension starts. Browsers pass the caller's
+//! origin (and on Windows a window handle) as arguments; stdin/stdout carry framed JSON.
+
+use std::process::ExitCode;
+
+use feedwarden_host::host::Host;
+use feedwarden_host::paths::Paths;
+
+fn main() -> ExitCode {
+    let paths = Paths::discover();
+    let mut host = match Host::open(paths) {
+        Ok(h) => h,
+        Err(e) => {
+            eprintln!("feedwarden-host: cannot start: {e:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    match host.serve(&mut stdin.lock(), &mut stdout.lock()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("feedwarden-host: stopped: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! `feedwarden classify`: JSONL posts in, JSONL verdicts out, with a progress bar on stderr.
+
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use serde_json::json;
+
+use feedwarden_core::Post;
+
+/// Posts judged per model batch.
+const CHUNK: usize = 64;
+
+#[derive(Debug, Args)]
+pub struct ClassifyArgs {
+    /// JSONL file of posts, or `-` for stdin.
+    #[arg(default_value = "-")]
+    pub input: String,
+    /// Where to write JSONL verdicts; `-` for stdout.
+    #[arg(short, long, default_value = "-")]
+    pub output: String,
+    /// Policy file, or a shipped policy such as `feedwarden:defaults`.
+    #[arg(short, long, default_value = "feedwarden:defaults")]
+    pub policy: String,
+    /// ONNX Runtime threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// No progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn parse_line(line: &str) -> Result<Post, String> {
+    let post: Post = serde_json::from_str(line).map_err(|e| e.to_string())?;
+    if post.id.is_empty() {
+        return Err("missing \"id\"".into());
+    }
+    Ok(post)
+}
+
+pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
+    let policy = super::load_policy_arg(&args.policy)?;
+    let (reader, total): (Box<dyn BufRead>, Option<u64>) = if args.input == "-" {
+        (Box::new(BufReader::new(std::io::stdin())), None)
+    } else {
+        let text = std::fs::read(&args.input).with_context(|| format!("cannot read {}", args.input))?;
+        let lines = text.split(|&b| b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count() as u64;
+        (Box::new(BufReader::new(std::io::Cursor::new(text))), Some(lines))
+    };
+    let mut out: Box<dyn Write> = if args.output == "-" {
+        Box::new(BufWriter::new(std::io::stdout()))
+    } else {
+        Box::new(BufWriter::new(
+            std::fs::File::create(&args.output).with_context(|| format!("cannot create {}", args.output))?,
+        ))
+    };
+    let mut judge = super::load_judge(policy, args.threads)?;
+    let bar = match (args.quiet, total) {
+        (true, _) => ProgressBar::hidden(),
+        (false, Some(n)) => ProgressBar::new(n),
+        (false, None) => ProgressBar::new_spinner(),
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos}/{len} posts [{elapsed_precise}] {per_sec} ETA {eta} {msg}")
+            .expect("valid template"),
+    );
+    let t0 = Instant::now();
+    let (mut judged, mut malformed) = (0u64, 0u64);
+    let mut chunk: Vec<Post> = Vec::with_capacity(CHUNK);
+    let mut flush = |chunk: &mut Vec<Post>, out: &mut Box<dyn Write>| -> anyhow::Result<()> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        for v in judge.judge(chunk)? {
+            let line = json!({
+                "id": v.id, "action": v.action, "rule": v.rule, "scores": v.scores,
+                "sub_labels": v.sub_labels, "reason": v.reason,
+            });
+            serde_json::to_writer(&mut *out, &line)?;
+            out.write_all(b"\n")?;
+        }
+        bar.inc(chunk.len() as u64);
+        chunk.clear();
+        Ok(())
+    };
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("reading line {}", i + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        match parse_line(&line) {
+            Ok(post) => {
+                chunk.push(post);
+                judged += 1;
+            }
+            Err(why) => {
+                malformed += 1;
+                bar.inc(1);
+                bar.suspend(|| eprintln!("{}:{}: skipped malformed post: {why}", args.input, i + 1));
+            }
+        }
+        if chunk.len() == CHUNK {
+            flush(&mut chunk, &mut out)?;
+        }
+    }
+    flush(&mut chunk, &mut out)?;
+    out.flush()?;
+    bar.finish_and_clear();
+    let secs = t0.elapsed().as_secs_f64();
+    if !args.quiet {
+        eprintln!(
+            "classified {judged} posts in {secs:.2} s ({:.0} posts/s){}",
+            judged as f64 / secs.max(1e-9),
+            if malformed > 0 { format!("; {malformed} malformed lines skipped (listed above)") } else { String::new() }
+        );
+    }
+    Ok(if malformed > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}

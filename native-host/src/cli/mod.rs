@@ -1,0 +1,36 @@
+//! The `feedwarden` subcommands (the binary in `src/bin/feedwarden.rs` is only argument glue).
+#![allow(clippy::print_stdout)] // The CLI writes its results to stdout; only the host must not.
+
+pub mod classify;
+pub mod policy;
+
+use anyhow::Context;
+use feedwarden_core::policy::EffectivePolicy;
+
+use crate::embedder::{Embedder, EmbedderOptions};
+use crate::judge::Judge;
+use crate::paths::Paths;
+use crate::policy_store::{load_policy_file, load_policy_text};
+
+/// Load a policy by path or shipped name (`feedwarden:defaults`), printing its diagnostics to stderr.
+/// Errors when it cannot load at all.
+pub fn load_policy_arg(arg: &str) -> anyhow::Result<EffectivePolicy> {
+    let load = if arg.starts_with(feedwarden_core::policy::resolve::BUILTIN_PREFIX) {
+        let src = format!("[policy]\nname = \"{arg}\"\nextends = [\"{arg}\"]\n");
+        load_policy_text(&src, None, None)
+    } else {
+        load_policy_file(std::path::Path::new(arg), None).1
+    };
+    for d in &load.diagnostics {
+        eprintln!("{d}");
+    }
+    load.policy.with_context(|| format!("the policy {arg} cannot be loaded (see the errors above)"))
+}
+
+/// Load the encoder from the discovered paths, with a message that says what to run when it is missing.
+pub fn load_judge(policy: EffectivePolicy, intra_threads: usize) -> anyhow::Result<Judge> {
+    let paths = Paths::discover();
+    let opts = EmbedderOptions::new(paths.ort_library.clone(), &paths.models_dir).with_intra_threads(intra_threads);
+    let embedder = Embedder::try_new(&opts)?;
+    Ok(Judge::new(embedder, policy)?)
+}

@@ -1,0 +1,165 @@
+//! The text encoder: all-MiniLM-L6-v2 (int8) through ONNX Runtime, with its `tokenizers` tokenizer.
+//! Turns texts into L2-normalised 384-d sentence embeddings.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use ndarray::Array2;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+use ort::value::Tensor;
+use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+
+/// Id of the embedding model (the heads were trained on exactly this one).
+pub const MODEL_ID: &str = "all-minilm-l6-v2-int8";
+/// Tokens per text at most; longer posts are cut (280-character posts are ~70 tokens).
+pub const MAX_TOKENS: usize = 128;
+/// Output width.
+pub const EMBEDDING_DIM: usize = 384;
+
+/// Errors from loading or running the encoder; each says what to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EmbedderError {
+    #[error("ONNX Runtime not found at {path}; run `./setup.sh` (or models/scripts/setup_models.sh), or point FEEDWARDEN_ORT_LIB at libonnxruntime.so")]
+    RuntimeMissing { path: PathBuf },
+    #[error("could not load ONNX Runtime from {path}: {source}")]
+    RuntimeLoad { path: PathBuf, #[source] source: ort::Error },
+    #[error("model file {path} is missing; run `./setup.sh` (or models/scripts/setup_models.sh), or point FEEDWARDEN_MODELS_DIR at a folder holding all-minilm-l6-v2/")]
+    ModelMissing { path: PathBuf },
+    #[error("could not load the model {path}: {source}")]
+    ModelLoad { path: PathBuf, #[source] source: ort::Error },
+    #[error("could not load the tokenizer {path}: {message}")]
+    Tokenizer { path: PathBuf, message: String },
+    #[error("tokenizing failed: {0}")]
+    Tokenize(String),
+    #[error("running the model failed: {0}")]
+    Run(#[from] ort::Error),
+    #[error("the model's output has an unexpected shape {0:?}; expected [batch, 384]")]
+    Shape(Vec<i64>),
+}
+
+/// Where the encoder's files are and how it runs.
+#[derive(Debug, Clone)]
+pub struct EmbedderOptions {
+    pub ort_library: PathBuf,
+    pub model_dir: PathBuf,
+    /// Threads ONNX Runtime uses inside one inference (0 = ONNX Runtime's default: all cores).
+    pub intra_threads: usize,
+}
+
+impl EmbedderOptions {
+    pub fn new(ort_library: PathBuf, models_dir: &Path) -> Self {
+        EmbedderOptions { ort_library, model_dir: models_dir.join("all-minilm-l6-v2"), intra_threads: 0 }
+    }
+
+    /// Fewer threads per session: better when several sessions run side by side (batch mode), worse latency.
+    pub fn with_intra_threads(mut self, n: usize) -> Self {
+        self.intra_threads = n;
+        self
+    }
+
+    pub fn model_path(&self) -> PathBuf {
+        self.model_dir.join("model.int8.onnx")
+    }
+
+    pub fn tokenizer_path(&self) -> PathBuf {
+        self.model_dir.join("tokenizer.json")
+    }
+}
+
+static ORT_INIT: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
+
+/// Load ONNX Runtime once per process from `path`.
+pub fn ort_environment(path: &Path) -> Result<&'static ort::environment::Environment, EmbedderError> {
+    if !path.is_file() {
+        return Err(EmbedderError::RuntimeMissing { path: path.to_path_buf() });
+    }
+    let env = ORT_INIT.get_or_init(|| {
+        ort::init_from(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| b.with_name("feedwarden").with_telemetry(false).build().map_err(|e| e.to_string()))
+    });
+    env.as_ref().map_err(|e| EmbedderError::RuntimeLoad { path: path.to_path_buf(), source: ort::Error::new(e.clone()) })
+}
+
+/// One encoder session. `embed` takes `&mut self` (ONNX Runtime sessions run one call at a time): use one
+/// `Embedder` per worker thread.
+pub struct Embedder {
+    session: Session,
+    tokenizer: Tokenizer,
+}
+
+impl std::fmt::Debug for Embedder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Embedder").finish_non_exhaustive()
+    }
+}
+
+impl Embedder {
+    /// Load the model and tokenizer; never downloads anything.
+    pub fn try_new(opts: &EmbedderOptions) -> Result<Self, EmbedderError> {
+        let env = ort_environment(&opts.ort_library)?;
+        let model = opts.model_path();
+        if !model.is_file() {
+            return Err(EmbedderError::ModelMissing { path: model });
+        }
+        let tok_path = opts.tokenizer_path();
+        let mut tokenizer = Tokenizer::from_file(&tok_path)
+            .map_err(|e| EmbedderError::Tokenizer { path: tok_path.clone(), message: e.to_string() })?;
+        // Pad to the longest text of each batch, not to a fixed length: short posts stay cheap.
+        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+        tokenizer
+            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
+            .map_err(|e| EmbedderError::Tokenizer { path: tok_path.clone(), message: e.to_string() })?;
+        let load = |e: ort::Error| EmbedderError::ModelLoad { path: model.clone(), source: e };
+        let mut builder = Session::builder(env)
+            .map_err(load)?
+            .with_optimization_level(GraphOptimizationLevel::Level3)
+            .map_err(|e| load(e.into()))?;
+        if opts.intra_threads > 0 {
+            builder = builder.with_intra_threads(opts.intra_threads).map_err(|e| load(e.into()))?;
+        }
+        let session = builder.commit_from_file(&model).map_err(load)?;
+        Ok(Embedder { session, tokenizer })
+    }
+
+    /// Embed a batch of texts (any length; each is cut at [`MAX_TOKENS`] tokens).
+    pub fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedderError> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let encodings = self
+            .tokenizer
+            .encode_batch(texts.to_vec(), true)
+            .map_err(|e| EmbedderError::Tokenize(e.to_string()))?;
+        let batch = encodings.len();
+        let seq = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(0).max(1);
+        let mut ids = Array2::<i64>::zeros((batch, seq));
+        let mut mask = Array2::<i64>::zeros((batch, seq));
+        let types = Array2::<i64>::zeros((batch, seq));
+        for (row, enc) in encodings.iter().enumerate() {
+            for (col, (&id, &m)) in enc.get_ids().iter().zip(enc.get_attention_mask()).enumerate() {
+                ids[[row, col]] = i64::from(id);
+                mask[[row, col]] = i64::from(m);
+            }
+        }
+        let outputs = self.session.run(ort::inputs! {
+            "input_ids" => Tensor::from_array(ids)?,
+            "attention_mask" => Tensor::from_array(mask)?,
+            "token_type_ids" => Tensor::from_array(types)?,
+        })?;
+        let (shape, data) = outputs["sentence_embedding"].try_extract_tensor::<f32>()?;
+        let dims: Vec<i64> = shape.iter().copied().collect();
+        if dims != [batch as i64, EMBEDDING_DIM as i64] {
+            return Err(EmbedderError::Shape(dims));
+        }
+        Ok(data.chunks_exact(EMBEDDING_DIM).map(<[f32]>::to_vec).collect())
+    }
+
+    /// Token ids as the model sees them (for tests and debugging).
+    pub fn token_ids(&self, text: &str) -> Result<Vec<u32>, EmbedderError> {
+        let enc = self.tokenizer.encode(text, true).map_err(|e| EmbedderError::Tokenize(e.to_string()))?;
+        Ok(enc.get_ids().to_vec())
+    }
+}

@@ -1,0 +1,203 @@
+//! The text judge: embeds posts with the real encoder, scores every active category (trained heads for the
+//! built-in ones, few-shot anchors for user-defined ones), applies the reader's feedback and lets `core`
+//! decide. The host and the CLI both run this.
+
+use std::collections::{BTreeMap, HashMap};
+
+use feedwarden_core::decision::Scores;
+use feedwarden_core::fewshot::{apply_feedback, user_category_probability, FeedbackExamples, RuleAnchors};
+use feedwarden_core::heads::builtin_head;
+use feedwarden_core::{decide, EffectivePolicy, Post, Verdict};
+
+use crate::embedder::{Embedder, EmbedderError, MODEL_ID};
+use crate::store::{FeedbackKind, FeedbackRow};
+
+/// Texts embedded per model call; larger batches pad more, smaller ones pay more per-call overhead.
+pub const EMBED_BATCH: usize = 32;
+
+/// How one of a policy's own examples fared in `policy test`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ExampleResult {
+    pub rule: String,
+    pub text: String,
+    pub expected_match: bool,
+    pub score: f32,
+    pub threshold: f32,
+    pub passed: bool,
+}
+
+/// Embedder + the active policy's compiled state + the reader's feedback.
+#[derive(Debug)]
+pub struct Judge {
+    embedder: Embedder,
+    policy: EffectivePolicy,
+    anchors: HashMap<String, RuleAnchors>,
+    feedback: Vec<FeedbackRow>,
+    feedback_by_rule: HashMap<String, FeedbackExamples>,
+    feedback_version: i64,
+}
+
+impl Judge {
+    pub fn new(embedder: Embedder, policy: EffectivePolicy) -> Result<Self, EmbedderError> {
+        let mut judge = Judge {
+            embedder,
+            policy: EffectivePolicy::default(),
+            anchors: HashMap::new(),
+            feedback: Vec::new(),
+            feedback_by_rule: HashMap::new(),
+            feedback_version: 0,
+        };
+        judge.set_policy(policy)?;
+        Ok(judge)
+    }
+
+    pub fn policy(&self) -> &EffectivePolicy {
+        &self.policy
+    }
+
+    pub fn embedder(&mut self) -> &mut Embedder {
+        &mut self.embedder
+    }
+
+    /// Activate a policy: embeds the descriptions and examples of its user-defined rules.
+    pub fn set_policy(&mut self, policy: EffectivePolicy) -> Result<(), EmbedderError> {
+        let mut anchors = HashMap::new();
+        for rule in policy.enabled_rules().filter(|r| r.is_user_defined()) {
+            let positives: Vec<&str> =
+                std::iter::once(rule.description.as_str()).chain(rule.should_match.iter().map(String::as_str)).collect();
+            let negatives: Vec<&str> = rule.should_not_match.iter().map(String::as_str).collect();
+            anchors.insert(
+                rule.id.clone(),
+                RuleAnchors { positive: self.embed_all(&positives)?, negative: self.embed_all(&negatives)? },
+            );
+        }
+        self.policy = policy;
+        self.anchors = anchors;
+        self.rebuild_feedback();
+        Ok(())
+    }
+
+    /// Replace the reader's corrections (from the store).
+    pub fn set_feedback(&mut self, rows: Vec<FeedbackRow>) {
+        self.feedback_version = rows.iter().map(|r| r.id).max().unwrap_or(0);
+        self.feedback = rows;
+        self.rebuild_feedback();
+    }
+
+    fn rebuild_feedback(&mut self) {
+        let mut by_rule: HashMap<String, FeedbackExamples> = HashMap::new();
+        for row in &self.feedback {
+            let rules: Vec<String> = match &row.rule {
+                Some(r) => vec![r.clone()],
+                None => self.policy.rules.iter().map(|r| r.id.clone()).collect(),
+            };
+            for rule in rules {
+                let entry = by_rule.entry(rule).or_default();
+                match row.kind {
+                    FeedbackKind::WasFine => entry.was_fine.push(row.embedding.clone()),
+                    FeedbackKind::MoreLikeThis => entry.more_like_this.push(row.embedding.clone()),
+                }
+            }
+        }
+        self.feedback_by_rule = by_rule;
+    }
+
+    /// Everything a verdict for `post` depends on besides the post: part of its cache key.
+    pub fn cache_key(&self, post: &Post) -> String {
+        let key = format!(
+            "{MODEL_ID}\0{}\0{}\0{}\0{}\0{:?}\0{}",
+            self.policy.hash,
+            self.feedback_version,
+            post.judged_text(),
+            post.site.as_deref().unwrap_or(""),
+            post.author_followed,
+            post.normalized_author().unwrap_or_default(),
+        );
+        feedwarden_core::sha256_hex(key.as_bytes())
+    }
+
+    /// Embed texts in batches of [`EMBED_BATCH`].
+    pub fn embed_all(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedderError> {
+        let mut out = Vec::with_capacity(texts.len());
+        for chunk in texts.chunks(EMBED_BATCH) {
+            out.extend(self.embedder.embed(chunk)?);
+        }
+        Ok(out)
+    }
+
+    /// Category scores for one embedding under the active policy, feedback applied per rule.
+    pub fn scores(&self, embedding: &[f32]) -> Scores {
+        let mut scores = Scores::default();
+        for cat in self.policy.active_categories() {
+            if let Some(head) = builtin_head(cat) {
+                scores.categories.insert(cat.to_string(), head.probability(embedding));
+                let subs: BTreeMap<String, f32> = head.sub_probabilities(embedding).into_iter().collect();
+                if !subs.is_empty() {
+                    scores.sub_labels.insert(cat.to_string(), subs);
+                }
+            } else if let Some(anchors) = self.anchors.get(cat) {
+                scores.categories.insert(cat.to_string(), user_category_probability(embedding, anchors));
+            }
+        }
+        for rule in self.policy.enabled_rules() {
+            let (Some(fb), Some(&p)) = (self.feedback_by_rule.get(&rule.id), scores.categories.get(rule.category_id())) else {
+                continue;
+            };
+            let adjusted = apply_feedback(p, embedding, fb);
+            if adjusted != p {
+                scores.rule_adjusted.insert(rule.id.clone(), adjusted);
+            }
+        }
+        scores
+    }
+
+    /// Judge posts (no cache: see `engine` for the cached path).
+    pub fn judge(&mut self, posts: &[Post]) -> Result<Vec<Verdict>, EmbedderError> {
+        let texts: Vec<String> = posts.iter().map(Post::judged_text).collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let embeddings = self.embed_all(&refs)?;
+        Ok(posts.iter().zip(&embeddings).map(|(post, e)| decide(&self.policy, post, &self.scores(e))).collect())
+    }
+
+    /// Run every rule's own examples as tests. For user-defined rules each example is left out of the
+    /// anchors while it is tested, so an example cannot pass just by matching itself.
+    pub fn test_examples(&mut self) -> Result<Vec<ExampleResult>, EmbedderError> {
+        let mut results = Vec::new();
+        let rules: Vec<_> = self.policy.enabled_rules().cloned().collect();
+        for rule in rules {
+            let cases: Vec<(&String, bool)> = rule
+                .should_match
+                .iter()
+                .map(|t| (t, true))
+                .chain(rule.should_not_match.iter().map(|t| (t, false)))
+                .collect();
+            let texts: Vec<&str> = cases.iter().map(|(t, _)| t.as_str()).collect();
+            let embeddings = self.embed_all(&texts)?;
+            for (i, ((text, expected), e)) in cases.iter().zip(&embeddings).enumerate() {
+                let score = match builtin_head(rule.category_id()).filter(|_| !rule.is_user_defined()) {
+                    Some(head) => head.probability(e),
+                    None => {
+                        let mut anchors = self.anchors.get(&rule.id).cloned().unwrap_or_default();
+                        // Anchors are [description, should_match…] and [should_not_match…].
+                        if *expected {
+                            anchors.positive.remove(1 + i);
+                        } else {
+                            anchors.negative.remove(i - rule.should_match.len());
+                        }
+                        user_category_probability(e, &anchors)
+                    }
+                };
+                let threshold = rule.threshold_value() as f32;
+                results.push(ExampleResult {
+                    rule: rule.id.clone(),
+                    text: (*text).clone(),
+                    expected_match: *expected,
+                    score,
+                    threshold,
+                    passed: (score >= threshold) == *expected,
+                });
+            }
+        }
+        Ok(results)
+    }
+}

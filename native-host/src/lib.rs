@@ -1,0 +1,12 @@
+//! Feedwarden's native side: the text judge on a real ONNX model, the SQLite store, the native-messaging
+//! host and what the `feedwarden` CLI shares with it.
+
+pub mod cli;
+pub mod embedder;
+pub mod framing;
+pub mod host;
+pub mod judge;
+pub mod paths;
+pub mod policy_store;
+pub mod protocol;
+pub mod store;

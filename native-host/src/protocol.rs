@@ -1,0 +1,144 @@
+//! The host's message protocol (version 1), documented in `docs/protocol.md`: request types, and error
+//! codes declared together with the sentence a reader sees.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use feedwarden_core::Post;
+
+use crate::store::FeedbackKind;
+
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Posts per `classify` request at most (keeps one reply under the browser's 1 MB limit).
+pub const MAX_POSTS_PER_REQUEST: usize = 256;
+
+/// Every failure a reply can carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    FrameTooLarge,
+    BadUtf8,
+    BadJson,
+    NotAnObject,
+    MissingType,
+    UnknownType,
+    BadRequest,
+    TooManyPosts,
+    ModelUnavailable,
+    ModelError,
+    StorageError,
+    PolicyRejected,
+    ReplyTooLarge,
+}
+
+impl ErrorCode {
+    /// The wire code (stable; logs and the extension key on it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::FrameTooLarge => "frame-too-large",
+            ErrorCode::BadUtf8 => "bad-utf8",
+            ErrorCode::BadJson => "bad-json",
+            ErrorCode::NotAnObject => "not-an-object",
+            ErrorCode::MissingType => "missing-type",
+            ErrorCode::UnknownType => "unknown-type",
+            ErrorCode::BadRequest => "bad-request",
+            ErrorCode::TooManyPosts => "too-many-posts",
+            ErrorCode::ModelUnavailable => "model-unavailable",
+            ErrorCode::ModelError => "model-error",
+            ErrorCode::StorageError => "storage-error",
+            ErrorCode::PolicyRejected => "policy-rejected",
+            ErrorCode::ReplyTooLarge => "reply-too-large",
+        }
+    }
+
+    /// One sentence for the reader; `detail` adds the specifics.
+    pub fn sentence(self) -> &'static str {
+        match self {
+            ErrorCode::FrameTooLarge => "The message was larger than the host accepts; send fewer posts or smaller images per message.",
+            ErrorCode::BadUtf8 => "The message was not valid UTF-8 text.",
+            ErrorCode::BadJson => "The message was not valid JSON.",
+            ErrorCode::NotAnObject => "The message must be a JSON object with a \"type\".",
+            ErrorCode::MissingType => "The message has no \"type\" field.",
+            ErrorCode::UnknownType => "The host does not know this message type.",
+            ErrorCode::BadRequest => "The message is missing a field or has one of the wrong type.",
+            ErrorCode::TooManyPosts => "Too many posts in one message; split the batch.",
+            ErrorCode::ModelUnavailable => "The host cannot judge posts because its model is not installed or failed to load.",
+            ErrorCode::ModelError => "The model failed while judging these posts.",
+            ErrorCode::StorageError => "The host could not read or write its database.",
+            ErrorCode::PolicyRejected => "The policy has errors and was not applied; the previous policy is still active.",
+            ErrorCode::ReplyTooLarge => "The reply would exceed the browser's 1 MB limit; send fewer posts per message.",
+        }
+    }
+}
+
+/// An error reply.
+pub fn error_reply(request_id: Option<&Value>, code: ErrorCode, detail: impl Into<String>) -> Value {
+    let mut v = json!({
+        "type": "error",
+        "code": code.as_str(),
+        "message": code.sentence(),
+        "detail": detail.into(),
+    });
+    if let Some(id) = request_id {
+        v["request_id"] = id.clone();
+    }
+    v
+}
+
+/// A parsed request.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum Request {
+    #[serde(rename = "hello")]
+    Hello {
+        #[serde(default)]
+        request_id: Option<Value>,
+        /// Protocol versions the client speaks.
+        #[serde(default)]
+        protocols: Option<Vec<u32>>,
+        #[serde(default)]
+        client: Option<String>,
+    },
+    #[serde(rename = "classify")]
+    Classify {
+        #[serde(default)]
+        request_id: Option<Value>,
+        posts: Vec<Post>,
+    },
+    #[serde(rename = "policy.get")]
+    PolicyGet {
+        #[serde(default)]
+        request_id: Option<Value>,
+    },
+    #[serde(rename = "policy.set")]
+    PolicySet {
+        #[serde(default)]
+        request_id: Option<Value>,
+        source: String,
+    },
+    #[serde(rename = "policy.validate")]
+    PolicyValidate {
+        #[serde(default)]
+        request_id: Option<Value>,
+        source: String,
+    },
+    #[serde(rename = "feedback")]
+    Feedback {
+        #[serde(default)]
+        request_id: Option<Value>,
+        post: Post,
+        /// The rule the correction is about; absent means every rule.
+        #[serde(default)]
+        rule: Option<String>,
+        kind: FeedbackKind,
+    },
+    #[serde(rename = "stats")]
+    Stats {
+        #[serde(default)]
+        request_id: Option<Value>,
+    },
+}
+
+/// Every request type, for `unknown-type` replies and the protocol doc check.
+pub const REQUEST_TYPES: [&str; 7] =
+    ["hello", "classify", "policy.get", "policy.set", "policy.validate", "feedback", "stats"];
