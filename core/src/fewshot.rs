@@ -18,19 +18,35 @@ pub struct RuleAnchors {
     pub negative: Vec<Vec<f32>>,
 }
 
-/// Similarity a post must exceed before it counts as related to a description at all. all-MiniLM-L6-v2 puts
-/// unrelated sentences around 0.0–0.2 and same-topic sentences around 0.4–0.7.
-pub const RELATEDNESS_FLOOR: f32 = 0.30;
+/// Similarity to the category's centroid at which a post is as likely in as out. all-MiniLM-L6-v2 puts
+/// unrelated sentences around 0.0–0.15 and on-topic ones around 0.35–0.6 from a centroid of a few examples.
+pub const RELATEDNESS_FLOOR: f32 = 0.25;
 /// Steepness of the similarity → probability mapping.
-const USER_CATEGORY_GAIN: f32 = 10.0;
+const USER_CATEGORY_GAIN: f32 = 12.0;
+
+/// Unit-length mean of some embeddings (a category prototype): averaging the description and examples
+/// cancels what is particular to each, so on-topic posts sit closer to it than to any single example.
+pub fn centroid(vectors: &[Vec<f32>]) -> Option<Vec<f32>> {
+    let first = vectors.first()?;
+    let mut sum = vec![0.0f32; first.len()];
+    for v in vectors {
+        for (s, x) in sum.iter_mut().zip(v) {
+            *s += x;
+        }
+    }
+    let norm = sum.iter().map(|x| x * x).sum::<f32>().sqrt();
+    (norm > 0.0).then(|| sum.iter().map(|x| x / norm).collect())
+}
 
 /// Probability that a post belongs to a user-defined category: `sigmoid(gain · (s⁺ − max(s⁻, floor)))`,
-/// where s⁺/s⁻ are the highest cosine similarities to the positive/negative anchors. Uncalibrated (there is
-/// no labelled data for a category the reader just made up); `feedwarden policy test` shows how it behaves.
+/// where s⁺ is the cosine similarity to the centroid of the positive anchors and s⁻ the highest similarity
+/// to a negative anchor. Uncalibrated (there is no labelled data for a category the reader just made up);
+/// `feedwarden policy test` shows how it behaves on the rule's own examples.
 pub fn user_category_probability(embedding: &[f32], anchors: &RuleAnchors) -> f32 {
-    let Some(pos) = max_similarity(embedding, &anchors.positive) else {
+    let Some(prototype) = centroid(&anchors.positive) else {
         return 0.0;
     };
+    let pos = cosine(embedding, &prototype);
     let neg = max_similarity(embedding, &anchors.negative).unwrap_or(f32::MIN);
     crate::heads::sigmoid(USER_CATEGORY_GAIN * (pos - neg.max(RELATEDNESS_FLOOR)))
 }
@@ -64,10 +80,14 @@ pub fn apply_feedback(probability: f32, embedding: &[f32], feedback: &FeedbackEx
     }
     let weight = |anchors: &[Vec<f32>]| {
         max_similarity(embedding, anchors)
-            .map(|s| ((s - FEEDBACK_SIMILARITY_FLOOR).max(0.0) / (1.0 - FEEDBACK_SIMILARITY_FLOOR)).min(1.0))
+            .map(|s| {
+                ((s - FEEDBACK_SIMILARITY_FLOOR).max(0.0) / (1.0 - FEEDBACK_SIMILARITY_FLOOR))
+                    .min(1.0)
+            })
             .unwrap_or(0.0)
     };
-    let delta = FEEDBACK_LOGIT_SHIFT * (weight(&feedback.more_like_this) - weight(&feedback.was_fine));
+    let delta =
+        FEEDBACK_LOGIT_SHIFT * (weight(&feedback.more_like_this) - weight(&feedback.was_fine));
     if delta == 0.0 {
         return probability;
     }
@@ -87,7 +107,10 @@ mod tests {
 
     #[test]
     fn closer_to_positive_means_higher_probability() {
-        let anchors = RuleAnchors { positive: vec![unit(&[1.0, 0.0, 0.0])], negative: vec![unit(&[0.0, 1.0, 0.0])] };
+        let anchors = RuleAnchors {
+            positive: vec![unit(&[1.0, 0.0, 0.0])],
+            negative: vec![unit(&[0.0, 1.0, 0.0])],
+        };
         let near = user_category_probability(&unit(&[0.9, 0.1, 0.0]), &anchors);
         let far = user_category_probability(&unit(&[0.0, 0.2, 1.0]), &anchors);
         let neg = user_category_probability(&unit(&[0.1, 0.9, 0.0]), &anchors);
@@ -97,19 +120,36 @@ mod tests {
     }
 
     #[test]
+    fn centroid_is_the_unit_mean() {
+        let c = centroid(&[vec![1.0, 0.0], vec![0.0, 1.0]]).unwrap();
+        assert!((c[0] - 0.70710677).abs() < 1e-6 && (c[1] - 0.70710677).abs() < 1e-6);
+        assert!(centroid(&[]).is_none());
+        assert!(centroid(&[vec![1.0, 0.0], vec![-1.0, 0.0]]).is_none());
+    }
+
+    #[test]
     fn no_positive_anchor_means_zero() {
-        assert_eq!(user_category_probability(&unit(&[1.0, 0.0]), &RuleAnchors::default()), 0.0);
+        assert_eq!(
+            user_category_probability(&unit(&[1.0, 0.0]), &RuleAnchors::default()),
+            0.0
+        );
     }
 
     #[test]
     fn feedback_moves_the_same_post_and_spares_unrelated_ones() {
         let post = unit(&[1.0, 0.0, 0.0]);
-        let fb = FeedbackExamples { more_like_this: vec![], was_fine: vec![post.clone()] };
+        let fb = FeedbackExamples {
+            more_like_this: vec![],
+            was_fine: vec![post.clone()],
+        };
         let after = apply_feedback(0.95, &post, &fb);
         assert!(after < 0.01, "{after}");
         let unrelated = unit(&[0.0, 0.0, 1.0]);
         assert_eq!(apply_feedback(0.95, &unrelated, &fb), 0.95);
-        let fb_pos = FeedbackExamples { more_like_this: vec![post.clone()], was_fine: vec![] };
+        let fb_pos = FeedbackExamples {
+            more_like_this: vec![post.clone()],
+            was_fine: vec![],
+        };
         assert!(apply_feedback(0.2, &post, &fb_pos) > 0.99);
     }
 }

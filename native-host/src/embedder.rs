@@ -24,11 +24,19 @@ pub enum EmbedderError {
     #[error("ONNX Runtime not found at {path}; run `./setup.sh` (or models/scripts/setup_models.sh), or point FEEDWARDEN_ORT_LIB at libonnxruntime.so")]
     RuntimeMissing { path: PathBuf },
     #[error("could not load ONNX Runtime from {path}: {source}")]
-    RuntimeLoad { path: PathBuf, #[source] source: ort::Error },
+    RuntimeLoad {
+        path: PathBuf,
+        #[source]
+        source: ort::Error,
+    },
     #[error("model file {path} is missing; run `./setup.sh` (or models/scripts/setup_models.sh), or point FEEDWARDEN_MODELS_DIR at a folder holding all-minilm-l6-v2/")]
     ModelMissing { path: PathBuf },
     #[error("could not load the model {path}: {source}")]
-    ModelLoad { path: PathBuf, #[source] source: ort::Error },
+    ModelLoad {
+        path: PathBuf,
+        #[source]
+        source: ort::Error,
+    },
     #[error("could not load the tokenizer {path}: {message}")]
     Tokenizer { path: PathBuf, message: String },
     #[error("tokenizing failed: {0}")]
@@ -46,11 +54,18 @@ pub struct EmbedderOptions {
     pub model_dir: PathBuf,
     /// Threads ONNX Runtime uses inside one inference (0 = ONNX Runtime's default: all cores).
     pub intra_threads: usize,
+    /// The graph file inside `model_dir`.
+    pub model_file: String,
 }
 
 impl EmbedderOptions {
     pub fn new(ort_library: PathBuf, models_dir: &Path) -> Self {
-        EmbedderOptions { ort_library, model_dir: models_dir.join("all-minilm-l6-v2"), intra_threads: 0 }
+        EmbedderOptions {
+            ort_library,
+            model_dir: models_dir.join("all-minilm-l6-v2"),
+            intra_threads: 0,
+            model_file: "model.int8.onnx".to_string(),
+        }
     }
 
     /// Fewer threads per session: better when several sessions run side by side (batch mode), worse latency.
@@ -59,8 +74,14 @@ impl EmbedderOptions {
         self
     }
 
+    /// Run another graph with the same interface, e.g. the fp32 `model.onnx` (4× larger, for checks).
+    pub fn with_model_file(mut self, file: &str) -> Self {
+        self.model_file = file.to_string();
+        self
+    }
+
     pub fn model_path(&self) -> PathBuf {
-        self.model_dir.join("model.int8.onnx")
+        self.model_dir.join(&self.model_file)
     }
 
     pub fn tokenizer_path(&self) -> PathBuf {
@@ -71,16 +92,28 @@ impl EmbedderOptions {
 static ORT_INIT: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
 
 /// Load ONNX Runtime once per process from `path`.
-pub fn ort_environment(path: &Path) -> Result<&'static ort::environment::Environment, EmbedderError> {
+pub fn ort_environment(
+    path: &Path,
+) -> Result<&'static ort::environment::Environment, EmbedderError> {
     if !path.is_file() {
-        return Err(EmbedderError::RuntimeMissing { path: path.to_path_buf() });
+        return Err(EmbedderError::RuntimeMissing {
+            path: path.to_path_buf(),
+        });
     }
     let env = ORT_INIT.get_or_init(|| {
         ort::init_from(path)
             .map_err(|e| e.to_string())
-            .and_then(|b| b.with_name("feedwarden").with_telemetry(false).build().map_err(|e| e.to_string()))
+            .and_then(|b| {
+                b.with_name("feedwarden")
+                    .with_telemetry(false)
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
     });
-    env.as_ref().map_err(|e| EmbedderError::RuntimeLoad { path: path.to_path_buf(), source: ort::Error::new(e.clone()) })
+    env.as_ref().map_err(|e| EmbedderError::RuntimeLoad {
+        path: path.to_path_buf(),
+        source: ort::Error::new(e.clone()),
+    })
 }
 
 /// One encoder session. `embed` takes `&mut self` (ONNX Runtime sessions run one call at a time): use one
@@ -105,20 +138,37 @@ impl Embedder {
             return Err(EmbedderError::ModelMissing { path: model });
         }
         let tok_path = opts.tokenizer_path();
-        let mut tokenizer = Tokenizer::from_file(&tok_path)
-            .map_err(|e| EmbedderError::Tokenizer { path: tok_path.clone(), message: e.to_string() })?;
+        let mut tokenizer =
+            Tokenizer::from_file(&tok_path).map_err(|e| EmbedderError::Tokenizer {
+                path: tok_path.clone(),
+                message: e.to_string(),
+            })?;
         // Pad to the longest text of each batch, not to a fixed length: short posts stay cheap.
-        tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
+        tokenizer.with_padding(Some(PaddingParams {
+            strategy: PaddingStrategy::BatchLongest,
+            ..Default::default()
+        }));
         tokenizer
-            .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
-            .map_err(|e| EmbedderError::Tokenizer { path: tok_path.clone(), message: e.to_string() })?;
-        let load = |e: ort::Error| EmbedderError::ModelLoad { path: model.clone(), source: e };
+            .with_truncation(Some(TruncationParams {
+                max_length: MAX_TOKENS,
+                ..Default::default()
+            }))
+            .map_err(|e| EmbedderError::Tokenizer {
+                path: tok_path.clone(),
+                message: e.to_string(),
+            })?;
+        let load = |e: ort::Error| EmbedderError::ModelLoad {
+            path: model.clone(),
+            source: e,
+        };
         let mut builder = Session::builder(env)
             .map_err(load)?
             .with_optimization_level(GraphOptimizationLevel::Level3)
             .map_err(|e| load(e.into()))?;
         if opts.intra_threads > 0 {
-            builder = builder.with_intra_threads(opts.intra_threads).map_err(|e| load(e.into()))?;
+            builder = builder
+                .with_intra_threads(opts.intra_threads)
+                .map_err(|e| load(e.into()))?;
         }
         let session = builder.commit_from_file(&model).map_err(load)?;
         Ok(Embedder { session, tokenizer })
@@ -134,12 +184,22 @@ impl Embedder {
             .encode_batch(texts.to_vec(), true)
             .map_err(|e| EmbedderError::Tokenize(e.to_string()))?;
         let batch = encodings.len();
-        let seq = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(0).max(1);
+        let seq = encodings
+            .iter()
+            .map(|e| e.get_ids().len())
+            .max()
+            .unwrap_or(0)
+            .max(1);
         let mut ids = Array2::<i64>::zeros((batch, seq));
         let mut mask = Array2::<i64>::zeros((batch, seq));
         let types = Array2::<i64>::zeros((batch, seq));
         for (row, enc) in encodings.iter().enumerate() {
-            for (col, (&id, &m)) in enc.get_ids().iter().zip(enc.get_attention_mask()).enumerate() {
+            for (col, (&id, &m)) in enc
+                .get_ids()
+                .iter()
+                .zip(enc.get_attention_mask())
+                .enumerate()
+            {
                 ids[[row, col]] = i64::from(id);
                 mask[[row, col]] = i64::from(m);
             }
@@ -154,12 +214,18 @@ impl Embedder {
         if dims != [batch as i64, EMBEDDING_DIM as i64] {
             return Err(EmbedderError::Shape(dims));
         }
-        Ok(data.chunks_exact(EMBEDDING_DIM).map(<[f32]>::to_vec).collect())
+        Ok(data
+            .chunks_exact(EMBEDDING_DIM)
+            .map(<[f32]>::to_vec)
+            .collect())
     }
 
     /// Token ids as the model sees them (for tests and debugging).
     pub fn token_ids(&self, text: &str) -> Result<Vec<u32>, EmbedderError> {
-        let enc = self.tokenizer.encode(text, true).map_err(|e| EmbedderError::Tokenize(e.to_string()))?;
+        let enc = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|e| EmbedderError::Tokenize(e.to_string()))?;
         Ok(enc.get_ids().to_vec())
     }
 }

@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use feedwarden_core::decision::Scores;
-use feedwarden_core::fewshot::{apply_feedback, user_category_probability, FeedbackExamples, RuleAnchors};
+use feedwarden_core::fewshot::{
+    apply_feedback, user_category_probability, FeedbackExamples, RuleAnchors,
+};
 use feedwarden_core::heads::builtin_head;
 use feedwarden_core::{decide, EffectivePolicy, Post, Verdict};
 
@@ -63,12 +65,16 @@ impl Judge {
     pub fn set_policy(&mut self, policy: EffectivePolicy) -> Result<(), EmbedderError> {
         let mut anchors = HashMap::new();
         for rule in policy.enabled_rules().filter(|r| r.is_user_defined()) {
-            let positives: Vec<&str> =
-                std::iter::once(rule.description.as_str()).chain(rule.should_match.iter().map(String::as_str)).collect();
+            let positives: Vec<&str> = std::iter::once(rule.description.as_str())
+                .chain(rule.should_match.iter().map(String::as_str))
+                .collect();
             let negatives: Vec<&str> = rule.should_not_match.iter().map(String::as_str).collect();
             anchors.insert(
                 rule.id.clone(),
-                RuleAnchors { positive: self.embed_all(&positives)?, negative: self.embed_all(&negatives)? },
+                RuleAnchors {
+                    positive: self.embed_all(&positives)?,
+                    negative: self.embed_all(&negatives)?,
+                },
             );
         }
         self.policy = policy;
@@ -130,17 +136,26 @@ impl Judge {
         let mut scores = Scores::default();
         for cat in self.policy.active_categories() {
             if let Some(head) = builtin_head(cat) {
-                scores.categories.insert(cat.to_string(), head.probability(embedding));
-                let subs: BTreeMap<String, f32> = head.sub_probabilities(embedding).into_iter().collect();
+                scores
+                    .categories
+                    .insert(cat.to_string(), head.probability(embedding));
+                let subs: BTreeMap<String, f32> =
+                    head.sub_probabilities(embedding).into_iter().collect();
                 if !subs.is_empty() {
                     scores.sub_labels.insert(cat.to_string(), subs);
                 }
             } else if let Some(anchors) = self.anchors.get(cat) {
-                scores.categories.insert(cat.to_string(), user_category_probability(embedding, anchors));
+                scores.categories.insert(
+                    cat.to_string(),
+                    user_category_probability(embedding, anchors),
+                );
             }
         }
         for rule in self.policy.enabled_rules() {
-            let (Some(fb), Some(&p)) = (self.feedback_by_rule.get(&rule.id), scores.categories.get(rule.category_id())) else {
+            let (Some(fb), Some(&p)) = (
+                self.feedback_by_rule.get(&rule.id),
+                scores.categories.get(rule.category_id()),
+            ) else {
                 continue;
             };
             let adjusted = apply_feedback(p, embedding, fb);
@@ -156,7 +171,11 @@ impl Judge {
         let texts: Vec<String> = posts.iter().map(Post::judged_text).collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let embeddings = self.embed_all(&refs)?;
-        Ok(posts.iter().zip(&embeddings).map(|(post, e)| decide(&self.policy, post, &self.scores(e))).collect())
+        Ok(posts
+            .iter()
+            .zip(&embeddings)
+            .map(|(post, e)| decide(&self.policy, post, &self.scores(e)))
+            .collect())
     }
 
     /// Run every rule's own examples as tests. For user-defined rules each example is left out of the
@@ -174,7 +193,9 @@ impl Judge {
             let texts: Vec<&str> = cases.iter().map(|(t, _)| t.as_str()).collect();
             let embeddings = self.embed_all(&texts)?;
             for (i, ((text, expected), e)) in cases.iter().zip(&embeddings).enumerate() {
-                let score = match builtin_head(rule.category_id()).filter(|_| !rule.is_user_defined()) {
+                let score = match builtin_head(rule.category_id())
+                    .filter(|_| !rule.is_user_defined())
+                {
                     Some(head) => head.probability(e),
                     None => {
                         let mut anchors = self.anchors.get(&rule.id).cloned().unwrap_or_default();

@@ -27,11 +27,25 @@ pub enum ErrorCode {
     ModelUnavailable,
     ModelError,
     StorageError,
-    PolicyRejected,
     ReplyTooLarge,
 }
 
 impl ErrorCode {
+    pub const ALL: [ErrorCode; 12] = [
+        ErrorCode::FrameTooLarge,
+        ErrorCode::BadUtf8,
+        ErrorCode::BadJson,
+        ErrorCode::NotAnObject,
+        ErrorCode::MissingType,
+        ErrorCode::UnknownType,
+        ErrorCode::BadRequest,
+        ErrorCode::TooManyPosts,
+        ErrorCode::ModelUnavailable,
+        ErrorCode::ModelError,
+        ErrorCode::StorageError,
+        ErrorCode::ReplyTooLarge,
+    ];
+
     /// The wire code (stable; logs and the extension key on it).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -46,7 +60,6 @@ impl ErrorCode {
             ErrorCode::ModelUnavailable => "model-unavailable",
             ErrorCode::ModelError => "model-error",
             ErrorCode::StorageError => "storage-error",
-            ErrorCode::PolicyRejected => "policy-rejected",
             ErrorCode::ReplyTooLarge => "reply-too-large",
         }
     }
@@ -65,14 +78,17 @@ impl ErrorCode {
             ErrorCode::ModelUnavailable => "The host cannot judge posts because its model is not installed or failed to load.",
             ErrorCode::ModelError => "The model failed while judging these posts.",
             ErrorCode::StorageError => "The host could not read or write its database.",
-            ErrorCode::PolicyRejected => "The policy has errors and was not applied; the previous policy is still active.",
             ErrorCode::ReplyTooLarge => "The reply would exceed the browser's 1 MB limit; send fewer posts per message.",
         }
     }
 }
 
 /// An error reply.
-pub fn error_reply(request_id: Option<&Value>, code: ErrorCode, detail: impl Into<String>) -> Value {
+pub fn error_reply(
+    request_id: Option<&Value>,
+    code: ErrorCode,
+    detail: impl Into<String>,
+) -> Value {
     let mut v = json!({
         "type": "error",
         "code": code.as_str(),
@@ -140,5 +156,12 @@ pub enum Request {
 }
 
 /// Every request type, for `unknown-type` replies and the protocol doc check.
-pub const REQUEST_TYPES: [&str; 7] =
-    ["hello", "classify", "policy.get", "policy.set", "policy.validate", "feedback", "stats"];
+pub const REQUEST_TYPES: [&str; 7] = [
+    "hello",
+    "classify",
+    "policy.get",
+    "policy.set",
+    "policy.validate",
+    "feedback",
+    "stats",
+];

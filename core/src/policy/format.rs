@@ -108,8 +108,10 @@ fn rule(out: &mut Out, r: &Rule) {
     out.threshold(r.threshold);
     out.boolean("enabled", r.enabled);
     out.list("sites", r.sites.as_deref());
-    let content: Option<Vec<String>> =
-        r.content.as_ref().map(|c| c.iter().map(|k| k.as_str().to_string()).collect());
+    let content: Option<Vec<String>> = r
+        .content
+        .as_ref()
+        .map(|c| c.iter().map(|k| k.as_str().to_string()).collect());
     out.list("content", content.as_deref());
     out.list("except_authors", r.except_authors.as_deref());
     out.boolean("except_followed", r.except_followed);

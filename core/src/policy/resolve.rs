@@ -18,7 +18,10 @@ pub const BUILTIN_PREFIX: &str = "feedwarden:";
 /// Source of a shipped policy by its `extends` name (`feedwarden:defaults`).
 pub fn builtin_policy_source(name: &str) -> Option<&'static str> {
     let short = name.strip_prefix(BUILTIN_PREFIX)?;
-    BUILTIN_POLICIES.iter().find(|(n, _)| *n == short).map(|(_, src)| *src)
+    BUILTIN_POLICIES
+        .iter()
+        .find(|(n, _)| *n == short)
+        .map(|(_, src)| *src)
 }
 
 /// The rules that run, after inheritance, and a hash that changes whenever any of them does.
@@ -37,7 +40,12 @@ impl EffectivePolicy {
     pub fn from_rules(name: &str, version: Option<String>, rules: Vec<Rule>) -> Self {
         let json = serde_json::to_vec(&rules).expect("rules serialize");
         let hash = crate::sha256_hex(&json);
-        EffectivePolicy { name: name.to_string(), version, rules, hash }
+        EffectivePolicy {
+            name: name.to_string(),
+            version,
+            rules,
+            hash,
+        }
     }
 
     pub fn enabled_rules(&self) -> impl Iterator<Item = &Rule> {
@@ -70,7 +78,14 @@ pub struct Resolution {
 
 const MAX_EXTENDS_DEPTH: usize = 8;
 
-fn diag(file: Option<&str>, line: usize, rule: Option<&str>, severity: Severity, code: &str, message: String) -> Diagnostic {
+fn diag(
+    file: Option<&str>,
+    line: usize,
+    rule: Option<&str>,
+    severity: Severity,
+    code: &str,
+    message: String,
+) -> Diagnostic {
     Diagnostic {
         severity,
         code: code.to_string(),
@@ -99,9 +114,17 @@ pub fn resolve(
         merge(&mut rules, base);
     }
     // Own rules in file order, with last good versions standing in for broken ones.
-    let mut ordered: Vec<(usize, Rule)> = parsed.file.rules.iter().map(|r| (r.line, r.clone())).collect();
+    let mut ordered: Vec<(usize, Rule)> = parsed
+        .file
+        .rules
+        .iter()
+        .map(|r| (r.line, r.clone()))
+        .collect();
     for broken in &parsed.broken_rules {
-        let kept = broken.id.as_deref().and_then(|id| previous.and_then(|p| p.rule(id)));
+        let kept = broken
+            .id
+            .as_deref()
+            .and_then(|id| previous.and_then(|p| p.rule(id)));
         if let Some(rule) = kept {
             diagnostics.push(diag(file, broken.line, Some(&rule.id), Severity::Warning, "kept-last-good",
                 format!("rule \"{}\" has errors, so its last good version stays active until you fix them", rule.id)));
@@ -113,7 +136,10 @@ pub fn resolve(
     merge(&mut rules, ordered);
     apply_overrides(parsed, file, &mut rules, &mut diagnostics);
     let header = &parsed.file.header;
-    Resolution { policy: EffectivePolicy::from_rules(&header.name, header.version.clone(), rules), diagnostics }
+    Resolution {
+        policy: EffectivePolicy::from_rules(&header.name, header.version.clone(), rules),
+        diagnostics,
+    }
 }
 
 /// Append `new` rules; a rule whose id is already present replaces it in place.
@@ -142,9 +168,21 @@ fn load_base(
     let source = match builtin_policy_source(name) {
         Some(src) => src.to_string(),
         None if name.starts_with(BUILTIN_PREFIX) => {
-            let known: Vec<String> = BUILTIN_POLICIES.iter().map(|(n, _)| format!("{BUILTIN_PREFIX}{n}")).collect();
-            diagnostics.push(diag(from, line, None, Severity::Error, "extends-not-found",
-                format!("there is no shipped policy \"{name}\"; shipped policies are {}", known.join(", "))));
+            let known: Vec<String> = BUILTIN_POLICIES
+                .iter()
+                .map(|(n, _)| format!("{BUILTIN_PREFIX}{n}"))
+                .collect();
+            diagnostics.push(diag(
+                from,
+                line,
+                None,
+                Severity::Error,
+                "extends-not-found",
+                format!(
+                    "there is no shipped policy \"{name}\"; shipped policies are {}",
+                    known.join(", ")
+                ),
+            ));
             return Vec::new();
         }
         None => match load(name) {
@@ -170,7 +208,12 @@ fn load_base(
     rules
 }
 
-fn apply_overrides(parsed: &ParsedPolicy, file: Option<&str>, rules: &mut [Rule], diagnostics: &mut Vec<Diagnostic>) {
+fn apply_overrides(
+    parsed: &ParsedPolicy,
+    file: Option<&str>,
+    rules: &mut [Rule],
+    diagnostics: &mut Vec<Diagnostic>,
+) {
     for ov in &parsed.file.overrides {
         let Some(rule) = rules.iter_mut().find(|r| r.id == ov.rule) else {
             let known: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
@@ -192,7 +235,9 @@ fn apply_overrides(parsed: &ParsedPolicy, file: Option<&str>, rules: &mut [Rule]
             rule.sites = ov.sites.clone();
         }
         if let Some(extra) = &ov.except_authors {
-            rule.except_authors.get_or_insert_with(Vec::new).extend(extra.iter().cloned());
+            rule.except_authors
+                .get_or_insert_with(Vec::new)
+                .extend(extra.iter().cloned());
         }
         if ov.except_followed.is_some() {
             rule.except_followed = ov.except_followed;
@@ -214,7 +259,11 @@ mod tests {
         for (name, src) in BUILTIN_POLICIES {
             let p = parse_policy(src, Some(name));
             assert!(p.diagnostics.is_empty(), "{name}: {:?}", p.diagnostics);
-            assert_eq!(super::super::format_policy(&p.file), src, "{name} is not in canonical form");
+            assert_eq!(
+                super::super::format_policy(&p.file),
+                src,
+                "{name} is not in canonical form"
+            );
         }
     }
 
@@ -249,7 +298,10 @@ mod tests {
         let ids: Vec<&str> = r.policy.rules.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["a", "b"]);
         assert_eq!(r.policy.rule("a").unwrap().action, Action::Blur);
-        assert!(r.diagnostics.iter().any(|d| d.code == "kept-last-good" && d.line == 4));
+        assert!(r
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "kept-last-good" && d.line == 4));
         // Without a previous policy the broken rule is simply absent.
         let r = resolve(&parse_policy(&bad, None), None, &mut no_files, None);
         assert_eq!(r.policy.rules.len(), 1);
@@ -258,18 +310,37 @@ mod tests {
     #[test]
     fn extends_errors_are_reported() {
         let src = "[policy]\nname = \"p\"\nextends = [\"feedwarden:nope\", \"missing.toml\"]\n\n[[override]]\nrule = \"ghost\"\nenabled = false\n";
-        let r = resolve(&parse_policy(src, Some("p.toml")), Some("p.toml"), &mut no_files, None);
+        let r = resolve(
+            &parse_policy(src, Some("p.toml")),
+            Some("p.toml"),
+            &mut no_files,
+            None,
+        );
         let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
-        assert_eq!(codes, ["extends-not-found", "extends-not-found", "unknown-rule"]);
+        assert_eq!(
+            codes,
+            ["extends-not-found", "extends-not-found", "unknown-rule"]
+        );
     }
 
     #[test]
     fn cycles_are_detected() {
         let mut load = |name: &str| -> Result<String, String> {
-            Ok(format!("[policy]\nname = \"{name}\"\nextends = [\"a.toml\"]\n"))
+            Ok(format!(
+                "[policy]\nname = \"{name}\"\nextends = [\"a.toml\"]\n"
+            ))
         };
         let src = "[policy]\nname = \"p\"\nextends = [\"a.toml\"]\n";
-        let r = resolve(&parse_policy(src, Some("p.toml")), Some("p.toml"), &mut load, None);
-        assert!(r.diagnostics.iter().any(|d| d.code == "extends-cycle"), "{:?}", r.diagnostics);
+        let r = resolve(
+            &parse_policy(src, Some("p.toml")),
+            Some("p.toml"),
+            &mut load,
+            None,
+        );
+        assert!(
+            r.diagnostics.iter().any(|d| d.code == "extends-cycle"),
+            "{:?}",
+            r.diagnostics
+        );
     }
 }

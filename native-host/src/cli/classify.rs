@@ -31,6 +31,16 @@ pub struct ClassifyArgs {
     /// No progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+    /// Also print a table (id, action, rule, reason) to stderr; the JSONL still goes to --output.
+    #[arg(long, value_enum, default_value_t = Format::Jsonl)]
+    pub format: Format,
+}
+
+/// What to print besides the JSONL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Jsonl,
+    Table,
 }
 
 fn parse_line(line: &str) -> Result<Post, String> {
@@ -46,15 +56,23 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
     let (reader, total): (Box<dyn BufRead>, Option<u64>) = if args.input == "-" {
         (Box::new(BufReader::new(std::io::stdin())), None)
     } else {
-        let text = std::fs::read(&args.input).with_context(|| format!("cannot read {}", args.input))?;
-        let lines = text.split(|&b| b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count() as u64;
-        (Box::new(BufReader::new(std::io::Cursor::new(text))), Some(lines))
+        let text =
+            std::fs::read(&args.input).with_context(|| format!("cannot read {}", args.input))?;
+        let lines = text
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .count() as u64;
+        (
+            Box::new(BufReader::new(std::io::Cursor::new(text))),
+            Some(lines),
+        )
     };
     let mut out: Box<dyn Write> = if args.output == "-" {
         Box::new(BufWriter::new(std::io::stdout()))
     } else {
         Box::new(BufWriter::new(
-            std::fs::File::create(&args.output).with_context(|| format!("cannot create {}", args.output))?,
+            std::fs::File::create(&args.output)
+                .with_context(|| format!("cannot create {}", args.output))?,
         ))
     };
     let mut judge = super::load_judge(policy, args.threads)?;
@@ -64,9 +82,15 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
         (false, None) => ProgressBar::new_spinner(),
     };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {pos}/{len} posts [{elapsed_precise}] {per_sec} ETA {eta} {msg}")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "{spinner} {pos}/{len} posts [{elapsed_precise}] {per_sec} ETA {eta} {msg}",
+        )
+        .expect("valid template"),
     );
+    let table = args.format == Format::Table;
+    if table {
+        eprintln!("{:<10} {:<6} {:<14} {}", "ID", "ACTION", "RULE", "REASON");
+    }
     let t0 = Instant::now();
     let (mut judged, mut malformed) = (0u64, 0u64);
     let mut chunk: Vec<Post> = Vec::with_capacity(CHUNK);
@@ -75,6 +99,17 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
             return Ok(());
         }
         for v in judge.judge(chunk)? {
+            if table {
+                bar.suspend(|| {
+                    eprintln!(
+                        "{:<10} {:<6} {:<14} {}",
+                        v.id,
+                        v.action.as_str(),
+                        v.rule.as_deref().unwrap_or("-"),
+                        v.reason
+                    )
+                });
+            }
             let line = json!({
                 "id": v.id, "action": v.action, "rule": v.rule, "scores": v.scores,
                 "sub_labels": v.sub_labels, "reason": v.reason,
@@ -99,7 +134,9 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
             Err(why) => {
                 malformed += 1;
                 bar.inc(1);
-                bar.suspend(|| eprintln!("{}:{}: skipped malformed post: {why}", args.input, i + 1));
+                bar.suspend(|| {
+                    eprintln!("{}:{}: skipped malformed post: {why}", args.input, i + 1)
+                });
             }
         }
         if chunk.len() == CHUNK {
@@ -114,8 +151,16 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
         eprintln!(
             "classified {judged} posts in {secs:.2} s ({:.0} posts/s){}",
             judged as f64 / secs.max(1e-9),
-            if malformed > 0 { format!("; {malformed} malformed lines skipped (listed above)") } else { String::new() }
+            if malformed > 0 {
+                format!("; {malformed} malformed lines skipped (listed above)")
+            } else {
+                String::new()
+            }
         );
     }
-    Ok(if malformed > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
+    Ok(if malformed > 0 {
+        ExitCode::from(3)
+    } else {
+        ExitCode::SUCCESS
+    })
 }

@@ -24,13 +24,15 @@ pub fn load_policy_arg(arg: &str) -> anyhow::Result<EffectivePolicy> {
     for d in &load.diagnostics {
         eprintln!("{d}");
     }
-    load.policy.with_context(|| format!("the policy {arg} cannot be loaded (see the errors above)"))
+    load.policy
+        .with_context(|| format!("the policy {arg} cannot be loaded (see the errors above)"))
 }
 
 /// Load the encoder from the discovered paths, with a message that says what to run when it is missing.
 pub fn load_judge(policy: EffectivePolicy, intra_threads: usize) -> anyhow::Result<Judge> {
     let paths = Paths::discover();
-    let opts = EmbedderOptions::new(paths.ort_library.clone(), &paths.models_dir).with_intra_threads(intra_threads);
+    let opts = EmbedderOptions::new(paths.ort_library.clone(), &paths.models_dir)
+        .with_intra_threads(intra_threads);
     let embedder = Embedder::try_new(&opts)?;
     Ok(Judge::new(embedder, policy)?)
 }

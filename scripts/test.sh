@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test command (README, CI): formatting, lints, every test with the real models, and the wasm32 build
+# of the shared engine. Run ./setup.sh once first.
+set -Eeuo pipefail
+cd "$(dirname "$0")/.."
+log() { printf '[test] %s\n' "$*" >&2; }
+
+log "cargo fmt --check"
+cargo fmt --all --check
+log "cargo clippy (all targets, warnings are errors)"
+cargo clippy --release --workspace --all-targets --locked -- -D warnings
+log "cargo test (real models required)"
+FEEDWARDEN_REQUIRE_MODELS=1 cargo test --release --workspace --locked
+log "core + wasm-classifier build for wasm32-unknown-unknown"
+cargo build --release --locked -p feedwarden-core -p feedwarden-wasm --target wasm32-unknown-unknown
+log "all green"

@@ -1,0 +1,116 @@
+//! Shared helpers for the black-box tests: locate the models, spawn the real host, speak framed JSON.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+
+use serde_json::Value;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The models folder, or `None` (and a note on stderr) when the models are not set up. With
+/// `FEEDWARDEN_REQUIRE_MODELS=1` (set by the test command and CI) a missing model fails the test instead.
+pub fn models_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("FEEDWARDEN_MODELS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("models/build"));
+    if dir.join("all-minilm-l6-v2/model.int8.onnx").is_file() && dir.join("onnxruntime").is_dir() {
+        return Some(dir);
+    }
+    if std::env::var("FEEDWARDEN_REQUIRE_MODELS").as_deref() == Ok("1") {
+        panic!("models are missing in {}; run ./setup.sh", dir.display());
+    }
+    eprintln!(
+        "SKIPPED: models not found in {}; run ./setup.sh to enable this test",
+        dir.display()
+    );
+    None
+}
+
+pub fn write_frame(w: &mut impl Write, body: &[u8]) {
+    w.write_all(&(body.len() as u32).to_ne_bytes()).unwrap();
+    w.write_all(body).unwrap();
+    w.flush().unwrap();
+}
+
+pub fn read_frame(r: &mut impl Read) -> Option<Value> {
+    let mut len = [0u8; 4];
+    if r.read_exact(&mut len).is_err() {
+        return None;
+    }
+    let mut body = vec![0u8; u32::from_ne_bytes(len) as usize];
+    r.read_exact(&mut body).expect("a whole frame");
+    Some(serde_json::from_slice(&body).expect("the host only writes JSON frames"))
+}
+
+/// A running `feedwarden-host` with its own data folder.
+pub struct HostProc {
+    pub child: Child,
+    pub stdin: Option<ChildStdin>,
+    pub stdout: ChildStdout,
+    pub home: PathBuf,
+}
+
+impl HostProc {
+    pub fn spawn(home: &Path, models: &Path) -> Self {
+        Self::spawn_with(
+            Command::new(env!("CARGO_BIN_EXE_feedwarden-host")),
+            home,
+            models,
+        )
+    }
+
+    pub fn spawn_with(mut cmd: Command, home: &Path, models: &Path) -> Self {
+        let mut child = cmd
+            .env("FEEDWARDEN_HOME", home)
+            .env("FEEDWARDEN_MODELS_DIR", models)
+            .env_remove("FEEDWARDEN_ORT_LIB")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn feedwarden-host");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().unwrap();
+        HostProc {
+            child,
+            stdin,
+            stdout,
+            home: home.to_path_buf(),
+        }
+    }
+
+    pub fn send_raw(&mut self, body: &[u8]) {
+        write_frame(self.stdin.as_mut().unwrap(), body);
+    }
+
+    pub fn request(&mut self, v: Value) -> Value {
+        self.send_raw(&serde_json::to_vec(&v).unwrap());
+        self.read()
+    }
+
+    pub fn read(&mut self) -> Value {
+        read_frame(&mut self.stdout).expect("host replied")
+    }
+
+    /// Close stdin and wait; returns the exit status and any bytes left on stdout.
+    pub fn finish(mut self) -> (std::process::ExitStatus, Vec<u8>) {
+        drop(self.stdin.take());
+        let mut rest = Vec::new();
+        self.stdout.read_to_end(&mut rest).unwrap();
+        (self.child.wait().unwrap(), rest)
+    }
+}
+
+impl Drop for HostProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,121 @@
+//! The real int8 MiniLM through ONNX Runtime gives the recorded token ids and embeddings, stays close to
+//! the fp32 reference, and the shipped heads give the recorded probabilities (golden values written by
+//! `models/scripts/export_minilm.py` and `models/scripts/train_heads.py`).
+
+mod common;
+
+use feedwarden_core::fewshot::cosine;
+use feedwarden_core::heads::builtin_head;
+use feedwarden_host::embedder::{Embedder, EmbedderOptions};
+use serde_json::Value;
+
+fn golden(name: &str) -> Value {
+    let path = common::repo_root().join("models/golden").join(name);
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn embedder(models: &std::path::Path, file: &str) -> Embedder {
+    let opts = EmbedderOptions::new(models.join("onnxruntime/libonnxruntime.so"), models)
+        .with_model_file(file);
+    Embedder::try_new(&opts).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f32> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap() as f32)
+        .collect()
+}
+
+#[test]
+fn minilm_matches_golden_values() {
+    let Some(models) = common::models_dir() else {
+        return;
+    };
+    let g = golden("minilm_golden.json");
+    let mut int8 = embedder(&models, "model.int8.onnx");
+    let mut fp32 = embedder(&models, "model.onnx");
+    let sentences = g["sentences"].as_array().unwrap();
+    let mut int8_embeddings = Vec::new();
+    for s in sentences {
+        let text = s["text"].as_str().unwrap();
+        let ids: Vec<u32> = s["input_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap() as u32)
+            .collect();
+        assert_eq!(int8.token_ids(text).unwrap(), ids, "{text}");
+        let e8 = int8.embed(&[text]).unwrap().remove(0);
+        let e32 = fp32.embed(&[text]).unwrap().remove(0);
+        assert_eq!(e8.len(), 384);
+        let norm: f32 = e8.iter().map(|x| x * x).sum::<f32>().sqrt();
+        assert!(
+            (norm - 1.0).abs() < 1e-4,
+            "embedding is L2-normalised: {norm}"
+        );
+        for (i, (got, want)) in e8
+            .iter()
+            .zip(floats(&s["embedding_int8_first8"]))
+            .enumerate()
+        {
+            assert!(
+                (got - want).abs() < 1e-3,
+                "{text}: int8 dim {i}: {got} vs {want}"
+            );
+        }
+        for (i, (got, want)) in e32
+            .iter()
+            .zip(floats(&s["embedding_fp32_reference_first8"]))
+            .enumerate()
+        {
+            assert!(
+                (got - want).abs() < 1e-4,
+                "{text}: fp32 dim {i}: {got} vs NumPy reference {want}"
+            );
+        }
+        let c = cosine(&e8, &e32);
+        assert!(c >= 0.97, "{text}: int8 vs fp32 cosine {c}");
+        int8_embeddings.push(e8);
+    }
+    for p in g["pairs"].as_array().unwrap() {
+        let (a, b) = (
+            p["a"].as_u64().unwrap() as usize,
+            p["b"].as_u64().unwrap() as usize,
+        );
+        let want = p["cosine_int8"].as_f64().unwrap() as f32;
+        let got = cosine(&int8_embeddings[a], &int8_embeddings[b]);
+        assert!((got - want).abs() < 2e-3, "pair {a},{b}: {got} vs {want}");
+    }
+}
+
+#[test]
+fn shipped_heads_match_golden_probabilities() {
+    let Some(models) = common::models_dir() else {
+        return;
+    };
+    let g = golden("heads_golden.json");
+    let mut int8 = embedder(&models, "model.int8.onnx");
+    for s in g["sentences"].as_array().unwrap() {
+        let text = s["text"].as_str().unwrap();
+        let e = int8.embed(&[text]).unwrap().remove(0);
+        for (key, want) in s["probabilities"].as_object().unwrap() {
+            let want = want.as_f64().unwrap() as f32;
+            let got = match key.split_once('/') {
+                None => builtin_head(key).unwrap().probability(&e),
+                Some((head, sub)) => {
+                    let subs = builtin_head(head).unwrap().sub_probabilities(&e);
+                    subs.iter()
+                        .find(|(id, _)| id == sub)
+                        .unwrap_or_else(|| panic!("no sub-label {key}"))
+                        .1
+                }
+            };
+            assert!(
+                (got - want).abs() < 1e-3,
+                "{text}: {key} = {got}, golden {want}"
+            );
+        }
+    }
+}
