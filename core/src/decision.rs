@@ -63,10 +63,7 @@ pub struct Scores {
 
 impl Scores {
     fn for_rule(&self, rule: &Rule) -> Option<f32> {
-        self.rule_adjusted
-            .get(&rule.id)
-            .or_else(|| self.categories.get(rule.category_id()))
-            .copied()
+        self.rule_adjusted.get(&rule.id).or_else(|| self.categories.get(rule.category_id())).copied()
     }
 }
 
@@ -100,9 +97,7 @@ fn round4(x: f32) -> f32 {
 }
 
 fn category_name(id: &str) -> String {
-    builtin_head(id)
-        .map(|h| h.name.to_lowercase())
-        .unwrap_or_else(|| id.to_string())
+    builtin_head(id).map(|h| h.name.to_lowercase()).unwrap_or_else(|| id.to_string())
 }
 
 /// Manipulation techniques worth naming: the sub-labels at or above 0.5, strongest first, at most three.
@@ -120,10 +115,7 @@ fn techniques(category: &str, scores: &Scores) -> String {
         .iter()
         .take(3)
         .map(|(id, p)| {
-            let name = head
-                .and_then(|h| h.sub_label_name(id))
-                .unwrap_or(id.as_str())
-                .to_lowercase();
+            let name = head.and_then(|h| h.sub_label_name(id)).unwrap_or(id.as_str()).to_lowercase();
             format!("{name} {p:.2}")
         })
         .collect();
@@ -144,8 +136,7 @@ pub fn decide(policy: &EffectivePolicy, post: &Post, scores: &Scores) -> Verdict
         };
         let threshold = rule.threshold_value() as f32;
         if score < threshold {
-            if nearest_miss.is_none_or(|(r, s)| score - threshold > s - r.threshold_value() as f32)
-            {
+            if nearest_miss.is_none_or(|(r, s)| score - threshold > s - r.threshold_value() as f32) {
                 nearest_miss = Some((rule, score));
             }
             continue;
@@ -154,23 +145,12 @@ pub fn decide(policy: &EffectivePolicy, post: &Post, scores: &Scores) -> Verdict
             exempt.get_or_insert((rule, why));
             continue;
         }
-        fired.push((
-            i,
-            FiredRule {
-                rule: rule.id.clone(),
-                action: rule.action,
-                score,
-                threshold,
-            },
-        ));
+        fired.push((i, FiredRule { rule: rule.id.clone(), action: rule.action, score, threshold }));
     }
     // Strongest first: allow, then severity, then margin, then file order.
     fired.sort_by(|(ia, a), (ib, b)| {
         let key = |r: &FiredRule| (r.action == Action::Allow, r.action.severity());
-        key(b)
-            .cmp(&key(a))
-            .then((b.score - b.threshold).total_cmp(&(a.score - a.threshold)))
-            .then(ia.cmp(ib))
+        key(b).cmp(&key(a)).then((b.score - b.threshold).total_cmp(&(a.score - a.threshold))).then(ia.cmp(ib))
     });
     let fired: Vec<FiredRule> = fired.into_iter().map(|(_, f)| f).collect();
 
@@ -192,18 +172,11 @@ pub fn decide(policy: &EffectivePolicy, post: &Post, scores: &Scores) -> Verdict
                 win.threshold,
                 techniques(cat, scores)
             );
-            if let Some(&raw) = scores
-                .categories
-                .get(cat)
-                .filter(|_| scores.rule_adjusted.contains_key(&r.id))
-            {
+            if let Some(&raw) = scores.categories.get(cat).filter(|_| scores.rule_adjusted.contains_key(&r.id)) {
                 reason.push_str(&format!(" (your feedback moved it from {raw:.2})"));
             }
             if win.action == Action::Allow && fired.len() > 1 {
-                reason.push_str(&format!(
-                    "; allow wins over {} other rule(s)",
-                    fired.len() - 1
-                ));
+                reason.push_str(&format!("; allow wins over {} other rule(s)", fired.len() - 1));
             }
             (VerdictAction::from(win.action), Some(r.id.clone()), reason)
         }
@@ -226,28 +199,13 @@ pub fn decide(policy: &EffectivePolicy, post: &Post, scores: &Scores) -> Verdict
         id: post.id.clone(),
         action,
         rule,
-        scores: scores
-            .categories
-            .iter()
-            .map(|(k, v)| (k.clone(), round4(*v)))
-            .collect(),
+        scores: scores.categories.iter().map(|(k, v)| (k.clone(), round4(*v))).collect(),
         sub_labels: scores
             .sub_labels
             .iter()
-            .map(|(k, m)| {
-                (
-                    k.clone(),
-                    m.iter().map(|(s, v)| (s.clone(), round4(*v))).collect(),
-                )
-            })
+            .map(|(k, m)| (k.clone(), m.iter().map(|(s, v)| (s.clone(), round4(*v))).collect()))
             .collect(),
-        fired: fired
-            .into_iter()
-            .map(|f| FiredRule {
-                score: round4(f.score),
-                ..f
-            })
-            .collect(),
+        fired: fired.into_iter().map(|f| FiredRule { score: round4(f.score), ..f }).collect(),
         reason,
     }
 }
@@ -268,10 +226,7 @@ mod tests {
     }
 
     fn scores(pairs: &[(&str, f32)]) -> Scores {
-        Scores {
-            categories: pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
-            ..Default::default()
-        }
+        Scores { categories: pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect(), ..Default::default() }
     }
 
     fn post() -> Post {
@@ -293,61 +248,33 @@ mod tests {
         ];
         let p = policy(rules);
         // (scores, expected action, expected rule)
-        let cases: &[(&[(&str, f32)], VerdictAction, Option<&str>)] = &[
+        type Case<'a> = (&'a [(&'a str, f32)], VerdictAction, Option<&'a str>);
+        let cases: &[Case] = &[
+            (&[("clickbait", 0.1), ("rage-bait", 0.1), ("manipulation", 0.1)], VerdictAction::Show, None),
             (
-                &[
-                    ("clickbait", 0.1),
-                    ("rage-bait", 0.1),
-                    ("manipulation", 0.1),
-                ],
-                VerdictAction::Show,
-                None,
-            ),
-            (
-                &[
-                    ("clickbait", 0.6),
-                    ("rage-bait", 0.1),
-                    ("manipulation", 0.1),
-                ],
+                &[("clickbait", 0.6), ("rage-bait", 0.1), ("manipulation", 0.1)],
                 VerdictAction::Label,
                 Some("label-click"),
             ),
             (
-                &[
-                    ("clickbait", 0.99),
-                    ("rage-bait", 0.51),
-                    ("manipulation", 0.1),
-                ],
+                &[("clickbait", 0.99), ("rage-bait", 0.51), ("manipulation", 0.1)],
                 VerdictAction::Blur,
                 Some("blur-rage"),
             ),
             (
-                &[
-                    ("clickbait", 0.99),
-                    ("rage-bait", 0.9),
-                    ("manipulation", 0.95),
-                ],
+                &[("clickbait", 0.99), ("rage-bait", 0.9), ("manipulation", 0.95)],
                 VerdictAction::Hide,
                 Some("hide-manip"),
             ),
             (
-                &[
-                    ("clickbait", 0.5),
-                    ("rage-bait", 0.1),
-                    ("manipulation", 0.1),
-                ],
+                &[("clickbait", 0.5), ("rage-bait", 0.1), ("manipulation", 0.1)],
                 VerdictAction::Label,
                 Some("label-click"),
             ),
         ];
         for (s, action, rule) in cases {
             let v = decide(&p, &post(), &scores(s));
-            assert_eq!(
-                (v.action, v.rule.as_deref()),
-                (*action, *rule),
-                "{s:?}: {}",
-                v.reason
-            );
+            assert_eq!((v.action, v.rule.as_deref()), (*action, *rule), "{s:?}: {}", v.reason);
         }
     }
 
@@ -357,11 +284,7 @@ mod tests {
             rule("hide-rage", "rage-bait", Action::Hide, 0.5),
             rule("ok-sports", "sports", Action::Allow, 0.5),
         ]);
-        let v = decide(
-            &p,
-            &post(),
-            &scores(&[("rage-bait", 0.99), ("sports", 0.6)]),
-        );
+        let v = decide(&p, &post(), &scores(&[("rage-bait", 0.99), ("sports", 0.6)]));
         assert_eq!(v.action, VerdictAction::Allow);
         assert_eq!(v.fired.len(), 2);
         assert!(v.reason.contains("allow wins"), "{}", v.reason);
@@ -369,15 +292,8 @@ mod tests {
 
     #[test]
     fn equal_actions_pick_the_larger_margin() {
-        let p = policy(vec![
-            rule("a", "rage-bait", Action::Blur, 0.5),
-            rule("b", "clickbait", Action::Blur, 0.5),
-        ]);
-        let v = decide(
-            &p,
-            &post(),
-            &scores(&[("rage-bait", 0.6), ("clickbait", 0.8)]),
-        );
+        let p = policy(vec![rule("a", "rage-bait", Action::Blur, 0.5), rule("b", "clickbait", Action::Blur, 0.5)]);
+        let v = decide(&p, &post(), &scores(&[("rage-bait", 0.6), ("clickbait", 0.8)]));
         assert_eq!(v.rule.as_deref(), Some("b"));
     }
 
@@ -385,11 +301,7 @@ mod tests {
     fn exceptions_sites_and_scope() {
         let mut r = rule("r", "rage-bait", Action::Hide, 0.5);
         r.except_authors = Some(vec!["@bob".into()]);
-        let v = decide(
-            &policy(vec![r.clone()]),
-            &post(),
-            &scores(&[("rage-bait", 0.9)]),
-        );
+        let v = decide(&policy(vec![r.clone()]), &post(), &scores(&[("rage-bait", 0.9)]));
         assert_eq!(v.action, VerdictAction::Show);
         assert!(v.reason.contains("@bob"), "{}", v.reason);
 
@@ -398,65 +310,37 @@ mod tests {
         let mut followed = post();
         followed.author_followed = Some(true);
         assert_eq!(
-            decide(
-                &policy(vec![r.clone()]),
-                &followed,
-                &scores(&[("rage-bait", 0.9)])
-            )
-            .action,
+            decide(&policy(vec![r.clone()]), &followed, &scores(&[("rage-bait", 0.9)])).action,
             VerdictAction::Show
         );
         assert_eq!(
-            decide(
-                &policy(vec![r.clone()]),
-                &post(),
-                &scores(&[("rage-bait", 0.9)])
-            )
-            .action,
+            decide(&policy(vec![r.clone()]), &post(), &scores(&[("rage-bait", 0.9)])).action,
             VerdictAction::Hide
         );
 
         r.except_followed = None;
         r.sites = Some(vec!["reddit.com".into()]);
         assert_eq!(
-            decide(
-                &policy(vec![r.clone()]),
-                &post(),
-                &scores(&[("rage-bait", 0.9)])
-            )
-            .action,
+            decide(&policy(vec![r.clone()]), &post(), &scores(&[("rage-bait", 0.9)])).action,
             VerdictAction::Show
         );
         let mut on_reddit = post();
         on_reddit.site = Some("old.reddit.com".into());
         assert_eq!(
-            decide(
-                &policy(vec![r.clone()]),
-                &on_reddit,
-                &scores(&[("rage-bait", 0.9)])
-            )
-            .action,
+            decide(&policy(vec![r.clone()]), &on_reddit, &scores(&[("rage-bait", 0.9)])).action,
             VerdictAction::Hide
         );
 
         r.sites = None;
         r.content = Some(vec![ContentKind::Images]);
         assert_eq!(
-            decide(
-                &policy(vec![r.clone()]),
-                &post(),
-                &scores(&[("rage-bait", 0.9)])
-            )
-            .action,
+            decide(&policy(vec![r.clone()]), &post(), &scores(&[("rage-bait", 0.9)])).action,
             VerdictAction::Show
         );
 
         r.content = None;
         r.enabled = Some(false);
-        assert_eq!(
-            decide(&policy(vec![r]), &post(), &scores(&[("rage-bait", 0.9)])).action,
-            VerdictAction::Show
-        );
+        assert_eq!(decide(&policy(vec![r]), &post(), &scores(&[("rage-bait", 0.9)])).action, VerdictAction::Show);
     }
 
     #[test]
@@ -472,10 +356,6 @@ mod tests {
         s.rule_adjusted.insert("r".into(), 0.95);
         let v = decide(&p, &post(), &s);
         assert_eq!(v.action, VerdictAction::Blur);
-        assert!(
-            v.reason.contains("your feedback moved it from 0.30"),
-            "{}",
-            v.reason
-        );
+        assert!(v.reason.contains("your feedback moved it from 0.30"), "{}", v.reason);
     }
 }

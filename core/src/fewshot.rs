@@ -80,14 +80,10 @@ pub fn apply_feedback(probability: f32, embedding: &[f32], feedback: &FeedbackEx
     }
     let weight = |anchors: &[Vec<f32>]| {
         max_similarity(embedding, anchors)
-            .map(|s| {
-                ((s - FEEDBACK_SIMILARITY_FLOOR).max(0.0) / (1.0 - FEEDBACK_SIMILARITY_FLOOR))
-                    .min(1.0)
-            })
+            .map(|s| ((s - FEEDBACK_SIMILARITY_FLOOR).max(0.0) / (1.0 - FEEDBACK_SIMILARITY_FLOOR)).min(1.0))
             .unwrap_or(0.0)
     };
-    let delta =
-        FEEDBACK_LOGIT_SHIFT * (weight(&feedback.more_like_this) - weight(&feedback.was_fine));
+    let delta = FEEDBACK_LOGIT_SHIFT * (weight(&feedback.more_like_this) - weight(&feedback.was_fine));
     if delta == 0.0 {
         return probability;
     }
@@ -107,10 +103,7 @@ mod tests {
 
     #[test]
     fn closer_to_positive_means_higher_probability() {
-        let anchors = RuleAnchors {
-            positive: vec![unit(&[1.0, 0.0, 0.0])],
-            negative: vec![unit(&[0.0, 1.0, 0.0])],
-        };
+        let anchors = RuleAnchors { positive: vec![unit(&[1.0, 0.0, 0.0])], negative: vec![unit(&[0.0, 1.0, 0.0])] };
         let near = user_category_probability(&unit(&[0.9, 0.1, 0.0]), &anchors);
         let far = user_category_probability(&unit(&[0.0, 0.2, 1.0]), &anchors);
         let neg = user_category_probability(&unit(&[0.1, 0.9, 0.0]), &anchors);
@@ -129,27 +122,18 @@ mod tests {
 
     #[test]
     fn no_positive_anchor_means_zero() {
-        assert_eq!(
-            user_category_probability(&unit(&[1.0, 0.0]), &RuleAnchors::default()),
-            0.0
-        );
+        assert_eq!(user_category_probability(&unit(&[1.0, 0.0]), &RuleAnchors::default()), 0.0);
     }
 
     #[test]
     fn feedback_moves_the_same_post_and_spares_unrelated_ones() {
         let post = unit(&[1.0, 0.0, 0.0]);
-        let fb = FeedbackExamples {
-            more_like_this: vec![],
-            was_fine: vec![post.clone()],
-        };
+        let fb = FeedbackExamples { more_like_this: vec![], was_fine: vec![post.clone()] };
         let after = apply_feedback(0.95, &post, &fb);
         assert!(after < 0.01, "{after}");
         let unrelated = unit(&[0.0, 0.0, 1.0]);
         assert_eq!(apply_feedback(0.95, &unrelated, &fb), 0.95);
-        let fb_pos = FeedbackExamples {
-            more_like_this: vec![post.clone()],
-            was_fine: vec![],
-        };
+        let fb_pos = FeedbackExamples { more_like_this: vec![post.clone()], was_fine: vec![] };
         assert!(apply_feedback(0.2, &post, &fb_pos) > 0.99);
     }
 }

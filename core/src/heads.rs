@@ -51,12 +51,7 @@ pub enum HeadError {
     #[error("head JSON is invalid: {0}")]
     Json(#[from] serde_json::Error),
     #[error("head '{id}' declares dim {dim} but has {len} weights{sub}")]
-    Dimension {
-        id: String,
-        dim: usize,
-        len: usize,
-        sub: String,
-    },
+    Dimension { id: String, dim: usize, len: usize, sub: String },
 }
 
 pub(crate) fn sigmoid(x: f32) -> f32 {
@@ -64,12 +59,7 @@ pub(crate) fn sigmoid(x: f32) -> f32 {
 }
 
 fn calibrated(weights: &[f32], bias: f32, cal: Calibration, embedding: &[f32]) -> f32 {
-    let logit: f32 = weights
-        .iter()
-        .zip(embedding)
-        .map(|(w, x)| w * x)
-        .sum::<f32>()
-        + bias;
+    let logit: f32 = weights.iter().zip(embedding).map(|(w, x)| w * x).sum::<f32>() + bias;
     sigmoid(cal.a * logit + cal.b)
 }
 
@@ -81,12 +71,7 @@ impl Head {
             if len == head.dim {
                 Ok(())
             } else {
-                Err(HeadError::Dimension {
-                    id: head.id.clone(),
-                    dim: head.dim,
-                    len,
-                    sub,
-                })
+                Err(HeadError::Dimension { id: head.id.clone(), dim: head.dim, len, sub })
             }
         };
         check(head.weights.len(), String::new())?;
@@ -105,21 +90,13 @@ impl Head {
     pub fn sub_probabilities(&self, embedding: &[f32]) -> Vec<(String, f32)> {
         self.sub_labels
             .iter()
-            .map(|s| {
-                (
-                    s.id.clone(),
-                    calibrated(&s.weights, s.bias, s.calibration, embedding),
-                )
-            })
+            .map(|s| (s.id.clone(), calibrated(&s.weights, s.bias, s.calibration, embedding)))
             .collect()
     }
 
     /// Human name of a sub-label id, if this head has it.
     pub fn sub_label_name(&self, id: &str) -> Option<&str> {
-        self.sub_labels
-            .iter()
-            .find(|s| s.id == id)
-            .map(|s| s.name.as_str())
+        self.sub_labels.iter().find(|s| s.id == id).map(|s| s.name.as_str())
     }
 }
 

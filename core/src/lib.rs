@@ -15,9 +15,7 @@ pub mod text;
 pub use decision::{decide, FiredRule, Verdict, VerdictAction};
 pub use fewshot::{FeedbackExamples, RuleAnchors};
 pub use heads::{builtin_heads, Head};
-pub use policy::{
-    Action, Diagnostic, EffectivePolicy, ParsedPolicy, PolicyFile, Rule, Severity, Threshold,
-};
+pub use policy::{Action, Diagnostic, EffectivePolicy, ParsedPolicy, PolicyFile, Rule, Severity, Threshold};
 pub use post::Post;
 
 /// Lowercase hex SHA-256 of some bytes: the hash used for cache keys, policy hashes and model manifests.

@@ -27,12 +27,7 @@ pub fn read_frame(r: &mut impl Read, max: usize) -> io::Result<Frame> {
     while got < 4 {
         match r.read(&mut len[got..])? {
             0 if got == 0 => return Ok(Frame::Closed),
-            0 => {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "pipe closed inside a frame header",
-                ))
-            }
+            0 => return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "pipe closed inside a frame header")),
             n => got += n,
         }
     }
@@ -40,10 +35,7 @@ pub fn read_frame(r: &mut impl Read, max: usize) -> io::Result<Frame> {
     if declared > max {
         let skipped = io::copy(&mut r.by_ref().take(declared as u64), &mut io::sink())?;
         if skipped < declared as u64 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "pipe closed inside an oversize frame",
-            ));
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "pipe closed inside an oversize frame"));
         }
         return Ok(Frame::TooLarge { declared });
     }
@@ -54,8 +46,7 @@ pub fn read_frame(r: &mut impl Read, max: usize) -> io::Result<Frame> {
 
 /// Write one frame and flush it.
 pub fn write_frame(w: &mut impl Write, body: &[u8]) -> io::Result<()> {
-    let len = u32::try_from(body.len())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame over 4 GiB"))?;
+    let len = u32::try_from(body.len()).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "frame over 4 GiB"))?;
     w.write_all(&len.to_ne_bytes())?;
     w.write_all(body)?;
     w.flush()
@@ -73,10 +64,7 @@ mod tests {
         write_frame(&mut buf, b"{}").unwrap();
         let mut r = &buf[..];
         assert!(matches!(read_frame(&mut r, 50).unwrap(), Frame::Message(b) if b == b"{\"a\":1}"));
-        assert!(matches!(
-            read_frame(&mut r, 50).unwrap(),
-            Frame::TooLarge { declared: 100 }
-        ));
+        assert!(matches!(read_frame(&mut r, 50).unwrap(), Frame::TooLarge { declared: 100 }));
         assert!(matches!(read_frame(&mut r, 50).unwrap(), Frame::Message(b) if b == b"{}"));
         assert!(matches!(read_frame(&mut r, 50).unwrap(), Frame::Closed));
     }
@@ -84,16 +72,10 @@ mod tests {
     #[test]
     fn truncated_frames_are_errors() {
         let mut r: &[u8] = &[5, 0];
-        assert_eq!(
-            read_frame(&mut r, 50).unwrap_err().kind(),
-            io::ErrorKind::UnexpectedEof
-        );
+        assert_eq!(read_frame(&mut r, 50).unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
         let mut buf = Vec::new();
         write_frame(&mut buf, b"hello").unwrap();
         buf.truncate(7);
-        assert_eq!(
-            read_frame(&mut &buf[..], 50).unwrap_err().kind(),
-            io::ErrorKind::UnexpectedEof
-        );
+        assert_eq!(read_frame(&mut &buf[..], 50).unwrap_err().kind(), io::ErrorKind::UnexpectedEof);
     }
 }

@@ -10,14 +10,12 @@ use serde_json::{json, Value};
 use feedwarden_core::policy::{Diagnostic, EffectivePolicy};
 use feedwarden_core::{builtin_heads, Verdict, VerdictAction};
 
-use crate::embedder::{Embedder, EmbedderOptions, MODEL_ID};
+use crate::embedder::{EmbedderOptions, EmbedderPool, MODEL_ID};
 use crate::framing::{read_frame, write_frame, Frame, MAX_REPLY_BYTES, MAX_REQUEST_BYTES};
 use crate::judge::Judge;
 use crate::paths::Paths;
 use crate::policy_store::{load_policy_file, load_policy_text, save_atomic, STARTER_POLICY};
-use crate::protocol::{
-    error_reply, ErrorCode, Request, MAX_POSTS_PER_REQUEST, PROTOCOL_VERSION, REQUEST_TYPES,
-};
+use crate::protocol::{error_reply, ErrorCode, Request, MAX_POSTS_PER_REQUEST, PROTOCOL_VERSION, REQUEST_TYPES};
 use crate::store::{today_utc, Store};
 
 /// Write a diagnostic line to stderr (never stdout: that is the protocol).
@@ -56,18 +54,9 @@ fn load_active(paths: &Paths, previous: Option<&EffectivePolicy>) -> ActivePolic
     if file_mtime.is_some() {
         let (src, load) = load_policy_file(&file, previous);
         if let (Some(source), Some(policy)) = (src, load.policy) {
-            return ActivePolicy {
-                source,
-                policy,
-                diagnostics: load.diagnostics,
-                file,
-                file_mtime,
-            };
+            return ActivePolicy { source, policy, diagnostics: load.diagnostics, file, file_mtime };
         }
-        log!(
-            "{} cannot be loaded; keeping the previous policy",
-            file.display()
-        );
+        log!("{} cannot be loaded; keeping the previous policy", file.display());
         for d in &load.diagnostics {
             log!("  {d}");
         }
@@ -126,29 +115,19 @@ impl Host {
     pub fn open(paths: Paths) -> anyhow::Result<Self> {
         let store = Store::open(&paths.database())?;
         let active = load_active(&paths, None);
-        let judge = Embedder::try_new(&EmbedderOptions::new(
-            paths.ort_library.clone(),
-            &paths.models_dir,
-        ))
-        .and_then(|e| Judge::new(e, active.policy.clone()))
-        .map(|mut j| {
-            if let Ok(rows) = store.feedback_all() {
-                j.set_feedback(rows);
-            }
-            j
-        })
-        .map_err(|e| {
-            log!("model unavailable: {e}");
-            e.to_string()
-        });
-        Ok(Host {
-            paths,
-            store,
-            judge,
-            active,
-            started: Instant::now(),
-            requests: 0,
-        })
+        let judge = EmbedderPool::try_new(&EmbedderOptions::new(paths.ort_library.clone(), &paths.models_dir), 0)
+            .and_then(|e| Judge::new(e, active.policy.clone()))
+            .map(|mut j| {
+                if let Ok(rows) = store.feedback_all() {
+                    j.set_feedback(rows);
+                }
+                j
+            })
+            .map_err(|e| {
+                log!("model unavailable: {e}");
+                e.to_string()
+            });
+        Ok(Host { paths, store, judge, active, started: Instant::now(), requests: 0 })
     }
 
     /// Serve frames until the browser closes the pipe.
@@ -204,18 +183,14 @@ impl Host {
         }
         let request: Request = match serde_json::from_value(value.clone()) {
             Ok(r) => r,
-            Err(e) => {
-                return error_reply(request_id.as_ref(), ErrorCode::BadRequest, e.to_string())
-            }
+            Err(e) => return error_reply(request_id.as_ref(), ErrorCode::BadRequest, e.to_string()),
         };
         self.reload_policy_if_edited();
         let id = rid(&request).cloned();
         let reply = match request {
             Request::Hello { .. } => Ok(self.hello()),
             Request::Classify { posts, .. } => self.classify(posts),
-            Request::PolicyGet { .. } => {
-                Ok(self.policy_reply(true, &self.active.diagnostics.clone()))
-            }
+            Request::PolicyGet { .. } => Ok(self.policy_reply(true, &self.active.diagnostics.clone())),
             Request::PolicySet { source, .. } => self.policy_set(source),
             Request::PolicyValidate { source, .. } => {
                 let load = load_policy_text(&source, None, Some(&self.active.policy));
@@ -225,9 +200,7 @@ impl Host {
                     "diagnostics": load.diagnostics,
                 }))
             }
-            Request::Feedback {
-                post, rule, kind, ..
-            } => self.feedback(post, rule, kind),
+            Request::Feedback { post, rule, kind, .. } => self.feedback(post, rule, kind),
             Request::Stats { .. } => self.stats(),
         };
         match reply {
@@ -237,10 +210,8 @@ impl Host {
     }
 
     fn hello(&self) -> Value {
-        let heads: Vec<Value> = builtin_heads()
-            .iter()
-            .map(|h| json!({"id": h.id, "name": h.name, "validation": h.validation}))
-            .collect();
+        let heads: Vec<Value> =
+            builtin_heads().iter().map(|h| json!({"id": h.id, "name": h.name, "validation": h.validation})).collect();
         json!({
             "type": "hello",
             "protocol": PROTOCOL_VERSION,
@@ -260,27 +231,16 @@ impl Host {
     }
 
     fn judge_mut(&mut self) -> Result<&mut Judge, (ErrorCode, String)> {
-        self.judge
-            .as_mut()
-            .map_err(|e| (ErrorCode::ModelUnavailable, e.clone()))
+        self.judge.as_mut().map_err(|e| (ErrorCode::ModelUnavailable, e.clone()))
     }
 
-    fn classify(
-        &mut self,
-        posts: Vec<feedwarden_core::Post>,
-    ) -> Result<Value, (ErrorCode, String)> {
+    fn classify(&mut self, posts: Vec<feedwarden_core::Post>) -> Result<Value, (ErrorCode, String)> {
         let t0 = Instant::now();
         if posts.len() > MAX_POSTS_PER_REQUEST {
-            return Err((
-                ErrorCode::TooManyPosts,
-                format!("{} posts; at most {MAX_POSTS_PER_REQUEST}", posts.len()),
-            ));
+            return Err((ErrorCode::TooManyPosts, format!("{} posts; at most {MAX_POSTS_PER_REQUEST}", posts.len())));
         }
         let storage = |e: crate::store::StoreError| (ErrorCode::StorageError, e.to_string());
-        let judge = self
-            .judge
-            .as_ref()
-            .map_err(|e| (ErrorCode::ModelUnavailable, e.clone()))?;
+        let judge = self.judge.as_ref().map_err(|e| (ErrorCode::ModelUnavailable, e.clone()))?;
         let keys: Vec<String> = posts.iter().map(|p| judge.cache_key(p)).collect();
         let mut verdicts: Vec<Option<(Verdict, bool)>> = Vec::with_capacity(posts.len());
         let mut misses = Vec::new();
@@ -302,18 +262,11 @@ impl Host {
             }
         }
         if !misses.is_empty() {
-            let to_judge: Vec<feedwarden_core::Post> =
-                misses.iter().map(|&i| posts[i].clone()).collect();
-            let judged = self
-                .judge_mut()?
-                .judge(&to_judge)
-                .map_err(|e| (ErrorCode::ModelError, e.to_string()))?;
+            let to_judge: Vec<feedwarden_core::Post> = misses.iter().map(|&i| posts[i].clone()).collect();
+            let judged = self.judge_mut()?.judge(&to_judge).map_err(|e| (ErrorCode::ModelError, e.to_string()))?;
             let mut entries = Vec::with_capacity(judged.len());
             for (&i, v) in misses.iter().zip(judged) {
-                entries.push((
-                    keys[i].clone(),
-                    serde_json::to_string(&v).expect("verdicts serialize"),
-                ));
+                entries.push((keys[i].clone(), serde_json::to_string(&v).expect("verdicts serialize")));
                 verdicts[i] = Some((v, false));
             }
             self.store.cache_put_many(&entries).map_err(storage)?;
@@ -324,21 +277,11 @@ impl Host {
             .zip(&verdicts)
             .map(|(p, v)| {
                 let v = &v.as_ref().expect("every post judged").0;
-                let category = v
-                    .rule
-                    .as_deref()
-                    .and_then(|r| policy.rule(r))
-                    .map(|r| r.category_id().to_string());
-                (
-                    p.site.clone().unwrap_or_default(),
-                    category.unwrap_or_default(),
-                    v.action.as_str().to_string(),
-                )
+                let category = v.rule.as_deref().and_then(|r| policy.rule(r)).map(|r| r.category_id().to_string());
+                (p.site.clone().unwrap_or_default(), category.unwrap_or_default(), v.action.as_str().to_string())
             })
             .collect();
-        self.store
-            .stats_record(&today_utc(), &events)
-            .map_err(storage)?;
+        self.store.stats_record(&today_utc(), &events).map_err(storage)?;
         let out: Vec<Value> = verdicts
             .into_iter()
             .map(|v| {
@@ -360,8 +303,10 @@ impl Host {
         let rules: Vec<Value> = p
             .rules
             .iter()
-            .map(|r| json!({"id": r.id, "category": r.category_id(), "action": r.action, "threshold": r.threshold_value(),
-                            "enabled": r.is_enabled(), "user_defined": r.is_user_defined()}))
+            .map(|r| {
+                json!({"id": r.id, "category": r.category_id(), "action": r.action, "threshold": r.threshold_value(),
+                            "enabled": r.is_enabled(), "user_defined": r.is_user_defined()})
+            })
             .collect();
         json!({
             "type": "policy",
@@ -382,19 +327,10 @@ impl Host {
             return Ok(self.policy_reply(false, &load.diagnostics));
         };
         if let Ok(judge) = self.judge.as_mut() {
-            judge
-                .set_policy(policy.clone())
-                .map_err(|e| (ErrorCode::ModelError, e.to_string()))?;
+            judge.set_policy(policy.clone()).map_err(|e| (ErrorCode::ModelError, e.to_string()))?;
         }
-        save_atomic(&file, &source)
-            .map_err(|e| (ErrorCode::StorageError, format!("{}: {e}", file.display())))?;
-        self.active = ActivePolicy {
-            source,
-            policy,
-            diagnostics: load.diagnostics,
-            file_mtime: mtime(&file),
-            file,
-        };
+        save_atomic(&file, &source).map_err(|e| (ErrorCode::StorageError, format!("{}: {e}", file.display())))?;
+        self.active = ActivePolicy { source, policy, diagnostics: load.diagnostics, file_mtime: mtime(&file), file };
         Ok(self.policy_reply(true, &self.active.diagnostics.clone()))
     }
 
@@ -425,25 +361,16 @@ impl Host {
     ) -> Result<Value, (ErrorCode, String)> {
         if let Some(r) = rule.as_deref() {
             if self.active.policy.rule(r).is_none() {
-                return Err((
-                    ErrorCode::BadRequest,
-                    format!("no rule \"{r}\" in the active policy"),
-                ));
+                return Err((ErrorCode::BadRequest, format!("no rule \"{r}\" in the active policy")));
             }
         }
         let text = post.judged_text();
         if text.is_empty() {
-            return Err((
-                ErrorCode::BadRequest,
-                "the post has no text to learn from".into(),
-            ));
+            return Err((ErrorCode::BadRequest, "the post has no text to learn from".into()));
         }
         let judge = self.judge_mut()?;
-        let embedding = judge
-            .embedder()
-            .embed(&[text.as_str()])
-            .map_err(|e| (ErrorCode::ModelError, e.to_string()))?
-            .remove(0);
+        let embedding =
+            judge.embed_all(&[text.as_str()]).map_err(|e| (ErrorCode::ModelError, e.to_string()))?.remove(0);
         let storage = |e: crate::store::StoreError| (ErrorCode::StorageError, e.to_string());
         let id = self
             .store
@@ -465,10 +392,7 @@ impl Host {
     }
 
     fn stats(&self) -> Result<Value, (ErrorCode, String)> {
-        let summary = self
-            .store
-            .stats_summary(&today_utc())
-            .map_err(|e| (ErrorCode::StorageError, e.to_string()))?;
+        let summary = self.store.stats_summary(&today_utc()).map_err(|e| (ErrorCode::StorageError, e.to_string()))?;
         Ok(json!({
             "type": "stats",
             "today": summary,
@@ -480,8 +404,5 @@ impl Host {
 
 /// Whether a verdict filters the post (for summaries).
 pub fn is_filtered(action: VerdictAction) -> bool {
-    matches!(
-        action,
-        VerdictAction::Label | VerdictAction::Blur | VerdictAction::Hide
-    )
+    matches!(action, VerdictAction::Label | VerdictAction::Blur | VerdictAction::Hide)
 }

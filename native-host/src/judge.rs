@@ -5,17 +5,12 @@
 use std::collections::{BTreeMap, HashMap};
 
 use feedwarden_core::decision::Scores;
-use feedwarden_core::fewshot::{
-    apply_feedback, user_category_probability, FeedbackExamples, RuleAnchors,
-};
+use feedwarden_core::fewshot::{apply_feedback, user_category_probability, FeedbackExamples, RuleAnchors};
 use feedwarden_core::heads::builtin_head;
 use feedwarden_core::{decide, EffectivePolicy, Post, Verdict};
 
-use crate::embedder::{Embedder, EmbedderError, MODEL_ID};
+use crate::embedder::{EmbedderError, EmbedderPool, MODEL_ID};
 use crate::store::{FeedbackKind, FeedbackRow};
-
-/// Texts embedded per model call; larger batches pad more, smaller ones pay more per-call overhead.
-pub const EMBED_BATCH: usize = 32;
 
 /// How one of a policy's own examples fared in `policy test`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -31,7 +26,7 @@ pub struct ExampleResult {
 /// Embedder + the active policy's compiled state + the reader's feedback.
 #[derive(Debug)]
 pub struct Judge {
-    embedder: Embedder,
+    embedder: EmbedderPool,
     policy: EffectivePolicy,
     anchors: HashMap<String, RuleAnchors>,
     feedback: Vec<FeedbackRow>,
@@ -40,7 +35,7 @@ pub struct Judge {
 }
 
 impl Judge {
-    pub fn new(embedder: Embedder, policy: EffectivePolicy) -> Result<Self, EmbedderError> {
+    pub fn new(embedder: EmbedderPool, policy: EffectivePolicy) -> Result<Self, EmbedderError> {
         let mut judge = Judge {
             embedder,
             policy: EffectivePolicy::default(),
@@ -57,7 +52,7 @@ impl Judge {
         &self.policy
     }
 
-    pub fn embedder(&mut self) -> &mut Embedder {
+    pub fn embedder(&mut self) -> &mut EmbedderPool {
         &mut self.embedder
     }
 
@@ -71,10 +66,7 @@ impl Judge {
             let negatives: Vec<&str> = rule.should_not_match.iter().map(String::as_str).collect();
             anchors.insert(
                 rule.id.clone(),
-                RuleAnchors {
-                    positive: self.embed_all(&positives)?,
-                    negative: self.embed_all(&negatives)?,
-                },
+                RuleAnchors { positive: self.embed_all(&positives)?, negative: self.embed_all(&negatives)? },
             );
         }
         self.policy = policy;
@@ -122,13 +114,9 @@ impl Judge {
         feedwarden_core::sha256_hex(key.as_bytes())
     }
 
-    /// Embed texts in batches of [`EMBED_BATCH`].
+    /// Embed texts on every worker of the pool.
     pub fn embed_all(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedderError> {
-        let mut out = Vec::with_capacity(texts.len());
-        for chunk in texts.chunks(EMBED_BATCH) {
-            out.extend(self.embedder.embed(chunk)?);
-        }
-        Ok(out)
+        self.embedder.embed(texts)
     }
 
     /// Category scores for one embedding under the active policy, feedback applied per rule.
@@ -136,26 +124,18 @@ impl Judge {
         let mut scores = Scores::default();
         for cat in self.policy.active_categories() {
             if let Some(head) = builtin_head(cat) {
-                scores
-                    .categories
-                    .insert(cat.to_string(), head.probability(embedding));
-                let subs: BTreeMap<String, f32> =
-                    head.sub_probabilities(embedding).into_iter().collect();
+                scores.categories.insert(cat.to_string(), head.probability(embedding));
+                let subs: BTreeMap<String, f32> = head.sub_probabilities(embedding).into_iter().collect();
                 if !subs.is_empty() {
                     scores.sub_labels.insert(cat.to_string(), subs);
                 }
             } else if let Some(anchors) = self.anchors.get(cat) {
-                scores.categories.insert(
-                    cat.to_string(),
-                    user_category_probability(embedding, anchors),
-                );
+                scores.categories.insert(cat.to_string(), user_category_probability(embedding, anchors));
             }
         }
         for rule in self.policy.enabled_rules() {
-            let (Some(fb), Some(&p)) = (
-                self.feedback_by_rule.get(&rule.id),
-                scores.categories.get(rule.category_id()),
-            ) else {
+            let (Some(fb), Some(&p)) = (self.feedback_by_rule.get(&rule.id), scores.categories.get(rule.category_id()))
+            else {
                 continue;
             };
             let adjusted = apply_feedback(p, embedding, fb);
@@ -171,11 +151,7 @@ impl Judge {
         let texts: Vec<String> = posts.iter().map(Post::judged_text).collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let embeddings = self.embed_all(&refs)?;
-        Ok(posts
-            .iter()
-            .zip(&embeddings)
-            .map(|(post, e)| decide(&self.policy, post, &self.scores(e)))
-            .collect())
+        Ok(posts.iter().zip(&embeddings).map(|(post, e)| decide(&self.policy, post, &self.scores(e))).collect())
     }
 
     /// Run every rule's own examples as tests. For user-defined rules each example is left out of the
@@ -193,9 +169,7 @@ impl Judge {
             let texts: Vec<&str> = cases.iter().map(|(t, _)| t.as_str()).collect();
             let embeddings = self.embed_all(&texts)?;
             for (i, ((text, expected), e)) in cases.iter().zip(&embeddings).enumerate() {
-                let score = match builtin_head(rule.category_id())
-                    .filter(|_| !rule.is_user_defined())
-                {
+                let score = match builtin_head(rule.category_id()).filter(|_| !rule.is_user_defined()) {
                     Some(head) => head.probability(e),
                     None => {
                         let mut anchors = self.anchors.get(&rule.id).cloned().unwrap_or_default();

@@ -19,9 +19,7 @@ pub struct Paths {
 }
 
 fn env_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os(name)
-        .filter(|v| !v.is_empty())
-        .map(PathBuf::from)
+    std::env::var_os(name).filter(|v| !v.is_empty()).map(PathBuf::from)
 }
 
 fn default_data_dir() -> PathBuf {
@@ -29,9 +27,7 @@ fn default_data_dir() -> PathBuf {
         return x.join("feedwarden");
     }
     match env_path("HOME") {
-        Some(home) if cfg!(target_os = "macos") => {
-            home.join("Library/Application Support/Feedwarden")
-        }
+        Some(home) if cfg!(target_os = "macos") => home.join("Library/Application Support/Feedwarden"),
         Some(home) => home.join(".local/share/feedwarden"),
         None => PathBuf::from(".feedwarden"),
     }
@@ -41,10 +37,7 @@ fn default_data_dir() -> PathBuf {
 /// bundle), the checkout's `models/build` (the binary in `target/<profile>/`), then the data folder.
 fn candidate_models_dirs(data_dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
-    if let Some(exe_dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-    {
+    if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(Path::to_path_buf)) {
         out.push(exe_dir.join("models"));
         for up in exe_dir.ancestors().skip(1).take(3) {
             out.push(up.join("models/build"));
@@ -76,13 +69,9 @@ impl Paths {
                 .cloned()
                 .unwrap_or_else(|| data_dir.join("models"))
         });
-        let ort_library = env_path(ENV_ORT_LIB)
-            .unwrap_or_else(|| models_dir.join("onnxruntime").join(ort_library_name()));
-        Paths {
-            data_dir,
-            models_dir,
-            ort_library,
-        }
+        let ort_library =
+            env_path(ENV_ORT_LIB).unwrap_or_else(|| models_dir.join("onnxruntime").join(ort_library_name()));
+        Paths { data_dir, models_dir, ort_library }
     }
 
     pub fn database(&self) -> PathBuf {

@@ -22,33 +22,20 @@ pub struct PolicyLoad {
 }
 
 /// Parse and resolve policy text. `file` is its path (for diagnostics and relative `extends`).
-pub fn load_policy_text(
-    source: &str,
-    file: Option<&Path>,
-    previous: Option<&EffectivePolicy>,
-) -> PolicyLoad {
+pub fn load_policy_text(source: &str, file: Option<&Path>, previous: Option<&EffectivePolicy>) -> PolicyLoad {
     let name = file.map(|p| p.display().to_string());
     let parsed = parse_policy(source, name.as_deref());
-    let base_dir = file
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."));
+    let base_dir = file.and_then(Path::parent).map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
     let mut load = |rel: &str| -> Result<String, String> {
         let path = base_dir.join(rel);
         std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))
     };
     let resolution = resolve(&parsed, name.as_deref(), &mut load, previous);
-    PolicyLoad {
-        policy: parsed.loadable.then_some(resolution.policy),
-        diagnostics: resolution.diagnostics,
-    }
+    PolicyLoad { policy: parsed.loadable.then_some(resolution.policy), diagnostics: resolution.diagnostics }
 }
 
 /// Read and load a policy file; an unreadable file is a diagnostic, not a crash.
-pub fn load_policy_file(
-    path: &Path,
-    previous: Option<&EffectivePolicy>,
-) -> (Option<String>, PolicyLoad) {
+pub fn load_policy_file(path: &Path, previous: Option<&EffectivePolicy>) -> (Option<String>, PolicyLoad) {
     match std::fs::read_to_string(path) {
         Ok(src) => {
             let load = load_policy_text(&src, Some(path), previous);
@@ -74,16 +61,11 @@ pub fn load_policy_file(
 
 /// Write `text` to `path` atomically and durably: temp file in the same folder, fsync, rename, fsync folder.
 pub fn save_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("policy"),
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("policy"),
         std::process::id()
     ));
     {
@@ -107,16 +89,17 @@ mod tests {
         let load = load_policy_text(STARTER_POLICY, None, None);
         assert!(load.diagnostics.is_empty(), "{:?}", load.diagnostics);
         let p = load.policy.unwrap();
-        assert_eq!(
-            p.active_categories(),
-            ["rage-bait", "manipulation", "clickbait"]
-        );
+        assert_eq!(p.active_categories(), ["rage-bait", "manipulation", "clickbait"]);
     }
 
     #[test]
     fn relative_extends_and_atomic_save() {
         let dir = tempfile::tempdir().unwrap();
-        save_atomic(&dir.path().join("base.toml"), "[policy]\nname = \"b\"\n\n[[rule]]\nid = \"x\"\ndescription = \"spiders\"\naction = \"blur\"\n").unwrap();
+        save_atomic(
+            &dir.path().join("base.toml"),
+            "[policy]\nname = \"b\"\n\n[[rule]]\nid = \"x\"\ndescription = \"spiders\"\naction = \"blur\"\n",
+        )
+        .unwrap();
         let mine = dir.path().join("mine.toml");
         save_atomic(&mine, "[policy]\nname = \"m\"\nextends = [\"base.toml\"]\n").unwrap();
         let (_, load) = load_policy_file(&mine, None);

@@ -67,7 +67,9 @@ impl ErrorCode {
     /// One sentence for the reader; `detail` adds the specifics.
     pub fn sentence(self) -> &'static str {
         match self {
-            ErrorCode::FrameTooLarge => "The message was larger than the host accepts; send fewer posts or smaller images per message.",
+            ErrorCode::FrameTooLarge => {
+                "The message was larger than the host accepts; send fewer posts or smaller images per message."
+            }
             ErrorCode::BadUtf8 => "The message was not valid UTF-8 text.",
             ErrorCode::BadJson => "The message was not valid JSON.",
             ErrorCode::NotAnObject => "The message must be a JSON object with a \"type\".",
@@ -75,20 +77,20 @@ impl ErrorCode {
             ErrorCode::UnknownType => "The host does not know this message type.",
             ErrorCode::BadRequest => "The message is missing a field or has one of the wrong type.",
             ErrorCode::TooManyPosts => "Too many posts in one message; split the batch.",
-            ErrorCode::ModelUnavailable => "The host cannot judge posts because its model is not installed or failed to load.",
+            ErrorCode::ModelUnavailable => {
+                "The host cannot judge posts because its model is not installed or failed to load."
+            }
             ErrorCode::ModelError => "The model failed while judging these posts.",
             ErrorCode::StorageError => "The host could not read or write its database.",
-            ErrorCode::ReplyTooLarge => "The reply would exceed the browser's 1 MB limit; send fewer posts per message.",
+            ErrorCode::ReplyTooLarge => {
+                "The reply would exceed the browser's 1 MB limit; send fewer posts per message."
+            }
         }
     }
 }
 
 /// An error reply.
-pub fn error_reply(
-    request_id: Option<&Value>,
-    code: ErrorCode,
-    detail: impl Into<String>,
-) -> Value {
+pub fn error_reply(request_id: Option<&Value>, code: ErrorCode, detail: impl Into<String>) -> Value {
     let mut v = json!({
         "type": "error",
         "code": code.as_str(),
@@ -156,12 +158,5 @@ pub enum Request {
 }
 
 /// Every request type, for `unknown-type` replies and the protocol doc check.
-pub const REQUEST_TYPES: [&str; 7] = [
-    "hello",
-    "classify",
-    "policy.get",
-    "policy.set",
-    "policy.validate",
-    "feedback",
-    "stats",
-];
+pub const REQUEST_TYPES: [&str; 7] =
+    ["hello", "classify", "policy.get", "policy.set", "policy.validate", "feedback", "stats"];

@@ -96,9 +96,7 @@ fn f32s_to_blob(v: &[f32]) -> Vec<u8> {
 }
 
 fn blob_to_f32s(b: &[u8]) -> Vec<f32> {
-    b.chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect()
+    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
 }
 
 impl Store {
@@ -106,32 +104,19 @@ impl Store {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let shown = path.display().to_string();
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder {
-                path: dir.display().to_string(),
-                source,
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|source| StoreError::Folder { path: dir.display().to_string(), source })?;
         }
-        let err = |source| StoreError::Sqlite {
-            path: shown.clone(),
-            source,
-        };
+        let err = |source| StoreError::Sqlite { path: shown.clone(), source };
         let conn = Connection::open(path).map_err(err)?;
         // WAL + synchronous=NORMAL: a committed transaction survives a crash or kill -9 of this process
         // (only an OS crash or power loss can lose the last moments), and commits stay cheap on the hot path.
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(err)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(err)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
-            .map_err(err)?;
-        let version: i32 = conn
-            .pragma_query_value(None, "user_version", |r| r.get(0))
-            .map_err(err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(err)?;
+        let version: i32 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(err)?;
         if version > SCHEMA_VERSION {
-            return Err(StoreError::NewerSchema {
-                path: shown,
-                found: version,
-            });
+            return Err(StoreError::NewerSchema { path: shown, found: version });
         }
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS verdict_cache (
@@ -160,16 +145,12 @@ impl Store {
              );",
         )
         .map_err(err)?;
-        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
-            .map_err(err)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION).map_err(err)?;
         Ok(Store { conn, path: shown })
     }
 
     fn err(&self) -> impl Fn(rusqlite::Error) -> StoreError + '_ {
-        |source| StoreError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
+        |source| StoreError::Sqlite { path: self.path.clone(), source }
     }
 
     pub fn cache_get(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -185,40 +166,26 @@ impl Store {
             return Ok(());
         }
         let path = self.path.clone();
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(err)?;
         {
             let mut stmt = tx
-                .prepare_cached(
-                    "INSERT OR REPLACE INTO verdict_cache (key, verdict) VALUES (?1, ?2)",
-                )
+                .prepare_cached("INSERT OR REPLACE INTO verdict_cache (key, verdict) VALUES (?1, ?2)")
                 .map_err(err)?;
             for (k, v) in entries {
                 stmt.execute(params![k, v]).map_err(err)?;
             }
         }
-        let rowid: i64 = tx
-            .query_row("SELECT IFNULL(MAX(rowid), 0) FROM verdict_cache", [], |r| {
-                r.get(0)
-            })
-            .map_err(err)?;
+        let rowid: i64 =
+            tx.query_row("SELECT IFNULL(MAX(rowid), 0) FROM verdict_cache", [], |r| r.get(0)).map_err(err)?;
         if rowid % 1000 < entries.len() as i64 {
-            tx.execute(
-                "DELETE FROM verdict_cache WHERE rowid <= ?1",
-                [rowid - CACHE_MAX_ROWS],
-            )
-            .map_err(err)?;
+            tx.execute("DELETE FROM verdict_cache WHERE rowid <= ?1", [rowid - CACHE_MAX_ROWS]).map_err(err)?;
         }
         tx.commit().map_err(err)
     }
 
     pub fn cache_clear(&self) -> Result<usize, StoreError> {
-        self.conn
-            .execute("DELETE FROM verdict_cache", [])
-            .map_err(self.err())
+        self.conn.execute("DELETE FROM verdict_cache", []).map_err(self.err())
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -242,48 +209,29 @@ impl Store {
     }
 
     pub fn feedback_all(&self) -> Result<Vec<FeedbackRow>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, rule, kind, embedding FROM feedback ORDER BY id")
-            .map_err(self.err())?;
+        let mut stmt =
+            self.conn.prepare("SELECT id, rule, kind, embedding FROM feedback ORDER BY id").map_err(self.err())?;
         let rows = stmt
             .query_map([], |r| {
                 let kind: String = r.get(2)?;
                 let blob: Vec<u8> = r.get(3)?;
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Option<String>>(1)?,
-                    kind,
-                    blob,
-                ))
+                Ok((r.get::<_, i64>(0)?, r.get::<_, Option<String>>(1)?, kind, blob))
             })
             .map_err(self.err())?;
         let mut out = Vec::new();
         for row in rows {
             let (id, rule, kind, blob) = row.map_err(self.err())?;
             if let Some(kind) = FeedbackKind::parse(&kind) {
-                out.push(FeedbackRow {
-                    id,
-                    rule,
-                    kind,
-                    embedding: blob_to_f32s(&blob),
-                });
+                out.push(FeedbackRow { id, rule, kind, embedding: blob_to_f32s(&blob) });
             }
         }
         Ok(out)
     }
 
     /// Record what happened to judged posts today: (site, category, action) per filtered post.
-    pub fn stats_record(
-        &mut self,
-        day: &str,
-        events: &[(String, String, String)],
-    ) -> Result<(), StoreError> {
+    pub fn stats_record(&mut self, day: &str, events: &[(String, String, String)]) -> Result<(), StoreError> {
         let path = self.path.clone();
-        let err = |source| StoreError::Sqlite {
-            path: path.clone(),
-            source,
-        };
+        let err = |source| StoreError::Sqlite { path: path.clone(), source };
         let tx = self.conn.transaction().map_err(err)?;
         {
             let mut stmt = tx
@@ -293,8 +241,7 @@ impl Store {
                 )
                 .map_err(err)?;
             for (site, category, action) in events {
-                stmt.execute(params![day, site, category, action])
-                    .map_err(err)?;
+                stmt.execute(params![day, site, category, action]).map_err(err)?;
             }
         }
         tx.commit().map_err(err)
@@ -303,33 +250,23 @@ impl Store {
     pub fn stats_summary(&self, day: &str) -> Result<StatsSummary, StoreError> {
         let mut stmt = self
             .conn
-            .prepare("SELECT site, category, action, count FROM stats WHERE day = ?1 ORDER BY count DESC, site, category")
+            .prepare(
+                "SELECT site, category, action, count FROM stats WHERE day = ?1 ORDER BY count DESC, site, category",
+            )
             .map_err(self.err())?;
         let rows: Vec<StatsRow> = stmt
             .query_map([day], |r| {
-                Ok(StatsRow {
-                    site: r.get(0)?,
-                    category: r.get(1)?,
-                    action: r.get(2)?,
-                    count: r.get(3)?,
-                })
+                Ok(StatsRow { site: r.get(0)?, category: r.get(1)?, action: r.get(2)?, count: r.get(3)? })
             })
             .map_err(self.err())?
             .collect::<Result<_, _>>()
             .map_err(self.err())?;
         let judged_today = rows.iter().map(|r| r.count).sum();
-        let count = |sql: &str| {
-            self.conn
-                .query_row(sql, [], |r| r.get::<_, i64>(0))
-                .map_err(self.err())
-        };
+        let count = |sql: &str| self.conn.query_row(sql, [], |r| r.get::<_, i64>(0)).map_err(self.err());
         Ok(StatsSummary {
             day: day.to_string(),
             judged_today,
-            filtered_today: rows
-                .into_iter()
-                .filter(|r| r.action != "show" && r.action != "allow")
-                .collect(),
+            filtered_today: rows.into_iter().filter(|r| r.action != "show" && r.action != "allow").collect(),
             feedback_total: count("SELECT COUNT(*) FROM feedback")?,
             cache_rows: count("SELECT COUNT(*) FROM verdict_cache")?,
         })
@@ -338,10 +275,7 @@ impl Store {
 
 /// Today's date (UTC) as `YYYY-MM-DD`, without a date crate.
 pub fn today_utc() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     civil_date((secs / 86_400) as i64)
 }
 
@@ -375,30 +309,14 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("a/b.sqlite3")).unwrap();
         assert_eq!(s.cache_get("k").unwrap(), None);
-        s.cache_put_many(&[("k".into(), "{\"v\":1}".into())])
-            .unwrap();
+        s.cache_put_many(&[("k".into(), "{\"v\":1}".into())]).unwrap();
         assert_eq!(s.cache_get("k").unwrap().as_deref(), Some("{\"v\":1}"));
-        let id = s
-            .feedback_add(
-                "p",
-                Some("x.com"),
-                None,
-                "text",
-                Some("r"),
-                FeedbackKind::WasFine,
-                &[0.5, -1.0],
-            )
-            .unwrap();
+        let id =
+            s.feedback_add("p", Some("x.com"), None, "text", Some("r"), FeedbackKind::WasFine, &[0.5, -1.0]).unwrap();
         let rows = s.feedback_all().unwrap();
-        assert_eq!(
-            (rows[0].id, rows[0].kind, rows[0].embedding.clone()),
-            (id, FeedbackKind::WasFine, vec![0.5, -1.0])
-        );
-        s.stats_record(
-            "2026-01-01",
-            &[("x.com".into(), "rage-bait".into(), "blur".into()); 2],
-        )
-        .unwrap();
+        assert_eq!((rows[0].id, rows[0].kind, rows[0].embedding.clone()), (id, FeedbackKind::WasFine, vec![0.5, -1.0]));
+        s.stats_record("2026-01-01", &vec![("x.com".to_string(), "rage-bait".to_string(), "blur".to_string()); 2])
+            .unwrap();
         let sum = s.stats_summary("2026-01-01").unwrap();
         assert_eq!(sum.filtered_today[0].count, 2);
         assert_eq!(sum.feedback_total, 1);

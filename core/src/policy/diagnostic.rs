@@ -41,11 +41,7 @@ impl std::fmt::Display for Diagnostic {
             Severity::Warning => "warning",
         };
         let file = self.file.as_deref().unwrap_or("<policy>");
-        write!(
-            f,
-            "{file}:{}:{}: {sev}[{}]: {}",
-            self.line, self.column, self.code, self.message
-        )
+        write!(f, "{file}:{}:{}: {sev}[{}]: {}", self.line, self.column, self.code, self.message)
     }
 }
 
@@ -67,12 +63,7 @@ impl<'a> LineIndex<'a> {
         let offset = offset.min(self.src.len());
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts[line - 1];
-        let col = self
-            .src
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(0)
-            + 1;
+        let col = self.src.get(start..offset).map(|s| s.chars().count()).unwrap_or(0) + 1;
         (line, col)
     }
 }

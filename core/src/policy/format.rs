@@ -108,10 +108,7 @@ fn rule(out: &mut Out, r: &Rule) {
     out.threshold(r.threshold);
     out.boolean("enabled", r.enabled);
     out.list("sites", r.sites.as_deref());
-    let content: Option<Vec<String>> = r
-        .content
-        .as_ref()
-        .map(|c| c.iter().map(|k| k.as_str().to_string()).collect());
+    let content: Option<Vec<String>> = r.content.as_ref().map(|c| c.iter().map(|k| k.as_str().to_string()).collect());
     out.list("content", content.as_deref());
     out.list("except_authors", r.except_authors.as_deref());
     out.boolean("except_followed", r.except_followed);
@@ -190,7 +187,10 @@ sensitivity = "low"
         let src = "[[rule]]\naction='blur'\nid='a'\ndescription='d'\nthreshold=0.50\n[policy]\nname='n'\n";
         let parsed = parse_policy(src, None);
         let out = format_policy(&parsed.file);
-        assert_eq!(out, "[policy]\nname = \"n\"\n\n[[rule]]\nid = \"a\"\ndescription = \"d\"\naction = \"blur\"\nthreshold = 0.5\n");
+        assert_eq!(
+            out,
+            "[policy]\nname = \"n\"\n\n[[rule]]\nid = \"a\"\ndescription = \"d\"\naction = \"blur\"\nthreshold = 0.5\n"
+        );
         assert_eq!(format_policy(&parse_policy(&out, None).file), out);
     }
 }

@@ -227,24 +227,16 @@ impl Rule {
         };
         let site = site.trim().to_ascii_lowercase();
         let site = site.strip_prefix("www.").unwrap_or(&site);
-        sites.iter().any(|s| {
-            s == "*"
-                || site == s
-                || site
-                    .strip_suffix(s.as_str())
-                    .is_some_and(|rest| rest.ends_with('.'))
-        })
+        sites
+            .iter()
+            .any(|s| s == "*" || site == s || site.strip_suffix(s.as_str()).is_some_and(|rest| rest.ends_with('.')))
     }
 
     /// Whether the author is exempt from this rule (listed in `except_authors`, or followed and
     /// `except_followed` is set).
     pub fn exempts(&self, post: &crate::Post) -> Option<String> {
-        if let (Some(list), Some(author)) = (self.except_authors.as_ref(), post.normalized_author())
-        {
-            if list
-                .iter()
-                .any(|a| crate::text::normalize_handle(a) == author)
-            {
+        if let (Some(list), Some(author)) = (self.except_authors.as_ref(), post.normalized_author()) {
+            if list.iter().any(|a| crate::text::normalize_handle(a) == author) {
                 return Some(format!("@{author} is in the rule's except_authors"));
             }
         }

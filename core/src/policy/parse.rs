@@ -8,10 +8,7 @@ use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::LineIndex;
-use super::{
-    Action, ContentKind, Diagnostic, Header, Override, PolicyFile, Rule, Sensitivity, Severity,
-    Threshold,
-};
+use super::{Action, ContentKind, Diagnostic, Header, Override, PolicyFile, Rule, Sensitivity, Severity, Threshold};
 
 /// The ids of the built-in categories that have trained heads.
 pub const BUILTIN_CATEGORIES: [&str; 3] = ["rage-bait", "manipulation", "clickbait"];
@@ -48,15 +45,7 @@ impl ParsedPolicy {
     }
 }
 
-const HEADER_KEYS: [&str; 7] = [
-    "name",
-    "version",
-    "description",
-    "author",
-    "homepage",
-    "license",
-    "extends",
-];
+const HEADER_KEYS: [&str; 7] = ["name", "version", "description", "author", "homepage", "license", "extends"];
 const RULE_KEYS: [&str; 13] = [
     "id",
     "description",
@@ -72,16 +61,8 @@ const RULE_KEYS: [&str; 13] = [
     "should_match",
     "should_not_match",
 ];
-const OVERRIDE_KEYS: [&str; 8] = [
-    "rule",
-    "action",
-    "threshold",
-    "sensitivity",
-    "enabled",
-    "sites",
-    "except_authors",
-    "except_followed",
-];
+const OVERRIDE_KEYS: [&str; 8] =
+    ["rule", "action", "threshold", "sensitivity", "enabled", "sites", "except_authors", "except_followed"];
 
 /// Kind of table header found by the line scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,11 +100,7 @@ fn scan_lines(src: &str) -> (Vec<HeaderLine>, Vec<usize>) {
                 "[[override]]" => Section::Override,
                 _ => Section::Other,
             };
-            headers.push(HeaderLine {
-                section,
-                line: line_no,
-                comments: block.drain(..).map(|(_, c)| c).collect(),
-            });
+            headers.push(HeaderLine { section, line: line_no, comments: block.drain(..).map(|(_, c)| c).collect() });
             if has_trailing_comment(t) {
                 stray.push(line_no);
             }
@@ -163,14 +140,7 @@ struct Ctx<'s> {
 }
 
 impl Ctx<'_> {
-    fn push(
-        &mut self,
-        severity: Severity,
-        code: &str,
-        offset: usize,
-        rule: Option<&str>,
-        message: String,
-    ) {
+    fn push(&mut self, severity: Severity, code: &str, offset: usize, rule: Option<&str>, message: String) {
         let (line, column) = self.index.locate(offset);
         self.push_at(severity, code, line, column, rule, message);
     }
@@ -245,8 +215,7 @@ impl<'a, 'i> Fields<'a, '_, 'i, '_> {
     fn error(&mut self, offset: usize, code: &str, message: String) {
         self.errors += 1;
         let rule = self.rule.clone();
-        self.ctx
-            .push(Severity::Error, code, offset, rule.as_deref(), message);
+        self.ctx.push(Severity::Error, code, offset, rule.as_deref(), message);
     }
 
     fn get(&self, key: &str) -> Option<&'a Value<'i>> {
@@ -257,11 +226,7 @@ impl<'a, 'i> Fields<'a, '_, 'i, '_> {
         for (k, _) in self.table.iter() {
             let name: &str = k.get_ref();
             if !known.contains(&name) {
-                let msg = format!(
-                    "unknown key `{name}` in {}{}",
-                    self.what,
-                    suggest(name, known)
-                );
+                let msg = format!("unknown key `{name}` in {}{}", self.what, suggest(name, known));
                 self.error(k.span().start, "unknown-key", msg);
             }
         }
@@ -297,10 +262,8 @@ impl<'a, 'i> Fields<'a, '_, 'i, '_> {
     fn strings(&mut self, key: &str, example: &str) -> Option<Vec<String>> {
         let v = self.get(key)?;
         let DeValue::Array(items) = v.get_ref() else {
-            let msg = format!(
-                "`{key}` must be a list of strings, like {key} = {example}; found {}",
-                type_name(v.get_ref())
-            );
+            let msg =
+                format!("`{key}` must be a list of strings, like {key} = {example}; found {}", type_name(v.get_ref()));
             self.error(v.span().start, "wrong-type", msg);
             return None;
         };
@@ -309,10 +272,8 @@ impl<'a, 'i> Fields<'a, '_, 'i, '_> {
             match item.get_ref() {
                 DeValue::String(s) => out.push(s.to_string()),
                 other => {
-                    let msg = format!(
-                        "every entry of `{key}` must be a string in double quotes; found {}",
-                        type_name(other)
-                    );
+                    let msg =
+                        format!("every entry of `{key}` must be a string in double quotes; found {}", type_name(other));
                     self.error(item.span().start, "wrong-type", msg);
                 }
             }
@@ -324,9 +285,7 @@ impl<'a, 'i> Fields<'a, '_, 'i, '_> {
         let s = self.string(key)?;
         let v = self.get(key)?;
         Action::from_name(&s).or_else(|| {
-            let msg = format!(
-                "`{key}` must be one of \"hide\", \"blur\", \"label\" or \"allow\"; found \"{s}\""
-            );
+            let msg = format!("`{key}` must be one of \"hide\", \"blur\", \"label\" or \"allow\"; found \"{s}\"");
             self.error(v.span().start, "bad-value", msg);
             None
         })
@@ -350,7 +309,8 @@ impl<'a, 'i> Fields<'a, '_, 'i, '_> {
             return match x {
                 Some(x) if (0.0..=1.0).contains(&x) => Some(Threshold::Value(x)),
                 _ => {
-                    let msg = "`threshold` must be a number from 0 to 1 (a probability), like threshold = 0.7".to_string();
+                    let msg =
+                        "`threshold` must be a number from 0 to 1 (a probability), like threshold = 0.7".to_string();
                     self.error(v.span().start, "bad-value", msg);
                     None
                 }
@@ -358,15 +318,11 @@ impl<'a, 'i> Fields<'a, '_, 'i, '_> {
         }
         if let Some(v) = sens {
             let s = self.string("sensitivity")?;
-            return Sensitivity::from_name(&s)
-                .map(Threshold::Sensitivity)
-                .or_else(|| {
-                    let msg = format!(
-                        "`sensitivity` must be \"low\", \"medium\" or \"high\"; found \"{s}\""
-                    );
-                    self.error(v.span().start, "bad-value", msg);
-                    None
-                });
+            return Sensitivity::from_name(&s).map(Threshold::Sensitivity).or_else(|| {
+                let msg = format!("`sensitivity` must be \"low\", \"medium\" or \"high\"; found \"{s}\"");
+                self.error(v.span().start, "bad-value", msg);
+                None
+            });
         }
         None
     }
@@ -378,13 +334,13 @@ impl<'a, 'i> Fields<'a, '_, 'i, '_> {
         for s in sites {
             let ok = s == "*"
                 || (!s.is_empty()
-                    && s.chars().all(|c| {
-                        c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-'
-                    }));
+                    && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-'));
             if ok {
                 out.push(s);
             } else {
-                let msg = format!("site \"{s}\" must be a lowercase host name such as \"x.com\" (no scheme, no path), or \"*\"");
+                let msg = format!(
+                    "site \"{s}\" must be a lowercase host name such as \"x.com\" (no scheme, no path), or \"*\""
+                );
                 self.error(span, "bad-value", msg);
             }
         }
@@ -399,8 +355,7 @@ impl<'a, 'i> Fields<'a, '_, 'i, '_> {
             match ContentKind::from_name(&k) {
                 Some(c) => out.push(c),
                 None => {
-                    let msg =
-                        format!("`content` entries must be \"text\" or \"images\"; found \"{k}\"");
+                    let msg = format!("`content` entries must be \"text\" or \"images\"; found \"{k}\"");
                     self.error(span, "bad-value", msg);
                 }
             }
@@ -412,20 +367,12 @@ impl<'a, 'i> Fields<'a, '_, 'i, '_> {
 fn is_valid_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !id.starts_with('-')
 }
 
 fn parse_header(ctx: &mut Ctx<'_>, table: &Table<'_>, comments: Vec<String>) -> Option<Header> {
-    let mut f = Fields {
-        ctx,
-        table,
-        rule: None,
-        errors: 0,
-        what: "[policy]",
-    };
+    let mut f = Fields { ctx, table, rule: None, errors: 0, what: "[policy]" };
     f.check_keys(&HEADER_KEYS);
     let name = f.string("name");
     let header = Header {
@@ -455,20 +402,20 @@ fn parse_rule(
         Some(DeValue::String(s)) => Some(s.to_string()),
         _ => None,
     };
-    let mut f = Fields {
-        ctx,
-        table,
-        rule: raw_id.clone(),
-        errors: 0,
-        what: "[[rule]]",
-    };
+    let mut f = Fields { ctx, table, rule: raw_id.clone(), errors: 0, what: "[[rule]]" };
     f.check_keys(&RULE_KEYS);
     let id = f.string("id");
     match id.as_deref() {
         None if f.get("id").is_none() => {
             f.errors += 1;
-            f.ctx.push_at(Severity::Error, "missing-key", header_line, 1, None,
-                "this rule has no `id`; add a line like id = \"my-rule\" (lowercase letters, digits and dashes)".into());
+            f.ctx.push_at(
+                Severity::Error,
+                "missing-key",
+                header_line,
+                1,
+                None,
+                "this rule has no `id`; add a line like id = \"my-rule\" (lowercase letters, digits and dashes)".into(),
+            );
         }
         Some(id) if !is_valid_id(id) => {
             let offset = f.get("id").map(|v| v.span().start).unwrap_or(0);
@@ -479,11 +426,7 @@ fn parse_rule(
     let description = f.string("description");
     if description.as_deref().is_some_and(|d| d.trim().is_empty()) {
         let offset = f.get("description").map(|v| v.span().start).unwrap_or(0);
-        f.error(
-            offset,
-            "bad-value",
-            "`description` is empty; say in words what the rule is about".into(),
-        );
+        f.error(offset, "bad-value", "`description` is empty; say in words what the rule is about".into());
     }
     if f.get("description").is_none() {
         f.errors += 1;
@@ -510,8 +453,7 @@ fn parse_rule(
             header_line,
             1,
             rule.as_deref(),
-            "this rule has no `action`; add action = \"hide\", \"blur\", \"label\" or \"allow\""
-                .into(),
+            "this rule has no `action`; add action = \"hide\", \"blur\", \"label\" or \"allow\"".into(),
         );
     }
     let rule = Rule {
@@ -525,12 +467,8 @@ fn parse_rule(
         content: f.content(),
         except_authors: f.strings("except_authors", "[\"@someone\"]"),
         except_followed: f.boolean("except_followed"),
-        should_match: f
-            .strings("should_match", "[\"an example post\"]")
-            .unwrap_or_default(),
-        should_not_match: f
-            .strings("should_not_match", "[\"an example post\"]")
-            .unwrap_or_default(),
+        should_match: f.strings("should_match", "[\"an example post\"]").unwrap_or_default(),
+        should_not_match: f.strings("should_not_match", "[\"an example post\"]").unwrap_or_default(),
         line: header_line,
         comments,
     };
@@ -539,8 +477,7 @@ fn parse_rule(
         f.error(
             offset,
             "bad-value",
-            "`content` is empty, so the rule can never apply; list \"text\" and/or \"images\""
-                .into(),
+            "`content` is empty, so the rule can never apply; list \"text\" and/or \"images\"".into(),
         );
     }
     if f.errors > 0 {
@@ -550,26 +487,21 @@ fn parse_rule(
     }
 }
 
-fn parse_override(
-    ctx: &mut Ctx<'_>,
-    table: &Table<'_>,
-    header_line: usize,
-    comments: Vec<String>,
-) -> Option<Override> {
-    let mut f = Fields {
-        ctx,
-        table,
-        rule: None,
-        errors: 0,
-        what: "[[override]]",
-    };
+fn parse_override(ctx: &mut Ctx<'_>, table: &Table<'_>, header_line: usize, comments: Vec<String>) -> Option<Override> {
+    let mut f = Fields { ctx, table, rule: None, errors: 0, what: "[[override]]" };
     f.check_keys(&OVERRIDE_KEYS);
     let rule = f.string("rule");
     f.rule = rule.clone();
     if rule.is_none() && f.get("rule").is_none() {
         f.errors += 1;
-        f.ctx.push_at(Severity::Error, "missing-key", header_line, 1, None,
-            "this override has no `rule`; name the inherited rule it changes, like rule = \"rage-bait\"".into());
+        f.ctx.push_at(
+            Severity::Error,
+            "missing-key",
+            header_line,
+            1,
+            None,
+            "this override has no `rule`; name the inherited rule it changes, like rule = \"rage-bait\"".into(),
+        );
     }
     let ov = Override {
         rule: rule.unwrap_or_default(),
@@ -600,11 +532,7 @@ fn tables<'a, 'i>(v: &'a Value<'i>) -> Option<Vec<&'a Table<'i>>> {
 
 /// Parse policy source. `file` names it in diagnostics.
 pub fn parse_policy(src: &str, file: Option<&str>) -> ParsedPolicy {
-    let mut ctx = Ctx {
-        index: LineIndex::new(src),
-        file: file.map(str::to_string),
-        diagnostics: Vec::new(),
-    };
+    let mut ctx = Ctx { index: LineIndex::new(src), file: file.map(str::to_string), diagnostics: Vec::new() };
     let (doc, syntax_errors) = DeTable::parse_recoverable(src);
     let (headers, stray_comments) = scan_lines(src);
     let mut syntax_lines = Vec::new();
@@ -613,30 +541,20 @@ pub fn parse_policy(src: &str, file: Option<&str>) -> ParsedPolicy {
         let (line, column) = ctx.index.locate(offset);
         syntax_lines.push(line);
         let what = e.message().trim_end_matches('\n').replace('\n', " ");
-        ctx.push_at(Severity::Error, "syntax", line, column, None,
-            format!("TOML syntax: {what}; check the quotes, brackets, commas and `key = value` shape of this line"));
+        ctx.push_at(
+            Severity::Error,
+            "syntax",
+            line,
+            column,
+            None,
+            format!("TOML syntax: {what}; check the quotes, brackets, commas and `key = value` shape of this line"),
+        );
     }
-    let rule_headers: Vec<&HeaderLine> = headers
-        .iter()
-        .filter(|h| h.section == Section::Rule)
-        .collect();
-    let override_headers: Vec<&HeaderLine> = headers
-        .iter()
-        .filter(|h| h.section == Section::Override)
-        .collect();
+    let rule_headers: Vec<&HeaderLine> = headers.iter().filter(|h| h.section == Section::Rule).collect();
+    let override_headers: Vec<&HeaderLine> = headers.iter().filter(|h| h.section == Section::Override).collect();
     // The line range a table owns: from its header to the next header.
-    let region_end = |line: usize| {
-        headers
-            .iter()
-            .map(|h| h.line)
-            .find(|&l| l > line)
-            .unwrap_or(usize::MAX)
-    };
-    let region_has_syntax_error = |line: usize| {
-        syntax_lines
-            .iter()
-            .any(|&l| l >= line && l < region_end(line))
-    };
+    let region_end = |line: usize| headers.iter().map(|h| h.line).find(|&l| l > line).unwrap_or(usize::MAX);
+    let region_has_syntax_error = |line: usize| syntax_lines.iter().any(|&l| l >= line && l < region_end(line));
 
     let mut parsed = ParsedPolicy::default();
     let root: &Table<'_> = doc.get_ref();
@@ -654,52 +572,60 @@ pub fn parse_policy(src: &str, file: Option<&str>) -> ParsedPolicy {
                         header = parse_header(&mut ctx, t, comments);
                         if header.is_none() && t.get("name").is_none() {
                             let line = h.map(|h| h.line).unwrap_or(1);
-                            ctx.push_at(Severity::Error, "missing-key", line, 1, None,
-                                "the [policy] table needs a name, like name = \"My feed rules\"".into());
+                            ctx.push_at(
+                                Severity::Error,
+                                "missing-key",
+                                line,
+                                1,
+                                None,
+                                "the [policy] table needs a name, like name = \"My feed rules\"".into(),
+                            );
                         }
                     }
-                    _ => ctx.push(Severity::Error, "wrong-type", value.span().start, None,
-                        "`policy` must be a table: write [policy] on its own line, then name = \"…\"".into()),
+                    _ => ctx.push(
+                        Severity::Error,
+                        "wrong-type",
+                        value.span().start,
+                        None,
+                        "`policy` must be a table: write [policy] on its own line, then name = \"…\"".into(),
+                    ),
                 }
             }
             "rule" | "override" => {
                 let is_rule = key_name == "rule";
                 let Some(list) = tables(value) else {
-                    let msg = format!("write each {key_name} as a [[{key_name}]] table (double brackets), one after the other");
+                    let msg = format!(
+                        "write each {key_name} as a [[{key_name}]] table (double brackets), one after the other"
+                    );
                     ctx.push(Severity::Error, "wrong-type", key.span().start, None, msg);
                     continue;
                 };
-                let header_lines = if is_rule {
-                    &rule_headers
-                } else {
-                    &override_headers
-                };
+                let header_lines = if is_rule { &rule_headers } else { &override_headers };
                 for (i, table) in list.into_iter().enumerate() {
-                    let (line, comments) = header_lines
-                        .get(i)
-                        .map(|h| (h.line, h.comments.clone()))
-                        .unwrap_or((1, Vec::new()));
+                    let (line, comments) =
+                        header_lines.get(i).map(|h| (h.line, h.comments.clone())).unwrap_or((1, Vec::new()));
                     let broken_by_syntax = region_has_syntax_error(line);
                     if is_rule {
                         match parse_rule(&mut ctx, table, line, comments) {
                             Ok(rule) if !broken_by_syntax => {
                                 if parsed.file.rules.iter().any(|r| r.id == rule.id) {
-                                    ctx.push_at(Severity::Error, "duplicate-id", line, 1, Some(&rule.id),
-                                        format!("another rule above already has id \"{}\"; give each rule its own id", rule.id));
-                                    parsed.broken_rules.push(BrokenRule {
-                                        index: i,
-                                        id: None,
+                                    ctx.push_at(
+                                        Severity::Error,
+                                        "duplicate-id",
                                         line,
-                                    });
+                                        1,
+                                        Some(&rule.id),
+                                        format!(
+                                            "another rule above already has id \"{}\"; give each rule its own id",
+                                            rule.id
+                                        ),
+                                    );
+                                    parsed.broken_rules.push(BrokenRule { index: i, id: None, line });
                                 } else {
                                     parsed.file.rules.push(rule);
                                 }
                             }
-                            Ok(rule) => parsed.broken_rules.push(BrokenRule {
-                                index: i,
-                                id: Some(rule.id),
-                                line,
-                            }),
+                            Ok(rule) => parsed.broken_rules.push(BrokenRule { index: i, id: Some(rule.id), line }),
                             Err(id) => parsed.broken_rules.push(BrokenRule { index: i, id, line }),
                         }
                     } else if let Some(ov) = parse_override(&mut ctx, table, line, comments) {
@@ -716,13 +642,17 @@ pub fn parse_policy(src: &str, file: Option<&str>) -> ParsedPolicy {
         }
     }
     if !seen_header {
-        ctx.push_at(Severity::Error, "missing-key", 1, 1, None,
-            "a policy file starts with a [policy] table that names it, like [policy] then name = \"My feed rules\"".into());
+        ctx.push_at(
+            Severity::Error,
+            "missing-key",
+            1,
+            1,
+            None,
+            "a policy file starts with a [policy] table that names it, like [policy] then name = \"My feed rules\""
+                .into(),
+        );
     }
-    let policy_line = headers
-        .iter()
-        .find(|h| h.section == Section::Policy)
-        .map(|h| h.line);
+    let policy_line = headers.iter().find(|h| h.section == Section::Policy).map(|h| h.line);
     let header_broken = policy_line.is_some_and(region_has_syntax_error);
     parsed.loadable = header.is_some() && !header_broken;
     parsed.file.header = header.unwrap_or_default();
@@ -764,10 +694,7 @@ should_match = ["lol look at his ugly face"]
         assert!(p.loadable);
         assert_eq!(p.file.rules.len(), 2);
         assert_eq!(p.file.rules[0].line, 4);
-        assert_eq!(
-            p.file.rules[1].threshold,
-            Some(Threshold::Sensitivity(Sensitivity::High))
-        );
+        assert_eq!(p.file.rules[1].threshold, Some(Threshold::Sensitivity(Sensitivity::High)));
         assert!(p.file.rules[1].is_user_defined());
     }
 
@@ -782,14 +709,7 @@ should_match = ["lol look at his ugly face"]
         assert_eq!((e.line, e.code.as_str()), (14, "bad-value"));
         assert_eq!(e.column, 10);
         assert!(e.message.contains("\"hide\", \"blur\""), "{}", e.message);
-        assert_eq!(
-            p.broken_rules,
-            vec![BrokenRule {
-                index: 1,
-                id: Some("looks".into()),
-                line: 11
-            }]
-        );
+        assert_eq!(p.broken_rules, vec![BrokenRule { index: 1, id: Some("looks".into()), line: 11 }]);
     }
 
     #[test]
@@ -797,20 +717,8 @@ should_match = ["lol look at his ugly face"]
         let src = GOOD.replace("threshold = 0.7", "threshold = 0.7.");
         let p = parse_policy(&src, None);
         assert!(p.loadable, "{:?}", p.diagnostics);
-        assert_eq!(
-            p.file
-                .rules
-                .iter()
-                .map(|r| r.id.as_str())
-                .collect::<Vec<_>>(),
-            ["looks"]
-        );
-        assert!(
-            p.errors()
-                .any(|e| (e.line, e.code.as_str()) == (9, "syntax")),
-            "{:?}",
-            p.diagnostics
-        );
+        assert_eq!(p.file.rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["looks"]);
+        assert!(p.errors().any(|e| (e.line, e.code.as_str()) == (9, "syntax")), "{:?}", p.diagnostics);
     }
 
     #[test]
@@ -819,29 +727,19 @@ should_match = ["lol look at his ugly face"]
         let p = parse_policy(&src, None);
         let e = p.errors().next().unwrap();
         assert_eq!(e.line, 9);
-        assert!(
-            e.message.contains("did you mean `threshold`"),
-            "{}",
-            e.message
-        );
+        assert!(e.message.contains("did you mean `threshold`"), "{}", e.message);
     }
 
     #[test]
     fn missing_header_is_not_loadable() {
-        let p = parse_policy(
-            "[[rule]]\nid = \"a\"\ndescription = \"x\"\naction = \"label\"\n",
-            None,
-        );
+        let p = parse_policy("[[rule]]\nid = \"a\"\ndescription = \"x\"\naction = \"label\"\n", None);
         assert!(!p.loadable);
         assert!(p.errors().any(|e| e.code == "missing-key" && e.line == 1));
     }
 
     #[test]
     fn missing_fields_point_at_the_rule_header() {
-        let p = parse_policy(
-            "[policy]\nname = \"x\"\n\n[[rule]]\ndescription = \"d\"\n",
-            None,
-        );
+        let p = parse_policy("[policy]\nname = \"x\"\n\n[[rule]]\ndescription = \"d\"\n", None);
         let lines: Vec<(usize, &str)> = p.errors().map(|e| (e.line, e.code.as_str())).collect();
         assert_eq!(lines, [(4, "missing-key"), (4, "missing-key")]);
     }
@@ -851,31 +749,15 @@ should_match = ["lol look at his ugly face"]
         for (from, to, code) in [
             ("threshold = 0.7", "threshold = 1.7", "bad-value"),
             ("threshold = 0.7", "threshold = \"high\"", "bad-value"),
-            (
-                "category = \"rage-bait\"",
-                "category = \"rage\"",
-                "unknown-category",
-            ),
+            ("category = \"rage-bait\"", "category = \"rage\"", "unknown-category"),
             ("id = \"rage\"", "id = \"Rage Bait\"", "bad-value"),
             ("id = \"looks\"", "id = \"rage\"", "duplicate-id"),
-            (
-                "threshold = 0.7",
-                "threshold = 0.7\nsensitivity = \"low\"",
-                "conflicting-keys",
-            ),
-            (
-                "threshold = 0.7",
-                "sites = [\"https://x.com/home\"]",
-                "bad-value",
-            ),
+            ("threshold = 0.7", "threshold = 0.7\nsensitivity = \"low\"", "conflicting-keys"),
+            ("threshold = 0.7", "sites = [\"https://x.com/home\"]", "bad-value"),
             ("threshold = 0.7", "enabled = \"yes\"", "wrong-type"),
         ] {
             let p = parse_policy(&GOOD.replace(from, to), None);
-            assert!(
-                p.errors().any(|e| e.code == code),
-                "{to}: {:?}",
-                p.diagnostics
-            );
+            assert!(p.errors().any(|e| e.code == code), "{to}: {:?}", p.diagnostics);
             assert_eq!(p.file.rules.len(), 1, "{to}");
         }
     }
@@ -884,12 +766,7 @@ should_match = ["lol look at his ugly face"]
     fn stray_comments_are_warned_about() {
         let src = "# top\n[policy]\nname = \"x\" # trailing\n\n# about rule\n[[rule]]\nid = \"a\"\n# inside\ndescription = \"d # not a comment\"\naction = \"label\"\n";
         let p = parse_policy(src, None);
-        let warn: Vec<usize> = p
-            .diagnostics
-            .iter()
-            .filter(|d| !d.is_error())
-            .map(|d| d.line)
-            .collect();
+        let warn: Vec<usize> = p.diagnostics.iter().filter(|d| !d.is_error()).map(|d| d.line).collect();
         assert_eq!(warn, [3, 8]);
         assert_eq!(p.file.header.comments, ["# top"]);
         assert_eq!(p.file.rules[0].comments, ["# about rule"]);

@@ -18,10 +18,7 @@ pub const BUILTIN_PREFIX: &str = "feedwarden:";
 /// Source of a shipped policy by its `extends` name (`feedwarden:defaults`).
 pub fn builtin_policy_source(name: &str) -> Option<&'static str> {
     let short = name.strip_prefix(BUILTIN_PREFIX)?;
-    BUILTIN_POLICIES
-        .iter()
-        .find(|(n, _)| *n == short)
-        .map(|(_, src)| *src)
+    BUILTIN_POLICIES.iter().find(|(n, _)| *n == short).map(|(_, src)| *src)
 }
 
 /// The rules that run, after inheritance, and a hash that changes whenever any of them does.
@@ -40,12 +37,7 @@ impl EffectivePolicy {
     pub fn from_rules(name: &str, version: Option<String>, rules: Vec<Rule>) -> Self {
         let json = serde_json::to_vec(&rules).expect("rules serialize");
         let hash = crate::sha256_hex(&json);
-        EffectivePolicy {
-            name: name.to_string(),
-            version,
-            rules,
-            hash,
-        }
+        EffectivePolicy { name: name.to_string(), version, rules, hash }
     }
 
     pub fn enabled_rules(&self) -> impl Iterator<Item = &Rule> {
@@ -114,20 +106,18 @@ pub fn resolve(
         merge(&mut rules, base);
     }
     // Own rules in file order, with last good versions standing in for broken ones.
-    let mut ordered: Vec<(usize, Rule)> = parsed
-        .file
-        .rules
-        .iter()
-        .map(|r| (r.line, r.clone()))
-        .collect();
+    let mut ordered: Vec<(usize, Rule)> = parsed.file.rules.iter().map(|r| (r.line, r.clone())).collect();
     for broken in &parsed.broken_rules {
-        let kept = broken
-            .id
-            .as_deref()
-            .and_then(|id| previous.and_then(|p| p.rule(id)));
+        let kept = broken.id.as_deref().and_then(|id| previous.and_then(|p| p.rule(id)));
         if let Some(rule) = kept {
-            diagnostics.push(diag(file, broken.line, Some(&rule.id), Severity::Warning, "kept-last-good",
-                format!("rule \"{}\" has errors, so its last good version stays active until you fix them", rule.id)));
+            diagnostics.push(diag(
+                file,
+                broken.line,
+                Some(&rule.id),
+                Severity::Warning,
+                "kept-last-good",
+                format!("rule \"{}\" has errors, so its last good version stays active until you fix them", rule.id),
+            ));
             ordered.push((broken.line, rule.clone()));
         }
     }
@@ -136,10 +126,7 @@ pub fn resolve(
     merge(&mut rules, ordered);
     apply_overrides(parsed, file, &mut rules, &mut diagnostics);
     let header = &parsed.file.header;
-    Resolution {
-        policy: EffectivePolicy::from_rules(&header.name, header.version.clone(), rules),
-        diagnostics,
-    }
+    Resolution { policy: EffectivePolicy::from_rules(&header.name, header.version.clone(), rules), diagnostics }
 }
 
 /// Append `new` rules; a rule whose id is already present replaces it in place.
@@ -161,35 +148,44 @@ fn load_base(
 ) -> Vec<Rule> {
     let line = 1;
     if stack.iter().any(|s| s == name) || stack.len() > MAX_EXTENDS_DEPTH {
-        diagnostics.push(diag(from, line, None, Severity::Error, "extends-cycle",
-            format!("\"{name}\" extends itself (chain: {} → {name}); remove one of the `extends` entries", stack.join(" → "))));
+        diagnostics.push(diag(
+            from,
+            line,
+            None,
+            Severity::Error,
+            "extends-cycle",
+            format!(
+                "\"{name}\" extends itself (chain: {} → {name}); remove one of the `extends` entries",
+                stack.join(" → ")
+            ),
+        ));
         return Vec::new();
     }
     let source = match builtin_policy_source(name) {
         Some(src) => src.to_string(),
         None if name.starts_with(BUILTIN_PREFIX) => {
-            let known: Vec<String> = BUILTIN_POLICIES
-                .iter()
-                .map(|(n, _)| format!("{BUILTIN_PREFIX}{n}"))
-                .collect();
+            let known: Vec<String> = BUILTIN_POLICIES.iter().map(|(n, _)| format!("{BUILTIN_PREFIX}{n}")).collect();
             diagnostics.push(diag(
                 from,
                 line,
                 None,
                 Severity::Error,
                 "extends-not-found",
-                format!(
-                    "there is no shipped policy \"{name}\"; shipped policies are {}",
-                    known.join(", ")
-                ),
+                format!("there is no shipped policy \"{name}\"; shipped policies are {}", known.join(", ")),
             ));
             return Vec::new();
         }
         None => match load(name) {
             Ok(src) => src,
             Err(why) => {
-                diagnostics.push(diag(from, line, None, Severity::Error, "extends-not-found",
-                    format!("cannot read extended policy \"{name}\": {why}; check the path (relative to this file)")));
+                diagnostics.push(diag(
+                    from,
+                    line,
+                    None,
+                    Severity::Error,
+                    "extends-not-found",
+                    format!("cannot read extended policy \"{name}\": {why}; check the path (relative to this file)"),
+                ));
                 return Vec::new();
             }
         },
@@ -208,18 +204,22 @@ fn load_base(
     rules
 }
 
-fn apply_overrides(
-    parsed: &ParsedPolicy,
-    file: Option<&str>,
-    rules: &mut [Rule],
-    diagnostics: &mut Vec<Diagnostic>,
-) {
+fn apply_overrides(parsed: &ParsedPolicy, file: Option<&str>, rules: &mut [Rule], diagnostics: &mut Vec<Diagnostic>) {
     for ov in &parsed.file.overrides {
         let Some(rule) = rules.iter_mut().find(|r| r.id == ov.rule) else {
             let known: Vec<&str> = rules.iter().map(|r| r.id.as_str()).collect();
-            diagnostics.push(diag(file, ov.line, Some(&ov.rule), Severity::Warning, "unknown-rule",
-                format!("override names rule \"{}\", which no extended policy defines (known: {}); it has no effect",
-                    ov.rule, if known.is_empty() { "none".to_string() } else { known.join(", ") })));
+            diagnostics.push(diag(
+                file,
+                ov.line,
+                Some(&ov.rule),
+                Severity::Warning,
+                "unknown-rule",
+                format!(
+                    "override names rule \"{}\", which no extended policy defines (known: {}); it has no effect",
+                    ov.rule,
+                    if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                ),
+            ));
             continue;
         };
         if let Some(a) = ov.action {
@@ -235,9 +235,7 @@ fn apply_overrides(
             rule.sites = ov.sites.clone();
         }
         if let Some(extra) = &ov.except_authors {
-            rule.except_authors
-                .get_or_insert_with(Vec::new)
-                .extend(extra.iter().cloned());
+            rule.except_authors.get_or_insert_with(Vec::new).extend(extra.iter().cloned());
         }
         if ov.except_followed.is_some() {
             rule.except_followed = ov.except_followed;
@@ -259,11 +257,7 @@ mod tests {
         for (name, src) in BUILTIN_POLICIES {
             let p = parse_policy(src, Some(name));
             assert!(p.diagnostics.is_empty(), "{name}: {:?}", p.diagnostics);
-            assert_eq!(
-                super::super::format_policy(&p.file),
-                src,
-                "{name} is not in canonical form"
-            );
+            assert_eq!(super::super::format_policy(&p.file), src, "{name} is not in canonical form");
         }
     }
 
@@ -282,7 +276,9 @@ mod tests {
     fn own_rule_replaces_inherited_one_and_hash_changes() {
         let base = "[policy]\nname = \"mine\"\nextends = [\"feedwarden:defaults\"]\n";
         let a = resolve(&parse_policy(base, None), None, &mut no_files, None);
-        let src = format!("{base}\n[[rule]]\nid = \"rage-bait\"\ndescription = \"x\"\ncategory = \"rage-bait\"\naction = \"label\"\n");
+        let src = format!(
+            "{base}\n[[rule]]\nid = \"rage-bait\"\ndescription = \"x\"\ncategory = \"rage-bait\"\naction = \"label\"\n"
+        );
         let b = resolve(&parse_policy(&src, None), None, &mut no_files, None);
         assert_eq!(b.policy.rule("rage-bait").unwrap().action, Action::Label);
         assert_eq!(a.policy.rules.len(), b.policy.rules.len());
@@ -298,10 +294,7 @@ mod tests {
         let ids: Vec<&str> = r.policy.rules.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["a", "b"]);
         assert_eq!(r.policy.rule("a").unwrap().action, Action::Blur);
-        assert!(r
-            .diagnostics
-            .iter()
-            .any(|d| d.code == "kept-last-good" && d.line == 4));
+        assert!(r.diagnostics.iter().any(|d| d.code == "kept-last-good" && d.line == 4));
         // Without a previous policy the broken rule is simply absent.
         let r = resolve(&parse_policy(&bad, None), None, &mut no_files, None);
         assert_eq!(r.policy.rules.len(), 1);
@@ -310,37 +303,18 @@ mod tests {
     #[test]
     fn extends_errors_are_reported() {
         let src = "[policy]\nname = \"p\"\nextends = [\"feedwarden:nope\", \"missing.toml\"]\n\n[[override]]\nrule = \"ghost\"\nenabled = false\n";
-        let r = resolve(
-            &parse_policy(src, Some("p.toml")),
-            Some("p.toml"),
-            &mut no_files,
-            None,
-        );
+        let r = resolve(&parse_policy(src, Some("p.toml")), Some("p.toml"), &mut no_files, None);
         let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
-        assert_eq!(
-            codes,
-            ["extends-not-found", "extends-not-found", "unknown-rule"]
-        );
+        assert_eq!(codes, ["extends-not-found", "extends-not-found", "unknown-rule"]);
     }
 
     #[test]
     fn cycles_are_detected() {
         let mut load = |name: &str| -> Result<String, String> {
-            Ok(format!(
-                "[policy]\nname = \"{name}\"\nextends = [\"a.toml\"]\n"
-            ))
+            Ok(format!("[policy]\nname = \"{name}\"\nextends = [\"a.toml\"]\n"))
         };
         let src = "[policy]\nname = \"p\"\nextends = [\"a.toml\"]\n";
-        let r = resolve(
-            &parse_policy(src, Some("p.toml")),
-            Some("p.toml"),
-            &mut load,
-            None,
-        );
-        assert!(
-            r.diagnostics.iter().any(|d| d.code == "extends-cycle"),
-            "{:?}",
-            r.diagnostics
-        );
+        let r = resolve(&parse_policy(src, Some("p.toml")), Some("p.toml"), &mut load, None);
+        assert!(r.diagnostics.iter().any(|d| d.code == "extends-cycle"), "{:?}", r.diagnostics);
     }
 }

@@ -8,11 +8,7 @@ use clap::{Parser, Subcommand};
 use feedwarden_host::cli;
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "feedwarden",
-    version,
-    about = "On-device AI filter for social-media feeds"
-)]
+#[command(name = "feedwarden", version, about = "On-device AI filter for social-media feeds")]
 struct Args {
     #[command(subcommand)]
     command: Command,

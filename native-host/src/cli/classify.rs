@@ -25,7 +25,7 @@ pub struct ClassifyArgs {
     /// Policy file, or a shipped policy such as `feedwarden:defaults`.
     #[arg(short, long, default_value = "feedwarden:defaults")]
     pub policy: String,
-    /// ONNX Runtime threads (0 = all cores).
+    /// Parallel model sessions (0 = one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// No progress bar.
@@ -56,23 +56,15 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
     let (reader, total): (Box<dyn BufRead>, Option<u64>) = if args.input == "-" {
         (Box::new(BufReader::new(std::io::stdin())), None)
     } else {
-        let text =
-            std::fs::read(&args.input).with_context(|| format!("cannot read {}", args.input))?;
-        let lines = text
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .count() as u64;
-        (
-            Box::new(BufReader::new(std::io::Cursor::new(text))),
-            Some(lines),
-        )
+        let text = std::fs::read(&args.input).with_context(|| format!("cannot read {}", args.input))?;
+        let lines = text.split(|&b| b == b'\n').filter(|l| !l.iter().all(u8::is_ascii_whitespace)).count() as u64;
+        (Box::new(BufReader::new(std::io::Cursor::new(text))), Some(lines))
     };
     let mut out: Box<dyn Write> = if args.output == "-" {
         Box::new(BufWriter::new(std::io::stdout()))
     } else {
         Box::new(BufWriter::new(
-            std::fs::File::create(&args.output)
-                .with_context(|| format!("cannot create {}", args.output))?,
+            std::fs::File::create(&args.output).with_context(|| format!("cannot create {}", args.output))?,
         ))
     };
     let mut judge = super::load_judge(policy, args.threads)?;
@@ -82,14 +74,12 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
         (false, None) => ProgressBar::new_spinner(),
     };
     bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} {pos}/{len} posts [{elapsed_precise}] {per_sec} ETA {eta} {msg}",
-        )
-        .expect("valid template"),
+        ProgressStyle::with_template("{spinner} {pos}/{len} posts [{elapsed_precise}] {per_sec} ETA {eta} {msg}")
+            .expect("valid template"),
     );
     let table = args.format == Format::Table;
     if table {
-        eprintln!("{:<10} {:<6} {:<14} {}", "ID", "ACTION", "RULE", "REASON");
+        eprintln!("{:<10} {:<6} {:<14} REASON", "ID", "ACTION", "RULE");
     }
     let t0 = Instant::now();
     let (mut judged, mut malformed) = (0u64, 0u64);
@@ -134,9 +124,7 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
             Err(why) => {
                 malformed += 1;
                 bar.inc(1);
-                bar.suspend(|| {
-                    eprintln!("{}:{}: skipped malformed post: {why}", args.input, i + 1)
-                });
+                bar.suspend(|| eprintln!("{}:{}: skipped malformed post: {why}", args.input, i + 1));
             }
         }
         if chunk.len() == CHUNK {
@@ -151,16 +139,8 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
         eprintln!(
             "classified {judged} posts in {secs:.2} s ({:.0} posts/s){}",
             judged as f64 / secs.max(1e-9),
-            if malformed > 0 {
-                format!("; {malformed} malformed lines skipped (listed above)")
-            } else {
-                String::new()
-            }
+            if malformed > 0 { format!("; {malformed} malformed lines skipped (listed above)") } else { String::new() }
         );
     }
-    Ok(if malformed > 0 {
-        ExitCode::from(3)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if malformed > 0 { ExitCode::from(3) } else { ExitCode::SUCCESS })
 }

@@ -7,7 +7,7 @@ pub mod policy;
 use anyhow::Context;
 use feedwarden_core::policy::EffectivePolicy;
 
-use crate::embedder::{Embedder, EmbedderOptions};
+use crate::embedder::{EmbedderOptions, EmbedderPool};
 use crate::judge::Judge;
 use crate::paths::Paths;
 use crate::policy_store::{load_policy_file, load_policy_text};
@@ -24,15 +24,14 @@ pub fn load_policy_arg(arg: &str) -> anyhow::Result<EffectivePolicy> {
     for d in &load.diagnostics {
         eprintln!("{d}");
     }
-    load.policy
-        .with_context(|| format!("the policy {arg} cannot be loaded (see the errors above)"))
+    load.policy.with_context(|| format!("the policy {arg} cannot be loaded (see the errors above)"))
 }
 
-/// Load the encoder from the discovered paths, with a message that says what to run when it is missing.
-pub fn load_judge(policy: EffectivePolicy, intra_threads: usize) -> anyhow::Result<Judge> {
+/// Load the encoder from the discovered paths (`workers` sessions, 0 = one per core), with a message
+/// that says what to run when it is missing.
+pub fn load_judge(policy: EffectivePolicy, workers: usize) -> anyhow::Result<Judge> {
     let paths = Paths::discover();
-    let opts = EmbedderOptions::new(paths.ort_library.clone(), &paths.models_dir)
-        .with_intra_threads(intra_threads);
-    let embedder = Embedder::try_new(&opts)?;
+    let opts = EmbedderOptions::new(paths.ort_library.clone(), &paths.models_dir);
+    let embedder = EmbedderPool::try_new(&opts, workers)?;
     Ok(Judge::new(embedder, policy)?)
 }

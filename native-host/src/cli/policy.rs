@@ -58,11 +58,7 @@ fn check(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
                 "{}: ok, {} rule(s) active{}",
                 file.display(),
                 p.enabled_rules().count(),
-                if warnings > 0 {
-                    format!(", {warnings} warning(s)")
-                } else {
-                    String::new()
-                }
+                if warnings > 0 { format!(", {warnings} warning(s)") } else { String::new() }
             ),
             Some(p) => {
                 failed = true;
@@ -74,18 +70,11 @@ fn check(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
             }
             None => {
                 failed = true;
-                println!(
-                    "{}: {errors} error(s); this file cannot be loaded",
-                    file.display()
-                );
+                println!("{}: {errors} error(s); this file cannot be loaded", file.display());
             }
         }
     }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 fn fmt(files: &[PathBuf], check_only: bool) -> anyhow::Result<ExitCode> {
@@ -95,8 +84,7 @@ fn fmt(files: &[PathBuf], check_only: bool) -> anyhow::Result<ExitCode> {
         let src = if stdin {
             std::io::read_to_string(std::io::stdin())?
         } else {
-            std::fs::read_to_string(file)
-                .with_context(|| format!("cannot read {}", file.display()))?
+            std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?
         };
         let parsed = parse_policy(&src, Some(&file.display().to_string()));
         if parsed.has_errors() || !parsed.loadable {
@@ -110,11 +98,7 @@ fn fmt(files: &[PathBuf], check_only: bool) -> anyhow::Result<ExitCode> {
             failed = true;
             continue;
         }
-        for d in parsed
-            .diagnostics
-            .iter()
-            .filter(|d| d.code == "comment-dropped-by-fmt")
-        {
+        for d in parsed.diagnostics.iter().filter(|d| d.code == "comment-dropped-by-fmt") {
             eprintln!("{d}");
         }
         let formatted = format_policy(&parsed.file);
@@ -122,24 +106,15 @@ fn fmt(files: &[PathBuf], check_only: bool) -> anyhow::Result<ExitCode> {
             print!("{formatted}");
         } else if formatted != src {
             if check_only {
-                println!(
-                    "{}: not in canonical form (run `feedwarden policy fmt {}`)",
-                    file.display(),
-                    file.display()
-                );
+                println!("{}: not in canonical form (run `feedwarden policy fmt {}`)", file.display(), file.display());
                 failed = true;
             } else {
-                save_atomic(file, &formatted)
-                    .with_context(|| format!("cannot write {}", file.display()))?;
+                save_atomic(file, &formatted).with_context(|| format!("cannot write {}", file.display()))?;
                 println!("{}: formatted", file.display());
             }
         }
     }
-    Ok(if failed {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 
 fn test(file: &Path, verbose: bool) -> anyhow::Result<ExitCode> {
@@ -147,9 +122,7 @@ fn test(file: &Path, verbose: bool) -> anyhow::Result<ExitCode> {
     for d in &load.diagnostics {
         eprintln!("{d}");
     }
-    let policy = load
-        .policy
-        .with_context(|| format!("{} cannot be loaded (see the errors above)", file.display()))?;
+    let policy = load.policy.with_context(|| format!("{} cannot be loaded (see the errors above)", file.display()))?;
     let mut judge = super::load_judge(policy, 0)?;
     let results = judge.test_examples()?;
     let failed = results.iter().filter(|r| !r.passed).count();
@@ -161,11 +134,7 @@ fn test(file: &Path, verbose: bool) -> anyhow::Result<ExitCode> {
         }
         if !r.passed || verbose {
             let mark = if r.passed { "ok  " } else { "FAIL" };
-            let want = if r.expected_match {
-                "should match    "
-            } else {
-                "should not match"
-            };
+            let want = if r.expected_match { "should match    " } else { "should not match" };
             let cmp = if r.score >= r.threshold { "≥" } else { "<" };
             println!(
                 "  {mark} {want}  score {:.2} {cmp} {:.2}  \"{}\"",
@@ -175,14 +144,6 @@ fn test(file: &Path, verbose: bool) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    println!(
-        "{} example(s), {} passed, {failed} misjudged",
-        results.len(),
-        results.len() - failed
-    );
-    Ok(if failed > 0 {
-        ExitCode::FAILURE
-    } else {
-        ExitCode::SUCCESS
-    })
+    println!("{} example(s), {} passed, {failed} misjudged", results.len(), results.len() - failed);
+    Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
