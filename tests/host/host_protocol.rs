@@ -6,8 +6,7 @@ mod common;
 use common::{models_dir, HostProc};
 use serde_json::{json, Value};
 
-const RAGE: &str =
-    "These idiots want to destroy everything you love. Share if you are sick of them!";
+const RAGE: &str = "These idiots want to destroy everything you love. Share if you are sick of them!";
 const CALM: &str = "Had a lovely walk by the river this morning, the trees are turning gold.";
 
 const SPIDER_POLICY: &str = r#"[policy]
@@ -78,10 +77,7 @@ fn classify_returns_a_verdict_per_post_and_caches() {
         "rage-bait text should score higher than a calm one: {first:?}"
     );
     // Same content under new ids: served from the cache, same verdicts.
-    let again = classify(
-        &mut h,
-        json!([{"id": "a2", "text": RAGE, "site": "x.com", "author": "@someone"}]),
-    );
+    let again = classify(&mut h, json!([{"id": "a2", "text": RAGE, "site": "x.com", "author": "@someone"}]));
     assert_eq!(again[0]["cached"], true);
     assert_eq!(again[0]["id"], "a2");
     assert_eq!(again[0]["action"], first[0]["action"]);
@@ -96,26 +92,11 @@ fn malformed_input_gets_error_replies_and_the_host_keeps_serving() {
         (vec![0xff, 0xfe, 0x22], "bad-utf8"),
         (b"[1,2,3]".to_vec(), "not-an-object"),
         (br#"{"request_id": 1}"#.to_vec(), "missing-type"),
-        (
-            br#"{"type": "launch-missiles", "request_id": 2}"#.to_vec(),
-            "unknown-type",
-        ),
-        (
-            br#"{"type": "classify", "request_id": 3}"#.to_vec(),
-            "bad-request",
-        ),
-        (
-            br#"{"type": "classify", "posts": [{"id": 5, "text": []}]}"#.to_vec(),
-            "bad-request",
-        ),
-        (
-            br#"{"type": "feedback", "post": {"id": "x", "text": "t"}, "kind": "meh"}"#.to_vec(),
-            "bad-request",
-        ),
-        (
-            br#"{"type": "hello", "surprise": true}"#.to_vec(),
-            "bad-request",
-        ),
+        (br#"{"type": "launch-missiles", "request_id": 2}"#.to_vec(), "unknown-type"),
+        (br#"{"type": "classify", "request_id": 3}"#.to_vec(), "bad-request"),
+        (br#"{"type": "classify", "posts": [{"id": 5, "text": []}]}"#.to_vec(), "bad-request"),
+        (br#"{"type": "feedback", "post": {"id": "x", "text": "t"}, "kind": "meh"}"#.to_vec(), "bad-request"),
+        (br#"{"type": "hello", "surprise": true}"#.to_vec(), "bad-request"),
     ];
     for (body, code) in cases {
         h.send_raw(&body);
@@ -128,16 +109,11 @@ fn malformed_input_gets_error_replies_and_the_host_keeps_serving() {
     h.send_raw(br#"{"type": "nope", "request_id": "r9"}"#);
     assert_eq!(h.read()["request_id"], "r9");
     // Too many posts.
-    let many: Vec<Value> = (0..300)
-        .map(|i| json!({"id": i.to_string(), "text": "hi"}))
-        .collect();
+    let many: Vec<Value> = (0..300).map(|i| json!({"id": i.to_string(), "text": "hi"})).collect();
     let r = h.request(json!({"type": "classify", "posts": many}));
     assert_eq!(r["code"], "too-many-posts");
     // An oversize frame (9 MiB > 8 MiB limit) is drained and refused, and the stream stays in step.
-    let big = format!(
-        "{{\"type\":\"hello\",\"pad\":\"{}\"}}",
-        "x".repeat(9 * 1024 * 1024)
-    );
+    let big = format!("{{\"type\":\"hello\",\"pad\":\"{}\"}}", "x".repeat(9 * 1024 * 1024));
     h.send_raw(big.as_bytes());
     assert_eq!(h.read()["code"], "frame-too-large");
     let r = h.request(json!({"type": "hello"}));
@@ -156,10 +132,7 @@ fn policy_get_set_validate_with_line_diagnostics() {
     let Some((home, mut h)) = host() else { return };
     let r = h.request(json!({"type": "policy.get"}));
     assert_eq!(r["type"], "policy");
-    assert!(r["source"]
-        .as_str()
-        .unwrap()
-        .contains("feedwarden:defaults"));
+    assert!(r["source"].as_str().unwrap().contains("feedwarden:defaults"));
     let default_hash = r["hash"].clone();
 
     // validate: reports the bad line, applies nothing.
@@ -167,15 +140,8 @@ fn policy_get_set_validate_with_line_diagnostics() {
     let r = h.request(json!({"type": "policy.validate", "source": broken}));
     assert_eq!(r["type"], "policy.validation");
     let d = &r["diagnostics"][0];
-    assert_eq!(
-        (d["line"].as_u64(), d["code"].as_str()),
-        (Some(7), Some("bad-value")),
-        "{r}"
-    );
-    assert_eq!(
-        h.request(json!({"type": "policy.get"}))["hash"],
-        default_hash
-    );
+    assert_eq!((d["line"].as_u64(), d["code"].as_str()), (Some(7), Some("bad-value")), "{r}");
+    assert_eq!(h.request(json!({"type": "policy.get"}))["hash"], default_hash);
 
     // set: a good policy is applied and saved.
     let r = h.request(json!({"type": "policy.set", "source": SPIDER_POLICY}));
@@ -187,17 +153,10 @@ fn policy_get_set_validate_with_line_diagnostics() {
     // set: a text that cannot load at all (no [policy]) is refused; the last good policy stays.
     let r = h.request(json!({"type": "policy.set", "source": "[[rule]]\nid = \"x\"\n"}));
     assert_eq!(r["applied"], false);
-    assert!(r["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|d| d["line"] == 1));
+    assert!(r["diagnostics"].as_array().unwrap().iter().any(|d| d["line"] == 1));
     let r = h.request(json!({"type": "policy.get"}));
     assert_eq!(r["rules"][0]["id"], "spiders");
-    assert_eq!(
-        std::fs::read_to_string(home.path().join("policy.toml")).unwrap(),
-        SPIDER_POLICY
-    );
+    assert_eq!(std::fs::read_to_string(home.path().join("policy.toml")).unwrap(), SPIDER_POLICY);
 
     // set: one broken rule next to a good one: the good one loads, the broken one keeps its last good version.
     let two = format!(
@@ -206,24 +165,11 @@ fn policy_get_set_validate_with_line_diagnostics() {
     );
     let r = h.request(json!({"type": "policy.set", "source": two}));
     assert_eq!(r["applied"], true);
-    let ids: Vec<&str> = r["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["id"].as_str().unwrap())
-        .collect();
+    let ids: Vec<&str> = r["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["spiders", "cats"]);
     assert_eq!(r["rules"][0]["threshold"], 0.5);
-    let codes: Vec<&str> = r["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["code"].as_str().unwrap())
-        .collect();
-    assert!(
-        codes.contains(&"bad-value") && codes.contains(&"kept-last-good"),
-        "{codes:?}"
-    );
+    let codes: Vec<&str> = r["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap()).collect();
+    assert!(codes.contains(&"bad-value") && codes.contains(&"kept-last-good"), "{codes:?}");
 }
 
 #[test]
@@ -247,11 +193,13 @@ fn feedback_changes_later_verdicts_and_survives_kill_9() {
     let home = tempfile::tempdir().unwrap();
     let mut h = HostProc::spawn(home.path(), &models);
     h.request(json!({"type": "policy.set", "source": SPIDER_POLICY}));
-    let post = json!({"id": "s1", "text": "Found a big spider in the bathtub this morning, it was enormous", "site": "x.com"});
+    let post =
+        json!({"id": "s1", "text": "Found a big spider in the bathtub this morning, it was enormous", "site": "x.com"});
     let before = classify(&mut h, json!([post.clone()]));
     assert_eq!(before[0]["action"], "blur", "{before:?}");
 
-    let r = h.request(json!({"type": "feedback", "request_id": "f", "post": post, "rule": "spiders", "kind": "was_fine"}));
+    let r =
+        h.request(json!({"type": "feedback", "request_id": "f", "post": post, "rule": "spiders", "kind": "was_fine"}));
     assert_eq!(r["stored"], true, "{r}");
     let after = classify(&mut h, json!([post.clone()]));
     assert_eq!(after[0]["action"], "show", "{after:?}");
@@ -269,27 +217,23 @@ fn feedback_changes_later_verdicts_and_survives_kill_9() {
     assert_eq!(other[0]["action"], "blur", "{other:?}");
 
     // Feedback for an unknown rule is refused.
-    let r =
-        h.request(json!({"type": "feedback", "post": post, "rule": "nope", "kind": "was_fine"}));
+    let r = h.request(json!({"type": "feedback", "post": post, "rule": "nope", "kind": "was_fine"}));
     assert_eq!(r["code"], "bad-request");
 
     // kill -9 right after the reply: the correction and the policy are on disk.
-    let r = h.request(json!({"type": "feedback", "post": {"id": "z", "text": "a second correction"}, "kind": "more_like_this"}));
+    let r = h.request(
+        json!({"type": "feedback", "post": {"id": "z", "text": "a second correction"}, "kind": "more_like_this"}),
+    );
     assert_eq!(r["stored"], true);
     h.child.kill().unwrap(); // SIGKILL
     h.child.wait().unwrap();
     let db = rusqlite::Connection::open(home.path().join("feedwarden.sqlite3")).unwrap();
-    let n: i64 = db
-        .query_row("SELECT COUNT(*) FROM feedback", [], |r| r.get(0))
-        .unwrap();
+    let n: i64 = db.query_row("SELECT COUNT(*) FROM feedback", [], |r| r.get(0)).unwrap();
     assert_eq!(n, 2);
     drop(db);
     let mut h = HostProc::spawn(home.path(), &models);
     let v = classify(&mut h, json!([post]));
-    assert_eq!(
-        v[0]["action"], "show",
-        "feedback must outlive the process: {v:?}"
-    );
+    assert_eq!(v[0]["action"], "show", "feedback must outlive the process: {v:?}");
     let r = h.request(json!({"type": "stats"}));
     assert_eq!(r["today"]["feedback_total"], 2);
 }
@@ -304,28 +248,13 @@ fn hand_edited_broken_policy_file_keeps_the_last_good_policy() {
     std::fs::write(home.path().join("policy.toml"), "this is [not toml").unwrap();
     let r = h.request(json!({"type": "policy.get"}));
     assert_eq!(r["rules"][0]["id"], "spiders", "{r}");
-    assert!(
-        r["diagnostics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["code"] == "syntax"),
-        "{r}"
-    );
+    assert!(r["diagnostics"].as_array().unwrap().iter().any(|d| d["code"] == "syntax"), "{r}");
     drop(h);
     // A fresh host with a broken file starts on the shipped defaults and says why.
     let mut h = HostProc::spawn(home.path(), &models);
     let r = h.request(json!({"type": "policy.get"}));
-    assert!(r["rules"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|r| r["id"] == "rage-bait"));
-    assert!(r["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|d| d["code"] == "syntax"));
+    assert!(r["rules"].as_array().unwrap().iter().any(|r| r["id"] == "rage-bait"));
+    assert!(r["diagnostics"].as_array().unwrap().iter().any(|d| d["code"] == "syntax"));
 }
 
 #[test]
@@ -344,13 +273,7 @@ fn stats_count_what_was_filtered() {
     assert_eq!(r["today"]["judged_today"], 2);
     let filtered = r["today"]["filtered_today"].as_array().unwrap();
     assert_eq!(filtered.len(), 1, "{r}");
-    assert_eq!(
-        (
-            filtered[0]["site"].as_str(),
-            filtered[0]["category"].as_str()
-        ),
-        (Some("x.com"), Some("spiders"))
-    );
+    assert_eq!((filtered[0]["site"].as_str(), filtered[0]["category"].as_str()), (Some("x.com"), Some("spiders")));
 }
 
 #[test]
@@ -361,10 +284,7 @@ fn missing_model_is_reported_not_fatal() {
     let r = h.request(json!({"type": "hello"}));
     assert_eq!(r["ready"], false);
     let err = r["error"].as_str().unwrap();
-    assert!(
-        err.contains("ONNX Runtime not found") && err.contains("setup"),
-        "{err}"
-    );
+    assert!(err.contains("ONNX Runtime not found") && err.contains("setup"), "{err}");
     let r = h.request(json!({"type": "classify", "posts": [{"id": "1", "text": "hi"}]}));
     assert_eq!(r["code"], "model-unavailable");
     assert_eq!(h.request(json!({"type": "policy.get"}))["type"], "policy");
@@ -375,11 +295,7 @@ fn missing_model_is_reported_not_fatal() {
 #[test]
 fn host_opens_no_network_connections() {
     let Some(models) = models_dir() else { return };
-    if std::process::Command::new("strace")
-        .arg("-V")
-        .output()
-        .is_err()
-    {
+    if std::process::Command::new("strace").arg("-V").output().is_err() {
         if std::env::var("FEEDWARDEN_REQUIRE_MODELS").as_deref() == Ok("1") {
             panic!("strace is required for the privacy test; ./setup.sh installs it");
         }
@@ -389,15 +305,10 @@ fn host_opens_no_network_connections() {
     let home = tempfile::tempdir().unwrap();
     let trace = home.path().join("trace.txt");
     let mut cmd = std::process::Command::new("strace");
-    cmd.args(["-f", "-qq", "-e", "trace=%network", "-o"])
-        .arg(&trace)
-        .arg(env!("CARGO_BIN_EXE_feedwarden-host"));
+    cmd.args(["-f", "-qq", "-e", "trace=%network", "-o"]).arg(&trace).arg(env!("CARGO_BIN_EXE_feedwarden-host"));
     let mut h = HostProc::spawn_with(cmd, home.path(), &models);
     assert_eq!(h.request(json!({"type": "hello"}))["ready"], true);
-    classify(
-        &mut h,
-        json!([{"id": "1", "text": RAGE}, {"id": "2", "text": CALM}]),
-    );
+    classify(&mut h, json!([{"id": "1", "text": RAGE}, {"id": "2", "text": CALM}]));
     h.request(json!({"type": "feedback", "post": {"id": "1", "text": RAGE}, "kind": "was_fine"}));
     h.request(json!({"type": "stats"}));
     let (status, _) = h.finish();
@@ -412,20 +323,8 @@ fn host_opens_no_network_connections() {
         .status()
         .is_ok_and(|s| s.success());
     if ok {
-        assert!(
-            std::fs::read_to_string(&control)
-                .unwrap()
-                .contains("socket(AF_INET"),
-            "strace control saw no socket"
-        );
+        assert!(std::fs::read_to_string(&control).unwrap().contains("socket(AF_INET"), "strace control saw no socket");
     }
-    let network: Vec<&str> = calls
-        .lines()
-        .filter(|l| !l.contains("+++") && !l.contains("---"))
-        .collect();
-    assert!(
-        network.is_empty(),
-        "the host made network syscalls:\n{}",
-        network.join("\n")
-    );
+    let network: Vec<&str> = calls.lines().filter(|l| !l.contains("+++") && !l.contains("---")).collect();
+    assert!(network.is_empty(), "the host made network syscalls:\n{}", network.join("\n"));
 }

@@ -15,17 +15,12 @@ fn golden(name: &str) -> Value {
 }
 
 fn embedder(models: &std::path::Path, file: &str) -> Embedder {
-    let opts = EmbedderOptions::new(models.join("onnxruntime/libonnxruntime.so"), models)
-        .with_model_file(file);
+    let opts = EmbedderOptions::new(models.join("onnxruntime/libonnxruntime.so"), models).with_model_file(file);
     Embedder::try_new(&opts).unwrap()
 }
 
 fn floats(v: &Value) -> Vec<f32> {
-    v.as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap() as f32)
-        .collect()
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap() as f32).collect()
 }
 
 #[test]
@@ -40,50 +35,25 @@ fn minilm_matches_golden_values() {
     let mut int8_embeddings = Vec::new();
     for s in sentences {
         let text = s["text"].as_str().unwrap();
-        let ids: Vec<u32> = s["input_ids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|x| x.as_u64().unwrap() as u32)
-            .collect();
+        let ids: Vec<u32> = s["input_ids"].as_array().unwrap().iter().map(|x| x.as_u64().unwrap() as u32).collect();
         assert_eq!(int8.token_ids(text).unwrap(), ids, "{text}");
         let e8 = int8.embed(&[text]).unwrap().remove(0);
         let e32 = fp32.embed(&[text]).unwrap().remove(0);
         assert_eq!(e8.len(), 384);
         let norm: f32 = e8.iter().map(|x| x * x).sum::<f32>().sqrt();
-        assert!(
-            (norm - 1.0).abs() < 1e-4,
-            "embedding is L2-normalised: {norm}"
-        );
-        for (i, (got, want)) in e8
-            .iter()
-            .zip(floats(&s["embedding_int8_first8"]))
-            .enumerate()
-        {
-            assert!(
-                (got - want).abs() < 1e-3,
-                "{text}: int8 dim {i}: {got} vs {want}"
-            );
+        assert!((norm - 1.0).abs() < 1e-4, "embedding is L2-normalised: {norm}");
+        for (i, (got, want)) in e8.iter().zip(floats(&s["embedding_int8_first8"])).enumerate() {
+            assert!((got - want).abs() < 1e-3, "{text}: int8 dim {i}: {got} vs {want}");
         }
-        for (i, (got, want)) in e32
-            .iter()
-            .zip(floats(&s["embedding_fp32_reference_first8"]))
-            .enumerate()
-        {
-            assert!(
-                (got - want).abs() < 1e-4,
-                "{text}: fp32 dim {i}: {got} vs NumPy reference {want}"
-            );
+        for (i, (got, want)) in e32.iter().zip(floats(&s["embedding_fp32_reference_first8"])).enumerate() {
+            assert!((got - want).abs() < 1e-4, "{text}: fp32 dim {i}: {got} vs NumPy reference {want}");
         }
         let c = cosine(&e8, &e32);
         assert!(c >= 0.97, "{text}: int8 vs fp32 cosine {c}");
         int8_embeddings.push(e8);
     }
     for p in g["pairs"].as_array().unwrap() {
-        let (a, b) = (
-            p["a"].as_u64().unwrap() as usize,
-            p["b"].as_u64().unwrap() as usize,
-        );
+        let (a, b) = (p["a"].as_u64().unwrap() as usize, p["b"].as_u64().unwrap() as usize);
         let want = p["cosine_int8"].as_f64().unwrap() as f32;
         let got = cosine(&int8_embeddings[a], &int8_embeddings[b]);
         assert!((got - want).abs() < 2e-3, "pair {a},{b}: {got} vs {want}");
@@ -106,16 +76,10 @@ fn shipped_heads_match_golden_probabilities() {
                 None => builtin_head(key).unwrap().probability(&e),
                 Some((head, sub)) => {
                     let subs = builtin_head(head).unwrap().sub_probabilities(&e);
-                    subs.iter()
-                        .find(|(id, _)| id == sub)
-                        .unwrap_or_else(|| panic!("no sub-label {key}"))
-                        .1
+                    subs.iter().find(|(id, _)| id == sub).unwrap_or_else(|| panic!("no sub-label {key}")).1
                 }
             };
-            assert!(
-                (got - want).abs() < 1e-3,
-                "{text}: {key} = {got}, golden {want}"
-            );
+            assert!((got - want).abs() < 1e-3, "{text}: {key} = {got}, golden {want}");
         }
     }
 }

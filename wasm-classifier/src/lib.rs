@@ -8,9 +8,7 @@ use feedwarden_core::{decide, Post};
 use wasm_bindgen::prelude::*;
 
 fn no_files(name: &str) -> Result<String, String> {
-    Err(format!(
-        "the browser engine can only extend shipped policies (feedwarden:…), not \"{name}\""
-    ))
+    Err(format!("the browser engine can only extend shipped policies (feedwarden:…), not \"{name}\""))
 }
 
 /// Parse and resolve a policy; returns `{loadable, hash, rules, diagnostics}` as JSON.
@@ -29,21 +27,14 @@ pub fn check_policy(source: &str) -> String {
 
 /// Decide a post (JSON) given its category scores (JSON `{categories: {id: p}}`) under a policy.
 #[wasm_bindgen(js_name = decide)]
-pub fn decide_json(
-    policy_source: &str,
-    post_json: &str,
-    scores_json: &str,
-) -> Result<String, JsError> {
+pub fn decide_json(policy_source: &str, post_json: &str, scores_json: &str) -> Result<String, JsError> {
     let parsed = parse_policy(policy_source, None);
     if !parsed.loadable {
-        return Err(JsError::new(
-            "the policy cannot be loaded; run checkPolicy for its diagnostics",
-        ));
+        return Err(JsError::new("the policy cannot be loaded; run checkPolicy for its diagnostics"));
     }
     let policy = resolve(&parsed, None, &mut no_files, None).policy;
-    let post: Post = serde_json::from_str(post_json)
-        .map_err(|e| JsError::new(&format!("bad post JSON: {e}")))?;
-    let scores: Scores = serde_json::from_str(scores_json)
-        .map_err(|e| JsError::new(&format!("bad scores JSON: {e}")))?;
+    let post: Post = serde_json::from_str(post_json).map_err(|e| JsError::new(&format!("bad post JSON: {e}")))?;
+    let scores: Scores =
+        serde_json::from_str(scores_json).map_err(|e| JsError::new(&format!("bad scores JSON: {e}")))?;
     Ok(serde_json::to_string(&decide(&policy, &post, &scores)).expect("verdicts serialize"))
 }

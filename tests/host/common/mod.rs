@@ -8,10 +8,7 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use serde_json::Value;
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
 /// The models folder, or `None` (and a note on stderr) when the models are not set up. With
@@ -26,10 +23,7 @@ pub fn models_dir() -> Option<PathBuf> {
     if std::env::var("FEEDWARDEN_REQUIRE_MODELS").as_deref() == Ok("1") {
         panic!("models are missing in {}; run ./setup.sh", dir.display());
     }
-    eprintln!(
-        "SKIPPED: models not found in {}; run ./setup.sh to enable this test",
-        dir.display()
-    );
+    eprintln!("SKIPPED: models not found in {}; run ./setup.sh to enable this test", dir.display());
     None
 }
 
@@ -59,11 +53,7 @@ pub struct HostProc {
 
 impl HostProc {
     pub fn spawn(home: &Path, models: &Path) -> Self {
-        Self::spawn_with(
-            Command::new(env!("CARGO_BIN_EXE_feedwarden-host")),
-            home,
-            models,
-        )
+        Self::spawn_with(Command::new(env!("CARGO_BIN_EXE_feedwarden-host")), home, models)
     }
 
     pub fn spawn_with(mut cmd: Command, home: &Path, models: &Path) -> Self {
@@ -78,12 +68,7 @@ impl HostProc {
             .expect("spawn feedwarden-host");
         let stdin = child.stdin.take();
         let stdout = child.stdout.take().unwrap();
-        HostProc {
-            child,
-            stdin,
-            stdout,
-            home: home.to_path_buf(),
-        }
+        HostProc { child, stdin, stdout, home: home.to_path_buf() }
     }
 
     pub fn send_raw(&mut self, body: &[u8]) {
