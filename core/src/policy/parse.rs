@@ -33,6 +33,8 @@ pub struct ParsedPolicy {
     /// False when the `[policy]` header is missing or broken: the file as a whole must not replace the
     /// last good policy.
     pub loadable: bool,
+    /// 1-based line of the `extends` key (where problems with extended files are reported).
+    pub extends_line: usize,
 }
 
 impl ParsedPolicy {
@@ -569,6 +571,9 @@ pub fn parse_policy(src: &str, file: Option<&str>) -> ParsedPolicy {
                 let comments = h.map(|h| h.comments.clone()).unwrap_or_default();
                 match value.get_ref() {
                     DeValue::Table(t) => {
+                        if let Some((k, _)) = t.get_key_value("extends") {
+                            parsed.extends_line = ctx.index.locate(k.span().start).0;
+                        }
                         header = parse_header(&mut ctx, t, comments);
                         if header.is_none() && t.get("name").is_none() {
                             let line = h.map(|h| h.line).unwrap_or(1);

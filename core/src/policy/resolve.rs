@@ -102,7 +102,7 @@ pub fn resolve(
     let mut stack = vec![file.unwrap_or("<policy>").to_string()];
     let mut rules = Vec::new();
     for name in parsed.file.header.extends.iter().flatten() {
-        let base = load_base(name, file, load, &mut stack, &mut diagnostics);
+        let base = load_base(name, file, parsed.extends_line.max(1), load, &mut stack, &mut diagnostics);
         merge(&mut rules, base);
     }
     // Own rules in file order, with last good versions standing in for broken ones.
@@ -142,11 +142,11 @@ fn merge(rules: &mut Vec<Rule>, new: Vec<Rule>) {
 fn load_base(
     name: &str,
     from: Option<&str>,
+    line: usize,
     load: &mut dyn FnMut(&str) -> Result<String, String>,
     stack: &mut Vec<String>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Rule> {
-    let line = 1;
     if stack.iter().any(|s| s == name) || stack.len() > MAX_EXTENDS_DEPTH {
         diagnostics.push(diag(
             from,
@@ -195,7 +195,7 @@ fn load_base(
     stack.push(name.to_string());
     let mut rules = Vec::new();
     for base in parsed.file.header.extends.iter().flatten() {
-        let inherited = load_base(base, Some(name), load, stack, diagnostics);
+        let inherited = load_base(base, Some(name), parsed.extends_line.max(1), load, stack, diagnostics);
         merge(&mut rules, inherited);
     }
     stack.pop();
@@ -304,8 +304,8 @@ mod tests {
     fn extends_errors_are_reported() {
         let src = "[policy]\nname = \"p\"\nextends = [\"feedwarden:nope\", \"missing.toml\"]\n\n[[override]]\nrule = \"ghost\"\nenabled = false\n";
         let r = resolve(&parse_policy(src, Some("p.toml")), Some("p.toml"), &mut no_files, None);
-        let codes: Vec<&str> = r.diagnostics.iter().map(|d| d.code.as_str()).collect();
-        assert_eq!(codes, ["extends-not-found", "extends-not-found", "unknown-rule"]);
+        let codes: Vec<(&str, usize)> = r.diagnostics.iter().map(|d| (d.code.as_str(), d.line)).collect();
+        assert_eq!(codes, [("extends-not-found", 3), ("extends-not-found", 3), ("unknown-rule", 5)]);
     }
 
     #[test]
