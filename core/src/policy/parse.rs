@@ -220,6 +220,13 @@ impl<'a, 'i> Fields<'a, '_, 'i, '_> {
         self.ctx.push(Severity::Error, code, offset, rule.as_deref(), message);
     }
 
+    /// A required key is absent: reported at the table's header line.
+    fn missing(&mut self, header_line: usize, message: &str) {
+        self.errors += 1;
+        let rule = self.rule.clone();
+        self.ctx.push_at(Severity::Error, "missing-key", header_line, 1, rule.as_deref(), message.to_string());
+    }
+
     fn get(&self, key: &str) -> Option<&'a Value<'i>> {
         self.table.get(key)
     }
@@ -409,14 +416,9 @@ fn parse_rule(
     let id = f.string("id");
     match id.as_deref() {
         None if f.get("id").is_none() => {
-            f.errors += 1;
-            f.ctx.push_at(
-                Severity::Error,
-                "missing-key",
+            f.missing(
                 header_line,
-                1,
-                None,
-                "this rule has no `id`; add a line like id = \"my-rule\" (lowercase letters, digits and dashes)".into(),
+                "this rule has no `id`; add a line like id = \"my-rule\" (lowercase letters, digits and dashes)",
             );
         }
         Some(id) if !is_valid_id(id) => {
@@ -431,10 +433,11 @@ fn parse_rule(
         f.error(offset, "bad-value", "`description` is empty; say in words what the rule is about".into());
     }
     if f.get("description").is_none() {
-        f.errors += 1;
-        let rule = f.rule.clone();
-        f.ctx.push_at(Severity::Error, "missing-key", header_line, 1, rule.as_deref(),
-            "this rule has no `description`; say in words what it is about, like description = \"Posts that mock people for their looks\"".into());
+        f.missing(
+            header_line,
+            "this rule has no `description`; say in words what it is about, like description = \"Posts that mock \
+             people for their looks\"",
+        );
     }
     let category = f.string("category");
     if let Some(c) = category.as_deref() {
@@ -447,16 +450,7 @@ fn parse_rule(
     }
     let action = f.action("action");
     if action.is_none() && f.get("action").is_none() {
-        f.errors += 1;
-        let rule = f.rule.clone();
-        f.ctx.push_at(
-            Severity::Error,
-            "missing-key",
-            header_line,
-            1,
-            rule.as_deref(),
-            "this rule has no `action`; add action = \"hide\", \"blur\", \"label\" or \"allow\"".into(),
-        );
+        f.missing(header_line, "this rule has no `action`; add action = \"hide\", \"blur\", \"label\" or \"allow\"");
     }
     let rule = Rule {
         id: id.unwrap_or_default(),
@@ -495,14 +489,9 @@ fn parse_override(ctx: &mut Ctx<'_>, table: &Table<'_>, header_line: usize, comm
     let rule = f.string("rule");
     f.rule = rule.clone();
     if rule.is_none() && f.get("rule").is_none() {
-        f.errors += 1;
-        f.ctx.push_at(
-            Severity::Error,
-            "missing-key",
+        f.missing(
             header_line,
-            1,
-            None,
-            "this override has no `rule`; name the inherited rule it changes, like rule = \"rage-bait\"".into(),
+            "this override has no `rule`; name the inherited rule it changes, like rule = \"rage-bait\"",
         );
     }
     let ov = Override {
