@@ -32,3 +32,21 @@ cargo build --release --workspace --locked >&2
 log "ready in $((SECONDS - START)) s; classifying examples/feed.jsonl with the shipped default policy"
 ./target/release/feedwarden classify examples/feed.jsonl --format table -o target/example-verdicts.jsonl
 log "JSONL verdicts written to target/example-verdicts.jsonl"
+
+# The browser extension (extension/dist/{chromium,firefox}) and the browsers its end-to-end tests drive.
+if ! command -v chromium >/dev/null 2>&1 || ! { command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing chromium and firefox-esr (headless end-to-end tests)"
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium firefox-esr >/dev/null
+  else
+    log "chromium / firefox-esr missing: install them (sudo apt-get install chromium firefox-esr) to run tests/e2e"
+  fi
+fi
+if command -v npm >/dev/null 2>&1; then
+  log "building the browser extension (extension/dist/) and installing the e2e test tools"
+  (cd extension && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build) >&2
+  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error) >&2
+  log "load extension/dist/chromium (or dist/firefox) in your browser, then run: ./target/release/feedwarden install"
+else
+  log "npm is missing: install Node.js 20+ to build the extension"
+fi

@@ -247,39 +247,43 @@ impl EmbedderPool {
     }
 
     /// Embed texts in parallel; the result is in input order.
+    ///
+    /// The texts are sorted by length and cut into chunks of [`POOL_CHUNK`] whatever the number of workers,
+    /// so a text's embedding does not depend on the worker count (the int8 model quantises each batch by
+    /// its own range: batch composition shows in the last digits). Workers pull chunks from a shared
+    /// counter on rayon's pool, one task and one session per worker.
     pub fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedderError> {
-        if texts.len() <= POOL_CHUNK || self.workers.len() == 1 {
-            let mut out = Vec::with_capacity(texts.len());
-            for chunk in texts.chunks(POOL_CHUNK) {
-                out.extend(self.workers[0].embed(chunk)?);
-            }
-            return Ok(out);
+        // A lone post (the host's common case): one call on worker 0, no thread hand-off.
+        if texts.len() <= POOL_CHUNK {
+            return self.workers[0].embed(texts);
         }
-        // Sort by length so each chunk pads little, deal chunks round-robin to the workers.
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| texts[i].len());
         let chunks: Vec<&[usize]> = order.chunks(POOL_CHUNK).collect();
-        let n = self.workers.len();
+        let run = |worker: &mut Embedder, chunk: &[usize]| -> Result<Vec<(usize, Vec<f32>)>, EmbedderError> {
+            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
+            Ok(chunk.iter().copied().zip(worker.embed(&batch)?).collect())
+        };
         type Indexed = Vec<(usize, Vec<f32>)>;
-        let results: Vec<Result<Indexed, EmbedderError>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = self
-                .workers
-                .iter_mut()
-                .enumerate()
-                .map(|(w, worker)| {
-                    let mine: Vec<&[usize]> = chunks.iter().skip(w).step_by(n).copied().collect();
-                    scope.spawn(move || {
-                        let mut out = Vec::new();
-                        for chunk in mine {
-                            let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
-                            out.extend(chunk.iter().copied().zip(worker.embed(&batch)?));
-                        }
-                        Ok(out)
-                    })
+        let results: Vec<Result<Indexed, EmbedderError>> = if self.workers.len() == 1 {
+            chunks.iter().map(|c| run(&mut self.workers[0], c)).collect()
+        } else {
+            use rayon::prelude::*;
+            let next = std::sync::atomic::AtomicUsize::new(0);
+            self.workers
+                .par_iter_mut()
+                .with_max_len(1)
+                .map(|worker| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let c = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(chunk) = chunks.get(c) else { break };
+                        mine.extend(run(worker, chunk)?);
+                    }
+                    Ok(mine)
                 })
-                .collect();
-            handles.into_iter().map(|h| h.join().expect("embedding worker panicked")).collect()
-        });
+                .collect()
+        };
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
         for r in results {
             for (i, e) in r? {

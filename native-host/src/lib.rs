@@ -1,12 +1,15 @@
 //! Feedwarden's native side: the text judge on a real ONNX model, the SQLite store, the native-messaging
 //! host and what the `feedwarden` CLI shares with it.
 
+pub mod batch;
 pub mod cli;
 pub mod embedder;
+pub mod eval;
 pub mod framing;
 pub mod host;
 pub mod judge;
 pub mod paths;
 pub mod policy_store;
 pub mod protocol;
+pub mod readers;
 pub mod store;

@@ -18,16 +18,31 @@ struct Args {
 enum Command {
     /// Classify posts from JSONL (one {"id", "text", …} per line) into JSONL verdicts.
     Classify(cli::classify::ClassifyArgs),
+    /// Judge exported feeds (X, Bluesky, Reddit, Mastodon, JSONL, CSV) into JSONL/CSV/Parquet with a manifest.
+    Batch(cli::batch::BatchArgs),
+    /// Measure how well a category's scores agree with labelled data (P/R/F1, ROC-AUC, calibration, sweep).
+    Eval(cli::eval::EvalArgs),
     /// Check, format and test policy files.
     #[command(subcommand)]
     Policy(cli::policy::PolicyCommand),
+    /// Register the native host with the browsers on this machine (Chrome, Chromium, Brave, Edge, Firefox).
+    Install(cli::install::InstallArgs),
+    /// Remove the native host's registrations.
+    Uninstall(cli::install::UninstallArgs),
+    /// Check the host, ONNX Runtime, model, browser registrations, data folder and SQLite; say what is wrong.
+    Doctor(cli::doctor::DoctorArgs),
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     let result = match args.command {
         Command::Classify(a) => cli::classify::run(a),
+        Command::Batch(a) => cli::batch::run(a),
+        Command::Eval(a) => cli::eval::run(a),
         Command::Policy(c) => cli::policy::run(c),
+        Command::Install(a) => cli::install::run_install(a),
+        Command::Uninstall(a) => cli::install::run_uninstall(a),
+        Command::Doctor(a) => cli::doctor::run(a),
     };
     match result {
         Ok(code) => code,

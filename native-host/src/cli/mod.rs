@@ -1,7 +1,11 @@
 //! The `feedwarden` subcommands (the binary in `src/bin/feedwarden.rs` is only argument glue).
 #![allow(clippy::print_stdout)] // The CLI writes its results to stdout; only the host must not.
 
+pub mod batch;
 pub mod classify;
+pub mod doctor;
+pub mod eval;
+pub mod install;
 pub mod policy;
 
 use anyhow::Context;

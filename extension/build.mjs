@@ -1,0 +1,98 @@
+// Build the extension for every browser from one source tree:  node build.mjs  (npm run build)
+//   dist/chromium/  (Chrome, Chromium, Brave, Edge: service worker, fixed `key` → fixed id)
+//   dist/firefox/   (Firefox: background scripts, gecko id)
+// Per-browser differences are only in manifests/<browser>.json, merged over manifests/base.json.
+import { build } from "esbuild";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { deflateSync } from "node:zlib";
+
+const root = dirname(fileURLToPath(import.meta.url));
+const dist = join(root, "dist");
+
+
+// The content script's match patterns come from the adapters' host lists (one place to edit).
+const adapters = await build({
+  entryPoints: [join(root, "src/adapters/index.ts")],
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  write: false,
+});
+const { matchPatterns } = await import(`data:text/javascript;base64,${Buffer.from(adapters.outputFiles[0].text).toString("base64")}`);
+
+const entries = {
+  background: "src/background/index.ts",
+  content: "src/content/index.ts",
+  popup: "src/popup/popup.ts",
+  options: "src/options/options.ts",
+};
+
+// A tiny PNG icon (a shield-ish green square), drawn here so no binary is committed.
+function png(size) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const raw = Buffer.alloc((size * 4 + 1) * size);
+  for (let y = 0; y < size; y++) {
+    raw[y * (size * 4 + 1)] = 0;
+    for (let x = 0; x < size; x++) {
+      const o = y * (size * 4 + 1) + 1 + x * 4;
+      const dx = (x - size / 2) / (size / 2);
+      const dy = (y - size / 2) / (size / 2);
+      const inside = Math.abs(dx) < 0.8 && dy > -0.8 && dy < 0.9 - Math.abs(dx) * 0.6;
+      const eye = Math.abs(dx) < 0.35 && Math.abs(dy) < 0.12;
+      raw.set(inside ? (eye ? [255, 255, 255, 255] : [26, 127, 55, 255]) : [0, 0, 0, 0], o);
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0);
+  ihdr.writeUInt32BE(size, 4);
+  ihdr[8] = 8;
+  ihdr[9] = 6;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+}
+
+async function buildFor(browser) {
+  const out = join(dist, browser);
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  await build({
+    entryPoints: Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, join(root, v)])),
+    outdir: out,
+    bundle: true,
+    format: "iife",
+    target: browser === "firefox" ? ["firefox128"] : ["chrome120"],
+    sourcemap: "linked",
+    legalComments: "none",
+    logLevel: "warning",
+  });
+  cpSync(join(root, "static"), out, { recursive: true });
+  writeFileSync(join(out, "icon-48.png"), png(48));
+  writeFileSync(join(out, "icon-128.png"), png(128));
+  const base = JSON.parse(readFileSync(join(root, "manifests/base.json"), "utf8"));
+  const extra = JSON.parse(readFileSync(join(root, `manifests/${browser}.json`), "utf8"));
+  const manifest = { ...base, ...extra };
+  manifest.content_scripts = base.content_scripts.map((cs) => ({ ...cs, matches: matchPatterns() }));
+  writeFileSync(join(out, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  return out;
+}
+
+for (const b of ["chromium", "firefox"]) console.log(`built ${await buildFor(b)}`);
+

@@ -1,0 +1,166 @@
+// The background (Chromium: service worker; Firefox: event page). It may be stopped at any time, so every
+// listener is registered at top level and nothing lives only in memory: settings are in storage.local, the
+// host's status is mirrored to storage.session, the policy and feedback live in the host's data folder.
+import { api, setBadge } from "../shared/browser";
+import type { ClassifyResult, CsToBg, HostStatus, UiToBg } from "../shared/messages";
+import type { HostReply, Post } from "../shared/protocol";
+import { saveSettings } from "../shared/settings";
+import type { Engine } from "./engine";
+import { downsizeImage, hostJudgesImages } from "./images";
+import { NativeEngine } from "./native-engine";
+import { sanitizeFeedbackKind, sanitizePost, sanitizePosts, sanitizeRule } from "./validate";
+
+const engine: Engine = new NativeEngine();
+const REQUEST_TIMEOUT_MS = 15_000;
+
+engine.onStatusChange((s: HostStatus) => {
+  void api.storage.session?.set({ hostStatus: s }).catch(() => {});
+  if (s.state === "connected") setBadge("", "#000000");
+  else if (s.state === "not-installed" || s.state === "model-unavailable") setBadge("!", "#b00020");
+  else if (s.state === "disconnected" || s.state === "error") setBadge("…", "#8a6d00");
+});
+
+// ---- untrusted half: content scripts --------------------------------------------------------------------
+
+function senderSite(sender: chrome.runtime.MessageSender): string | null {
+  try {
+    return sender.url ? new URL(sender.url).hostname : null;
+  } catch {
+    return null;
+  }
+}
+
+async function withImages(posts: Post[]): Promise<Post[]> {
+  if (!hostJudgesImages(engine.status().hello?.models)) return posts; // the text decides for now
+  return Promise.all(
+    posts.map(async (p) => {
+      if (!p.images?.length) return p;
+      const images = await Promise.all(p.images.map((u) => downsizeImage(u).catch(() => u)));
+      return { ...p, images };
+    }),
+  );
+}
+
+async function handleContent(msg: CsToBg, sender: chrome.runtime.MessageSender): Promise<unknown> {
+  const site = senderSite(sender);
+  if (!site) return { ok: false, error: "unknown sender" };
+  switch (msg.type) {
+    case "cs.classify": {
+      const posts = sanitizePosts(msg.posts);
+      if (!posts) return { ok: false, error: "malformed posts", state: engine.status().state } satisfies ClassifyResult;
+      for (const p of posts) p.site = site; // the page cannot claim to be another site
+      try {
+        const reply = await engine.request({ type: "classify", posts: await withImages(posts) }, { timeoutMs: REQUEST_TIMEOUT_MS });
+        if (reply.type === "verdicts") return { ok: true, verdicts: reply.verdicts, elapsedMs: reply.elapsed_ms } satisfies ClassifyResult;
+        return { ok: false, error: errorText(reply), state: engine.status().state } satisfies ClassifyResult;
+      } catch (e) {
+        return { ok: false, error: String((e as Error).message ?? e), state: engine.status().state } satisfies ClassifyResult;
+      }
+    }
+    case "cs.feedback": {
+      const post = sanitizePost(msg.post);
+      const kind = sanitizeFeedbackKind(msg.kind);
+      const rule = msg.rule === null ? null : sanitizeRule(msg.rule);
+      if (!post || !kind || (msg.rule !== null && !rule)) return { ok: false, error: "malformed feedback" };
+      post.site = site;
+      post.images = undefined;
+      try {
+        const reply = await engine.request(
+          { type: "feedback", post, kind, ...(rule ? { rule } : {}) },
+          { timeoutMs: REQUEST_TIMEOUT_MS },
+        );
+        if (reply.type === "feedback") {
+          // Verdicts change after feedback: tell pages to judge what they show again.
+          await bumpPolicyVersion();
+          return { ok: true, feedbackId: reply.feedback_id };
+        }
+        return { ok: false, error: errorText(reply) };
+      } catch (e) {
+        return { ok: false, error: String((e as Error).message ?? e) };
+      }
+    }
+    default:
+      return { ok: false, error: "unknown message" };
+  }
+}
+
+// ---- trusted half: the extension's own pages ------------------------------------------------------------
+
+async function bumpPolicyVersion(): Promise<void> {
+  const got = await api.storage.local.get("policyVersion");
+  await api.storage.local.set({ policyVersion: (Number(got.policyVersion) || 0) + 1 });
+}
+
+function errorText(r: HostReply): string {
+  return r.type === "error" ? `${r.message}${r.detail ? ` (${r.detail})` : ""}` : `unexpected reply ${r.type}`;
+}
+
+async function ask(req: Parameters<Engine["request"]>[0]): Promise<HostReply> {
+  return engine.request(req, { timeoutMs: REQUEST_TIMEOUT_MS });
+}
+
+async function handleUi(msg: UiToBg): Promise<unknown> {
+  try {
+    switch (msg.type) {
+      case "ui.status":
+        return engine.status();
+      case "ui.reconnect":
+        engine.reconnect();
+        return engine.status();
+      case "ui.stats": {
+        const r = await ask({ type: "stats" });
+        return r.type === "stats" ? { ok: true, stats: r } : { ok: false, error: errorText(r) };
+      }
+      case "ui.policy.get": {
+        const r = await ask({ type: "policy.get" });
+        return r.type === "policy" ? { ok: true, policy: r } : { ok: false, error: errorText(r) };
+      }
+      case "ui.policy.set": {
+        const r = await ask({ type: "policy.set", source: String(msg.source) });
+        if (r.type === "policy" && r.applied) await bumpPolicyVersion();
+        return r.type === "policy" ? { ok: true, policy: r } : { ok: false, error: errorText(r) };
+      }
+      case "ui.policy.validate": {
+        const r = await ask({ type: "policy.validate", source: String(msg.source) });
+        return r.type === "policy.validation" ? { ok: true, validation: r } : { ok: false, error: errorText(r) };
+      }
+      case "ui.settings.set":
+        return { ok: true, settings: await saveSettings(msg.settings) };
+      default:
+        return { ok: false, error: "unknown message" };
+    }
+  } catch (e) {
+    return { ok: false, error: String((e as Error).message ?? e) };
+  }
+}
+
+function isExtensionPage(sender: chrome.runtime.MessageSender): boolean {
+  const base = api.runtime.getURL("");
+  return sender.id === api.runtime.id && typeof sender.url === "string" && sender.url.startsWith(base);
+}
+
+api.runtime.onMessage.addListener((msg: unknown, sender, sendResponse) => {
+  if (!msg || typeof msg !== "object" || typeof (msg as { type?: unknown }).type !== "string") return false;
+  const type = (msg as { type: string }).type;
+  let p: Promise<unknown>;
+  if (type.startsWith("ui.")) {
+    if (!isExtensionPage(sender)) return false; // a content script may not drive the UI half
+    p = handleUi(msg as UiToBg);
+  } else if (type.startsWith("cs.")) {
+    if (sender.id !== api.runtime.id) return false;
+    p = handleContent(msg as CsToBg, sender);
+  } else {
+    return false;
+  }
+  p.then(sendResponse, (e) => sendResponse({ ok: false, error: String(e) }));
+  return true;
+});
+
+api.runtime.onInstalled.addListener(() => {
+  void api.storage.local.get("policyVersion").then((g) => {
+    if (g.policyVersion === undefined) void api.storage.local.set({ policyVersion: 0 });
+  });
+});
+
+// Start the host right away so the first posts do not wait for it to load its model.
+engine.reconnect();

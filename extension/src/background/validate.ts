@@ -1,0 +1,56 @@
+// Checks for messages from content scripts, which are untrusted: sizes and types are bounded so a
+// compromised page cannot make the background send the host anything but well-formed posts.
+import type { FeedbackKind, Post } from "../shared/protocol";
+
+const MAX_TEXT = 20_000;
+const MAX_SHORT = 500;
+const MAX_IMAGES = 8;
+export const MAX_POSTS_PER_MESSAGE = 64;
+
+function str(v: unknown, max: number): string | undefined {
+  return typeof v === "string" ? v.slice(0, max) : undefined;
+}
+
+export function sanitizePost(raw: unknown): Post | null {
+  if (!raw || typeof raw !== "object") return null;
+  const r = raw as Record<string, unknown>;
+  const id = str(r.id, 200);
+  const text = str(r.text, MAX_TEXT);
+  if (!id || text === undefined) return null;
+  const p: Post = { id, text };
+  const q = str(r.quoted_text, MAX_TEXT);
+  if (q) p.quoted_text = q;
+  const site = str(r.site, 200);
+  if (site) p.site = site;
+  const author = str(r.author, MAX_SHORT);
+  if (author) p.author = author;
+  if (typeof r.author_followed === "boolean") p.author_followed = r.author_followed;
+  if (Array.isArray(r.images)) {
+    const imgs = r.images.filter((u): u is string => typeof u === "string" && /^https?:/.test(u) && u.length < 2000);
+    if (imgs.length) p.images = imgs.slice(0, MAX_IMAGES);
+  }
+  const url = str(r.url, 2000);
+  if (url) p.url = url;
+  const created = str(r.created_at, 100);
+  if (created) p.created_at = created;
+  return p;
+}
+
+export function sanitizePosts(raw: unknown): Post[] | null {
+  if (!Array.isArray(raw) || raw.length > MAX_POSTS_PER_MESSAGE) return null;
+  const out: Post[] = [];
+  for (const r of raw) {
+    const p = sanitizePost(r);
+    if (!p) return null;
+    out.push(p);
+  }
+  return out;
+}
+
+export function sanitizeFeedbackKind(k: unknown): FeedbackKind | null {
+  return k === "was_fine" || k === "more_like_this" ? k : null;
+}
+
+export function sanitizeRule(r: unknown): string | null {
+  return typeof r === "string" && /^[a-z0-9-]{1,64}$/.test(r) ? r : null;
+}

@@ -1,0 +1,61 @@
+// Reader settings kept in storage.local (the policy itself lives in the host's data folder).
+import { api } from "./browser";
+
+export type PendingStyle = "hidden" | "blurred" | "dimmed";
+export type SiteId = "x" | "reddit" | "bluesky" | "mastodon" | "youtube";
+export const SITE_IDS: SiteId[] = ["x", "reddit", "bluesky", "mastodon", "youtube"];
+
+export interface Settings {
+  paused: boolean;
+  sites: Record<SiteId, boolean>;
+  /** How a post looks while its verdict is pending. */
+  pendingStyle: PendingStyle;
+  /** After this long without a verdict a post is shown, and judged late when the verdict comes. */
+  pendingTimeoutMs: number;
+  /** Content scripts publish timing counters on the page (tests and benchmarks). */
+  metrics: boolean;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  paused: false,
+  sites: { x: true, reddit: true, bluesky: true, mastodon: true, youtube: true },
+  pendingStyle: "hidden",
+  pendingTimeoutMs: 1500,
+  metrics: false,
+};
+
+export const SETTINGS_KEY = "settings";
+
+/** Merge what is stored over the defaults, ignoring anything malformed. */
+export function normalizeSettings(raw: unknown): Settings {
+  const s: Settings = structuredClone(DEFAULT_SETTINGS);
+  if (!raw || typeof raw !== "object") return s;
+  const r = raw as Record<string, unknown>;
+  if (typeof r.paused === "boolean") s.paused = r.paused;
+  if (r.sites && typeof r.sites === "object") {
+    for (const id of SITE_IDS) {
+      const v = (r.sites as Record<string, unknown>)[id];
+      if (typeof v === "boolean") s.sites[id] = v;
+    }
+  }
+  if (r.pendingStyle === "hidden" || r.pendingStyle === "blurred" || r.pendingStyle === "dimmed") {
+    s.pendingStyle = r.pendingStyle;
+  }
+  if (typeof r.pendingTimeoutMs === "number" && r.pendingTimeoutMs >= 100 && r.pendingTimeoutMs <= 30000) {
+    s.pendingTimeoutMs = r.pendingTimeoutMs;
+  }
+  if (typeof r.metrics === "boolean") s.metrics = r.metrics;
+  return s;
+}
+
+export async function loadSettings(): Promise<Settings> {
+  const got = await api.storage.local.get(SETTINGS_KEY);
+  return normalizeSettings(got[SETTINGS_KEY]);
+}
+
+export async function saveSettings(patch: Partial<Settings>): Promise<Settings> {
+  const cur = await loadSettings();
+  const next = normalizeSettings({ ...cur, ...patch, sites: { ...cur.sites, ...(patch.sites ?? {}) } });
+  await api.storage.local.set({ [SETTINGS_KEY]: next });
+  return next;
+}

@@ -1,0 +1,142 @@
+//! One output row per post (its identity, the verdict, the rule and every category score) and the flat
+//! column layout that CSV and Parquet share.
+
+use std::collections::BTreeMap;
+
+use feedwarden_core::heads::builtin_head;
+use feedwarden_core::{EffectivePolicy, Post, Verdict};
+
+/// One judged post. JSONL writes it as an object with these fields, in this order.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Row {
+    /// Record number across all inputs, in input order (malformed records count too): sorting shard
+    /// outputs by `seq` rebuilds a single run's output.
+    pub seq: u64,
+    /// The input file's name (without folders, so shards run from different mounts agree).
+    pub source: String,
+    pub id: String,
+    pub site: Option<String>,
+    pub author: Option<String>,
+    pub created_at: Option<String>,
+    pub url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub text: Option<String>,
+    /// `show`, `allow`, `label`, `blur` or `hide`.
+    pub action: String,
+    /// The rule that decided, if any.
+    pub rule: Option<String>,
+    pub reason: String,
+    /// Every active category → calibrated probability (4 decimals).
+    pub scores: BTreeMap<String, f32>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub sub_labels: BTreeMap<String, BTreeMap<String, f32>>,
+}
+
+impl Row {
+    pub fn new(seq: u64, source: &str, post: &Post, verdict: Verdict, with_text: bool) -> Self {
+        Row {
+            seq,
+            source: source.to_string(),
+            id: post.id.clone(),
+            site: post.site.clone(),
+            author: post.author.clone(),
+            created_at: post.created_at.clone(),
+            url: post.url.clone(),
+            text: with_text.then(|| post.judged_text()),
+            action: verdict.action.as_str().to_string(),
+            rule: verdict.rule,
+            reason: verdict.reason,
+            scores: verdict.scores,
+            sub_labels: verdict.sub_labels,
+        }
+    }
+}
+
+/// A flat column and how to read it from a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Column {
+    Seq,
+    Source,
+    Id,
+    Site,
+    Author,
+    CreatedAt,
+    Url,
+    Text,
+    Action,
+    Rule,
+    Reason,
+    /// `score_<category>`.
+    Score(String),
+    /// `sub_<category>_<label>`.
+    Sub(String, String),
+}
+
+impl Column {
+    pub fn name(&self) -> String {
+        match self {
+            Column::Seq => "seq".into(),
+            Column::Source => "source".into(),
+            Column::Id => "id".into(),
+            Column::Site => "site".into(),
+            Column::Author => "author".into(),
+            Column::CreatedAt => "created_at".into(),
+            Column::Url => "url".into(),
+            Column::Text => "text".into(),
+            Column::Action => "action".into(),
+            Column::Rule => "rule".into(),
+            Column::Reason => "reason".into(),
+            Column::Score(c) => format!("score_{c}"),
+            Column::Sub(c, s) => format!("sub_{c}_{s}"),
+        }
+    }
+
+    /// Text columns' value (`None` = empty/null); numbers are read with [`Column::number`].
+    pub fn text<'a>(&self, row: &'a Row) -> Option<&'a str> {
+        match self {
+            Column::Source => Some(&row.source),
+            Column::Id => Some(&row.id),
+            Column::Site => row.site.as_deref(),
+            Column::Author => row.author.as_deref(),
+            Column::CreatedAt => row.created_at.as_deref(),
+            Column::Url => row.url.as_deref(),
+            Column::Text => row.text.as_deref(),
+            Column::Action => Some(&row.action),
+            Column::Rule => row.rule.as_deref(),
+            Column::Reason => Some(&row.reason),
+            Column::Seq | Column::Score(_) | Column::Sub(..) => None,
+        }
+    }
+
+    pub fn number(&self, row: &Row) -> Option<f32> {
+        match self {
+            Column::Score(c) => row.scores.get(c).copied(),
+            Column::Sub(c, s) => row.sub_labels.get(c).and_then(|m| m.get(s)).copied(),
+            _ => None,
+        }
+    }
+
+    /// Whether every row has a value (the rest may be empty).
+    pub fn required(&self) -> bool {
+        matches!(self, Column::Seq | Column::Source | Column::Id | Column::Action | Column::Reason)
+    }
+}
+
+/// The flat layout for a policy: fixed columns, then one score per active category, then the built-in
+/// heads' sub-labels (manipulation techniques).
+pub fn columns(policy: &EffectivePolicy, with_text: bool) -> Vec<Column> {
+    let mut cols = vec![Column::Seq, Column::Source, Column::Id, Column::Site, Column::Author, Column::CreatedAt];
+    cols.push(Column::Url);
+    if with_text {
+        cols.push(Column::Text);
+    }
+    cols.extend([Column::Action, Column::Rule, Column::Reason]);
+    let cats = policy.active_categories();
+    cols.extend(cats.iter().map(|c| Column::Score(c.to_string())));
+    for c in &cats {
+        if let Some(head) = builtin_head(c) {
+            cols.extend(head.sub_labels.iter().map(|s| Column::Sub(c.to_string(), s.id.clone())));
+        }
+    }
+    cols
+}

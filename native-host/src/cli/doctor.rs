@@ -1,0 +1,245 @@
+//! `feedwarden doctor`: check the whole chain the browser depends on (host program, ONNX Runtime, model,
+//! host manifests, data folder, SQLite, policy) and start the host the way a browser does; say in words
+//! what is wrong and what to run.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+
+use super::install::{default_host_path, home_dir, manifest_path, Browser, CHROMIUM_EXTENSION_ID, GECKO_ID};
+use crate::framing::{read_frame, write_frame, Frame, MAX_REPLY_BYTES};
+use crate::paths::Paths;
+use crate::policy_store::load_policy_file;
+
+#[derive(Debug, Args)]
+pub struct DoctorArgs {
+    /// Also check this Chromium-family profile (started with --user-data-dir).
+    #[arg(long, value_name = "DIR")]
+    pub user_data_dir: Option<std::path::PathBuf>,
+    /// Skip starting the host (loading the model takes a moment).
+    #[arg(long)]
+    pub no_start: bool,
+}
+
+#[derive(Default)]
+struct Report {
+    problems: usize,
+    warnings: usize,
+}
+
+impl Report {
+    fn ok(&mut self, what: &str) {
+        println!("  ok    {what}");
+    }
+    fn warn(&mut self, what: &str) {
+        self.warnings += 1;
+        println!("  warn  {what}");
+    }
+    fn fail(&mut self, what: &str) {
+        self.problems += 1;
+        println!("  FAIL  {what}");
+    }
+}
+
+impl std::fmt::Debug for Report {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Report({} problems)", self.problems)
+    }
+}
+
+pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
+    let mut r = Report::default();
+    let paths = Paths::discover();
+
+    println!("Host program");
+    let host = default_host_path()?;
+    if host.is_file() {
+        r.ok(&format!("{}", host.display()));
+    } else {
+        r.fail(&format!("{} is missing: build it with `cargo build --release` (or ./setup.sh)", host.display()));
+    }
+
+    println!("Model and ONNX Runtime");
+    let model_dir = paths.models_dir.join("all-minilm-l6-v2");
+    if model_dir.is_dir() {
+        r.ok(&format!("model folder {}", model_dir.display()));
+    } else {
+        r.fail(&format!(
+            "no model at {}: run ./setup.sh (or models/scripts/setup_models.sh), or set FEEDWARDEN_MODELS_DIR",
+            model_dir.display()
+        ));
+    }
+    if paths.ort_library.is_file() {
+        r.ok(&format!("ONNX Runtime {}", paths.ort_library.display()));
+    } else {
+        r.fail(&format!(
+            "ONNX Runtime library missing at {}: run ./setup.sh, or set FEEDWARDEN_ORT_LIB",
+            paths.ort_library.display()
+        ));
+    }
+
+    println!("Browser registrations");
+    let home = home_dir()?;
+    let mut registered = 0;
+    let mut targets: Vec<(Browser, Option<&Path>)> = Browser::ALL.iter().map(|b| (*b, None)).collect();
+    if let Some(d) = args.user_data_dir.as_deref() {
+        targets.push((Browser::Chromium, Some(d)));
+    }
+    for (b, udd) in targets {
+        let path = manifest_path(b, &home, udd);
+        if !path.exists() {
+            if b.present(&home) && udd.is_none() {
+                r.warn(&format!(
+                    "{}: installed but the host is not registered: run `feedwarden install --browser {}`",
+                    b.name(),
+                    b.name().to_lowercase()
+                ));
+            }
+            continue;
+        }
+        registered += 1;
+        match check_manifest(b, &path) {
+            Ok(note) => r.ok(&format!("{}: {} ({note})", b.name(), path.display())),
+            Err(e) => r.fail(&format!("{}: {}: {e}; run `feedwarden install` again", b.name(), path.display())),
+        }
+    }
+    if registered == 0 {
+        r.fail("the host is not registered with any browser: run `feedwarden install`");
+    }
+
+    println!("Data folder");
+    let data = &paths.data_dir;
+    if data.is_dir() {
+        r.ok(&format!("{}", data.display()));
+    } else {
+        r.warn(&format!("{} does not exist yet (the host creates it on first start)", data.display()));
+    }
+    let db = paths.database();
+    if db.exists() {
+        match check_database(&db) {
+            Ok(n) => r.ok(&format!("SQLite {} ({n} feedback rows)", db.display())),
+            Err(e) => r.fail(&format!(
+                "SQLite {} cannot be read: {e}; move it aside and the host starts a fresh one",
+                db.display()
+            )),
+        }
+    } else {
+        r.warn(&format!("{} does not exist yet (created on first start)", db.display()));
+    }
+    let policy = paths.policy_file();
+    if policy.exists() {
+        let (_, load) = load_policy_file(&policy, None);
+        let errors: Vec<_> = load.diagnostics.iter().filter(|d| d.is_error()).collect();
+        match (&load.policy, errors.is_empty()) {
+            (Some(p), true) => r.ok(&format!("policy {} ({} rules)", policy.display(), p.rules.len())),
+            (Some(_), false) => r.warn(&format!(
+                "policy {} has {} error(s), those rules are left out: {}; see `feedwarden policy check {}`",
+                policy.display(),
+                errors.len(),
+                errors[0],
+                policy.display()
+            )),
+            (None, _) => r.fail(&format!(
+                "policy {} cannot be loaded; fix it (`feedwarden policy check {}`) or delete it to use the defaults",
+                policy.display(),
+                policy.display()
+            )),
+        }
+    } else {
+        r.ok("no policy.toml yet: the shipped defaults apply");
+    }
+
+    if !args.no_start && host.is_file() {
+        println!("Starting the host as a browser would");
+        match start_host(&host) {
+            Ok(line) => r.ok(&line),
+            Err(e) => r.fail(&e),
+        }
+    }
+
+    println!();
+    if r.problems == 0 {
+        println!(
+            "All good{}.",
+            if r.warnings > 0 { format!(" ({} warning(s) above)", r.warnings) } else { String::new() }
+        );
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("{} problem(s) found; the lines marked FAIL say what to do.", r.problems);
+        Ok(ExitCode::from(1))
+    }
+}
+
+fn check_manifest(b: Browser, path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let m: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e}"))?;
+    let host = m["path"].as_str().ok_or("it has no `path`")?;
+    if !Path::new(host).is_file() {
+        return Err(format!("it points at {host}, which does not exist"));
+    }
+    if b.is_firefox() {
+        let ok = m["allowed_extensions"].as_array().is_some_and(|a| a.iter().any(|x| x == GECKO_ID));
+        if !ok {
+            return Err(format!("`allowed_extensions` does not list {GECKO_ID}"));
+        }
+    } else {
+        let want = format!("chrome-extension://{CHROMIUM_EXTENSION_ID}/");
+        let ok = m["allowed_origins"].as_array().is_some_and(|a| a.iter().any(|x| x == want.as_str()));
+        if !ok {
+            return Err(format!("`allowed_origins` does not list {want}"));
+        }
+    }
+    Ok(format!("→ {host}"))
+}
+
+fn check_database(db: &Path) -> Result<i64, String> {
+    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .map_err(|e| e.to_string())?;
+    conn.query_row("SELECT count(*) FROM feedback", [], |row| row.get(0)).map_err(|e| e.to_string())
+}
+
+/// Spawn the host with the origin argument a browser passes, say hello, and read the answer.
+fn start_host(host: &Path) -> Result<String, String> {
+    let t0 = Instant::now();
+    let mut child = Command::new(host)
+        .arg(format!("chrome-extension://{CHROMIUM_EXTENSION_ID}/"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", host.display()))?;
+    let mut stdin = child.stdin.take().ok_or("no stdin")?;
+    let mut stdout = child.stdout.take().ok_or("no stdout")?;
+    let hello = br#"{"type":"hello","request_id":1,"protocols":[1],"client":"feedwarden-doctor"}"#;
+    write_frame(&mut stdin, hello).map_err(|e| format!("the host did not accept a message: {e}"))?;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(read_frame(&mut stdout, MAX_REPLY_BYTES));
+    });
+    let reply = rx.recv_timeout(Duration::from_secs(30));
+    drop(stdin);
+    let _ = child.kill();
+    let out = child.wait_with_output().ok();
+    let stderr = out.map(|o| String::from_utf8_lossy(&o.stderr).trim().to_string()).unwrap_or_default();
+    let body = match reply {
+        Ok(Ok(Frame::Message(b))) => b,
+        Ok(Ok(_)) | Ok(Err(_)) => return Err(format!("the host exited without answering: {stderr}")),
+        Err(_) => return Err("the host did not answer within 30 s".to_string()),
+    };
+    let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| format!("the host answered garbage: {e}"))?;
+    if v["ready"] == true {
+        let _ = std::io::stdout().flush();
+        Ok(format!(
+            "{} {} answered in {} ms, model ready on {}",
+            v["host"].as_str().unwrap_or("host"),
+            v["version"].as_str().unwrap_or(""),
+            t0.elapsed().as_millis(),
+            v["provider"].as_str().unwrap_or("?")
+        ))
+    } else {
+        Err(format!("the host runs but its model is not ready: {}", v["error"].as_str().unwrap_or("unknown error")))
+    }
+}

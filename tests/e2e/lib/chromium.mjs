@@ -1,0 +1,93 @@
+// Launch a real headless Chromium with the built extension, the real native host registered in the
+// profile's NativeMessagingHosts folder by `feedwarden install`, and the local fixture proxy.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import { CHROMIUM, CLI_BIN, EXT_CHROMIUM, HOST_BIN } from "./env.mjs";
+
+export const EXTENSION_ID = "cegiengkgffkajpkjmdpmbedpaphndmm";
+
+export function makeDataDir(policy) {
+  const tmp = mkdtempSync(join(tmpdir(), "fw-e2e-"));
+  const dataDir = join(tmp, "data");
+  mkdirSync(dataDir, { recursive: true });
+  if (policy) writeFileSync(join(dataDir, "policy.toml"), policy);
+  return { tmp, dataDir };
+}
+
+/** Register the host for a Chromium profile with the real installer. */
+export function installHost(userDataDir, { hostPath = HOST_BIN } = {}) {
+  return execFileSync(CLI_BIN, ["install", "--browser", "chromium", "--user-data-dir", userDataDir, "--host-path", hostPath], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+}
+
+export async function launchChromium({ server, policy, settings = {}, registerHost = true, hostPath } = {}) {
+  const { tmp, dataDir } = makeDataDir(policy);
+  const userDataDir = join(tmp, "profile");
+  mkdirSync(userDataDir, { recursive: true });
+  if (registerHost) installHost(userDataDir, { hostPath });
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM,
+    headless: false,
+    args: [
+      "--headless=new",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      `--disable-extensions-except=${EXT_CHROMIUM}`,
+      `--load-extension=${EXT_CHROMIUM}`,
+    ],
+    ignoreDefaultArgs: ["--disable-extensions"],
+    ignoreHTTPSErrors: true,
+    proxy: { server: server.proxy, bypass: "<-loopback>" },
+    env: { ...process.env, FEEDWARDEN_HOME: dataDir },
+    viewport: { width: 1100, height: 1400 },
+  });
+  let sw = context.serviceWorkers().find((w) => w.url().includes(EXTENSION_ID));
+  if (!sw) sw = await context.waitForEvent("serviceworker", { predicate: (w) => w.url().includes(EXTENSION_ID), timeout: 15000 });
+  await sw.evaluate((s) => chrome.storage.local.set({ settings: { metrics: true, ...s } }), settings);
+  return {
+    context,
+    sw,
+    tmp,
+    dataDir,
+    userDataDir,
+    async hostStatus() {
+      return sw.evaluate(async () => (await chrome.storage.session.get("hostStatus")).hostStatus ?? null);
+    },
+    async waitForHost(state = "connected", timeoutMs = 20000) {
+      const end = Date.now() + timeoutMs;
+      let st = null;
+      while (Date.now() < end) {
+        st = await this.hostStatus();
+        if (st?.state === state) return st;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`host status is ${JSON.stringify(st)} after ${timeoutMs} ms, expected ${state}`);
+    },
+    async close() {
+      await context.close().catch(() => {});
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Wait until every post on the page has left the pending state; returns {id → state}. */
+export async function settled(page, selector, timeoutMs = 15000) {
+  await page.waitForFunction(
+    (sel) => {
+      const posts = [...document.querySelectorAll(sel)];
+      return posts.length > 0 && posts.every((p) => { const s = p.getAttribute("data-fw-state"); return s && s !== "pending"; });
+    },
+    selector,
+    { timeout: timeoutMs },
+  );
+  return page.evaluate((sel) => [...document.querySelectorAll(sel)].map((p) => ({ state: p.getAttribute("data-fw-state"), text: (p.textContent || "").replace(/\s+/g, " ").trim().slice(0, 300) })), selector);
+}
