@@ -29,9 +29,6 @@ models/scripts/setup_models.sh
 log "building the workspace (release)"
 cargo build --release --workspace --locked >&2
 
-log "ready in $((SECONDS - START)) s; classifying examples/feed.jsonl with the shipped default policy"
-./target/release/feedwarden classify examples/feed.jsonl --format table -o target/example-verdicts.jsonl
-log "JSONL verdicts written to target/example-verdicts.jsonl"
 
 # The browser extension (extension/dist/{chromium,firefox}) and the browsers its end-to-end tests drive.
 if ! command -v chromium >/dev/null 2>&1 || ! { command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1; }; then
@@ -50,3 +47,8 @@ if command -v npm >/dev/null 2>&1; then
 else
   log "npm is missing: install Node.js 20+ to build the extension"
 fi
+
+# The main job, last so its output is what the reader sees.
+log "ready in $((SECONDS - START)) s; classifying examples/feed.jsonl with the shipped default policy"
+./target/release/feedwarden classify examples/feed.jsonl --format table -o target/example-verdicts.jsonl
+log "JSONL verdicts written to target/example-verdicts.jsonl"
