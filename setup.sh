@@ -29,6 +29,17 @@ models/scripts/setup_models.sh
 log "building the workspace (release)"
 cargo build --release --workspace --locked >&2
 
+# The in-browser fallback engine (wasm-classifier → target/wasm/{web,node}), before the extension that ships it.
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly; no --locked (its lockfile names a
+# crate version the registry lacks). No wasm-opt (Debian's corrupts wasm-bindgen output).
+WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' Cargo.lock)
+if [ "$(.cache/wasm-bindgen/bin/wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSION" ]; then
+  log "installing wasm-bindgen-cli $WBG_VERSION into .cache/wasm-bindgen (about 3 minutes, once)"
+  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --root .cache/wasm-bindgen >&2
+fi
+log "building the in-browser fallback engine (WebAssembly)"
+wasm-classifier/build.sh
+
 
 # The browser extension (extension/dist/{chromium,firefox}) and the browsers its end-to-end tests drive.
 if ! command -v chromium >/dev/null 2>&1 || ! { command -v firefox-esr >/dev/null 2>&1 || command -v firefox >/dev/null 2>&1; }; then

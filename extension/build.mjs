@@ -3,13 +3,17 @@
 //   dist/firefox/   (Firefox: background scripts, gecko id)
 // Per-browser differences are only in manifests/<browser>.json, merged over manifests/base.json.
 import { build } from "esbuild";
-import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deflateSync } from "node:zlib";
 
 const root = dirname(fileURLToPath(import.meta.url));
 const dist = join(root, "dist");
+// The in-browser fallback engine (issue 4): wasm-bindgen output of wasm-classifier/build.sh. Without it the
+// background gets a stand-in that reports the fallback unavailable.
+const wasmDir = join(root, "../target/wasm/web");
+const wasmGlue = existsSync(join(wasmDir, "feedwarden_wasm_bg.wasm")) ? join(wasmDir, "feedwarden_wasm.js") : join(root, "src/background/wasm-missing.ts");
 
 
 // The content script's match patterns come from the adapters' host lists (one place to edit).
@@ -75,6 +79,8 @@ async function buildFor(browser) {
   mkdirSync(out, { recursive: true });
   await build({
     entryPoints: Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, join(root, v)])),
+    alias: { "feedwarden-wasm": wasmGlue },
+    logOverride: { "empty-import-meta": "silent" }, // the glue's default URL is unused: the engine passes its own
     outdir: out,
     bundle: true,
     format: "iife",
@@ -84,6 +90,7 @@ async function buildFor(browser) {
     logLevel: "warning",
   });
   cpSync(join(root, "static"), out, { recursive: true });
+  if (existsSync(join(wasmDir, "feedwarden_wasm_bg.wasm"))) cpSync(join(wasmDir, "feedwarden_wasm_bg.wasm"), join(out, "wasm/feedwarden_wasm_bg.wasm"));
   writeFileSync(join(out, "icon-48.png"), png(48));
   writeFileSync(join(out, "icon-128.png"), png(128));
   const base = JSON.parse(readFileSync(join(root, "manifests/base.json"), "utf8"));

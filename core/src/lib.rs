@@ -11,6 +11,7 @@ pub mod heads;
 pub mod policy;
 pub mod post;
 pub mod text;
+pub mod tiny;
 
 pub use decision::{decide, FiredRule, Verdict, VerdictAction};
 pub use fewshot::{FeedbackExamples, RuleAnchors};

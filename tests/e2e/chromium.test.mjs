@@ -177,7 +177,7 @@ describe("chromium: extension + native host", { skip }, () => {
 describe("chromium: host missing, installed later, crashing", { skip }, () => {
   test("no host: the popup says how to install it, pages show posts; after install + retry, pending posts are judged", { skip: xPagesReason() }, async () => {
     const server = await startServer();
-    const b = await launchChromium({ server, policy: E2E_POLICY, registerHost: false, settings: { pendingTimeoutMs: 800 } });
+    const b = await launchChromium({ server, policy: E2E_POLICY, registerHost: false, settings: { pendingTimeoutMs: 800, fallback: false } }); // without the in-browser fallback (tested in tests/wasm/)
     try {
       await b.waitForHost("not-installed", 15000);
       const page = await b.context.newPage();

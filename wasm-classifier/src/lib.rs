@@ -1,14 +1,35 @@
 //! `wasm-bindgen` facade over `feedwarden-core` for the in-extension fallback: the same policy parser,
-//! resolver and decision as the native host, with JSON in and out and errors converted to `JsError` here,
-//! in one place. (The tiny in-browser model arrives with the fallback issue; today the caller brings scores.)
+//! resolver and decision as the native host, and the tiny model (`core::tiny`) to score posts when no native
+//! host is installed. JSON in and out; errors are converted to `JsError` here, in one place.
+//!
+//! Every function is also callable natively (the crate is an `rlib` too), which is how the tests prove the
+//! native and the WASM builds decide identically (`tests/vectors.rs` and `tests/wasm/`).
 
 use feedwarden_core::decision::Scores;
-use feedwarden_core::policy::{parse_policy, resolve};
+use feedwarden_core::policy::{builtin_policy_source, parse_policy, resolve, EffectivePolicy};
+use feedwarden_core::tiny::{shipped_heads, shipped_model, TinyJudge, TINY_MODEL_ID};
 use feedwarden_core::{decide, Post};
 use wasm_bindgen::prelude::*;
 
+/// How the reader is told who judged a post (`engine` of every fallback verdict).
+pub const ENGINE: &str = "browser-fallback";
+
 fn no_files(name: &str) -> Result<String, String> {
     Err(format!("the browser engine can only extend shipped policies (feedwarden:…), not \"{name}\""))
+}
+
+/// The policy a source stands for: an empty source means the shipped defaults.
+fn load_policy(source: &str) -> Result<EffectivePolicy, String> {
+    let source = if source.trim().is_empty() {
+        builtin_policy_source("feedwarden:defaults").expect("defaults ship")
+    } else {
+        source
+    };
+    let parsed = parse_policy(source, None);
+    if !parsed.loadable {
+        return Err("the policy cannot be loaded; run checkPolicy for its diagnostics".to_string());
+    }
+    Ok(resolve(&parsed, None, &mut no_files, None).policy)
 }
 
 /// Parse and resolve a policy; returns `{loadable, hash, rules, diagnostics}` as JSON.
@@ -28,13 +49,83 @@ pub fn check_policy(source: &str) -> String {
 /// Decide a post (JSON) given its category scores (JSON `{categories: {id: p}}`) under a policy.
 #[wasm_bindgen(js_name = decide)]
 pub fn decide_json(policy_source: &str, post_json: &str, scores_json: &str) -> Result<String, JsError> {
-    let parsed = parse_policy(policy_source, None);
-    if !parsed.loadable {
-        return Err(JsError::new("the policy cannot be loaded; run checkPolicy for its diagnostics"));
-    }
-    let policy = resolve(&parsed, None, &mut no_files, None).policy;
-    let post: Post = serde_json::from_str(post_json).map_err(|e| JsError::new(&format!("bad post JSON: {e}")))?;
-    let scores: Scores =
-        serde_json::from_str(scores_json).map_err(|e| JsError::new(&format!("bad scores JSON: {e}")))?;
+    decide_str(policy_source, post_json, scores_json).map_err(|e| JsError::new(&e))
+}
+
+/// [`decide_json`] with errors as strings, for native callers (`JsError` only exists inside WASM).
+pub fn decide_str(policy_source: &str, post_json: &str, scores_json: &str) -> Result<String, String> {
+    let policy = load_policy(policy_source)?;
+    let post: Post = serde_json::from_str(post_json).map_err(|e| format!("bad post JSON: {e}"))?;
+    let scores: Scores = serde_json::from_str(scores_json).map_err(|e| format!("bad scores JSON: {e}"))?;
     Ok(serde_json::to_string(&decide(&policy, &post, &scores)).expect("verdicts serialize"))
+}
+
+/// What judges in the browser: `{engine, model, tokens, dim, heads}` as JSON.
+#[wasm_bindgen(js_name = modelInfo)]
+pub fn model_info() -> String {
+    let m = shipped_model();
+    serde_json::json!({
+        "engine": ENGINE,
+        "model": TINY_MODEL_ID,
+        "tokens": m.vocab_size(),
+        "dim": m.dim(),
+        "heads": shipped_heads().iter().map(|h| &h.id).collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
+/// The tiny model's sentence embedding of a text (for tests and user-category tools).
+#[wasm_bindgen]
+pub fn embed(text: &str) -> Vec<f32> {
+    shipped_model().embed(text)
+}
+
+/// The fallback engine for one policy: the tiny model scores, `core` decides.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct TinyEngine {
+    judge: TinyJudge<'static>,
+}
+
+#[wasm_bindgen]
+impl TinyEngine {
+    /// Prepare a policy (TOML source; empty = the shipped defaults). Embeds its user-defined rules' anchors.
+    #[wasm_bindgen(constructor)]
+    pub fn new(policy_source: &str) -> Result<TinyEngine, JsError> {
+        Self::try_new(policy_source).map_err(|e| JsError::new(&e))
+    }
+
+    /// Verdicts for a JSON array of posts, as a JSON array (each with `engine` and `model` added).
+    pub fn judge(&self, posts_json: &str) -> Result<String, JsError> {
+        self.judge_posts(posts_json).map_err(|e| JsError::new(&e))
+    }
+
+    /// Hash of the active policy (changes whenever a rule does).
+    #[wasm_bindgen(getter, js_name = policyHash)]
+    pub fn policy_hash(&self) -> String {
+        self.judge.policy().hash.clone()
+    }
+}
+
+impl TinyEngine {
+    /// Native-friendly constructor (errors as strings).
+    pub fn try_new(policy_source: &str) -> Result<TinyEngine, String> {
+        let policy = load_policy(policy_source)?;
+        Ok(TinyEngine { judge: TinyJudge::new(shipped_model(), shipped_heads(), policy) })
+    }
+
+    /// Native-friendly [`TinyEngine::judge`].
+    pub fn judge_posts(&self, posts_json: &str) -> Result<String, String> {
+        let posts: Vec<Post> = serde_json::from_str(posts_json).map_err(|e| format!("bad posts JSON: {e}"))?;
+        let verdicts: Vec<serde_json::Value> = posts
+            .iter()
+            .map(|p| {
+                let mut v = serde_json::to_value(self.judge.judge(p)).expect("verdicts serialize");
+                v["engine"] = ENGINE.into();
+                v["model"] = TINY_MODEL_ID.into();
+                v
+            })
+            .collect();
+        Ok(serde_json::Value::Array(verdicts).to_string())
+    }
 }

@@ -7,10 +7,12 @@ import type { HostReply, Post } from "../shared/protocol";
 import { saveSettings } from "../shared/settings";
 import type { Engine } from "./engine";
 import { downsizeImage, hostJudgesImages } from "./images";
+import { FallbackEngine } from "./fallback-engine";
 import { NativeEngine } from "./native-engine";
 import { sanitizeFeedbackKind, sanitizePost, sanitizePosts, sanitizeRule } from "./validate";
 
-const engine: Engine = new NativeEngine();
+// The native host, with the in-browser WASM engine standing in while the host is missing or down (issue 4).
+const engine: Engine = new FallbackEngine(new NativeEngine());
 const REQUEST_TIMEOUT_MS = 15_000;
 
 engine.onStatusChange((s: HostStatus) => {

@@ -15,7 +15,7 @@ function renderStatus(s: HostStatus): void {
   if (s.state === "not-installed" || s.state === "model-unavailable" || s.state === "disconnected" || s.state === "error") {
     if (s.state === "not-installed") {
       help.append(
-        el("p", {}, "Posts are shown unfiltered until the host is installed. In a terminal, run:"),
+        el("p", {}, s.fallback ? "Until the host is installed, a small model judges posts in the browser (lower quality). In a terminal, run:" : "Posts are shown unfiltered until the host is installed. In a terminal, run:"),
         el("pre", { id: "install-command" }, s.installCommand),
         el("p", { class: "small" }, "From a source checkout: ./setup.sh, then ./target/release/feedwarden install"),
       );

@@ -30,6 +30,8 @@ export interface HostStatus {
   /** Round-trip time of recent classify requests, in ms. */
   latency: { p50: number; p95: number; n: number } | null;
   installCommand: string;
+  /** True while the in-browser WASM engine judges instead of the host (fallback-engine.ts). */
+  fallback?: boolean;
   since: number;
 }
 

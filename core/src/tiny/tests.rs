@@ -1,0 +1,120 @@
+//! The Rust tiny model against the numbers `models/scripts/train_tiny.py` computed for the shipped files.
+
+use super::*;
+use crate::policy::{parse_policy, resolve};
+use crate::Post;
+
+fn golden() -> serde_json::Value {
+    serde_json::from_str(include_str!("../../../models/tiny/golden.json")).expect("golden JSON")
+}
+
+#[test]
+fn shipped_model_loads_and_fits_the_size_budget() {
+    let m = shipped_model();
+    assert!(SHIPPED_MODEL_BYTES.len() <= 2_000_000, "{} bytes", SHIPPED_MODEL_BYTES.len());
+    assert!(m.vocab_size() > 1000 && m.dim() > 0, "{m:?}");
+    let ids: Vec<&str> = shipped_heads().iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, ["rage-bait", "manipulation", "clickbait"]);
+    for h in shipped_heads() {
+        assert_eq!(h.embedding_model, TINY_MODEL_ID);
+        assert_eq!(h.dim, m.feature_dim());
+        let native = crate::heads::builtin_head(&h.id).expect("same ids as the native heads");
+        let subs = |h: &Head| h.sub_labels.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
+        assert_eq!(subs(h), subs(native), "sub-labels of {}", h.id);
+    }
+}
+
+#[test]
+fn tokens_embeddings_and_probabilities_match_python() {
+    let g = golden();
+    let tol = g["tolerance_abs"].as_f64().unwrap() as f32;
+    let m = shipped_model();
+    for row in g["sentences"].as_array().unwrap() {
+        let text = crate::text::normalize(row["text"].as_str().unwrap());
+        let ids: Vec<u32> = row["token_ids"].as_array().unwrap().iter().map(|v| v.as_u64().unwrap() as u32).collect();
+        assert_eq!(m.tokenize(&text), ids, "tokens of {text:?}");
+        let e = m.features(&text);
+        assert_eq!(e.len(), m.feature_dim());
+        for (i, want) in row["embedding_head"].as_array().unwrap().iter().enumerate() {
+            let want = want.as_f64().unwrap() as f32;
+            assert!((e[i] - want).abs() <= tol, "{text:?} dim {i}: {} vs {want}", e[i]);
+        }
+        for (i, want) in row["surface"].as_array().unwrap().iter().enumerate() {
+            let (got, want) = (e[m.dim() + i], want.as_f64().unwrap() as f32);
+            assert!((got - want).abs() <= tol, "{text:?} {}: {got} vs {want}", SURFACE_FEATURES[i]);
+        }
+        for (key, want) in row["probabilities"].as_object().unwrap() {
+            let (hid, sub) = key.split_once('/').map_or((key.as_str(), None), |(h, s)| (h, Some(s)));
+            let head = shipped_heads().iter().find(|h| h.id == hid).unwrap();
+            let p = match sub {
+                None => head.probability(&e),
+                Some(s) => head.sub_probabilities(&e).into_iter().find(|(id, _)| id == s).unwrap().1,
+            };
+            let want = want.as_f64().unwrap() as f32;
+            assert!((p - want).abs() <= tol, "{text:?} {key}: {p} vs {want}");
+        }
+    }
+}
+
+#[test]
+fn tokenizer_splits_on_whitespace_and_skips_unknown_characters() {
+    let m = shipped_model();
+    assert!(m.tokenize("").is_empty());
+    assert!(m.tokenize(" \t\n ").is_empty());
+    assert_eq!(m.embed(""), vec![0.0; m.dim()]);
+    // zero-width and control characters are dropped, whitespace of any kind separates words
+    assert_eq!(m.tokenize("hello\u{200B} world"), m.tokenize("hello  world"));
+    assert_eq!(m.tokenize("hello\u{3000}world"), m.tokenize("hello world"));
+    // the cap on tokens per post
+    let long = "word ".repeat(1000);
+    assert_eq!(m.tokenize(&long).len(), 256);
+    let e = m.embed("Had a lovely walk with the dog this morning");
+    let norm: f32 = e.iter().map(|x| x * x).sum::<f32>().sqrt();
+    assert!((norm - 1.0).abs() < 1e-4, "{norm}");
+}
+
+#[test]
+fn bad_files_are_refused_with_a_reason() {
+    assert!(matches!(TinyModel::from_bytes(b"nope"), Err(TinyError::Truncated { .. })));
+    assert!(matches!(TinyModel::from_bytes(b"NOTTINY0xxxxxxxxxxxxxxxx"), Err(TinyError::Magic)));
+    let cut = &SHIPPED_MODEL_BYTES[..SHIPPED_MODEL_BYTES.len() / 2];
+    let err = TinyModel::from_bytes(cut).unwrap_err();
+    assert!(err.to_string().contains("truncated"), "{err}");
+}
+
+fn judge_for(src: &str) -> TinyJudge<'static> {
+    let parsed = parse_policy(src, None);
+    let policy = resolve(&parsed, None, &mut |n| Err(n.to_string()), None).policy;
+    TinyJudge::new(shipped_model(), shipped_heads(), policy)
+}
+
+#[test]
+fn the_defaults_judge_obvious_posts_like_the_native_heads_would() {
+    let judge = judge_for("[policy]\nname = \"d\"\nextends = [\"feedwarden:defaults\"]\n");
+    let post = |text: &str| Post { id: "1".into(), text: text.into(), ..Post::default() };
+    let calm = judge.judge(&post("Had a lovely walk with the dog this morning, the weather was perfect."));
+    assert_eq!(calm.action, crate::VerdictAction::Show, "{calm:?}");
+    assert_eq!(calm.scores.len(), 3, "{calm:?}");
+    let bait = judge.judge(&post("You Won't Believe What This Dog Did Next"));
+    assert!(bait.scores["clickbait"] > 0.5, "{bait:?}");
+}
+
+#[test]
+fn user_defined_categories_use_the_tiny_embedding() {
+    let src = r#"[policy]
+name = "spiders"
+
+[[rule]]
+id = "spiders"
+description = "Posts about spiders, tarantulas and other arachnids"
+action = "blur"
+threshold = 0.5
+should_match = ["Found a huge hairy spider in the bathtub this morning", "Tarantulas make surprisingly calm pets"]
+should_not_match = ["The city council approved the new budget"]
+"#;
+    let judge = judge_for(src);
+    let on = judge.scores("a giant spider spun its web across my window");
+    let off = judge.scores("The central bank raised interest rates by a quarter point");
+    assert!(on.categories["spiders"] > off.categories["spiders"], "{on:?} {off:?}");
+    assert!(off.categories["spiders"] < 0.5, "{off:?}");
+}

@@ -1,0 +1,67 @@
+// End-to-end, headless Chromium, NO native host installed: the extension judges posts with the in-browser
+// WASM engine (issue 4), the popup says so, and when the host is installed and comes back the host takes
+// over and the pages are judged again by it. Reuses the e2e helpers of tests/e2e (real extension build from
+// extension/dist/chromium, local pages served from 127.0.0.1, never live sites).
+//   node --test tests/wasm/chromium-fallback.test.mjs   (after ./setup.sh; scripts/test.sh runs it)
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { EXTENSION_ID, installHost, launchChromium, settled } from "../e2e/lib/chromium.mjs";
+import { ARTIFACTS, EXT_CHROMIUM, skipReason } from "../e2e/lib/env.mjs";
+import { E2E_POLICY } from "../e2e/lib/policy.mjs";
+import { startServer } from "../e2e/lib/server.mjs";
+
+const skip = skipReason() || (!existsSync(join(EXT_CHROMIUM, "wasm/feedwarden_wasm_bg.wasm")) && "extension built without the WASM engine (run wasm-classifier/build.sh, then the extension build)");
+const REDDIT = "shreddit-post, shreddit-comment";
+const BLUR_REASON = 'shreddit-post feedwarden-ui [data-fw="blur-reason"]';
+
+test("no host: posts are filtered by the WASM engine, the popup says so; the host takes over when it returns", { skip, timeout: 180000 }, async () => {
+  const server = await startServer();
+  const b = await launchChromium({ server, policy: E2E_POLICY, registerHost: false, settings: { pendingTimeoutMs: 10000 } });
+  try {
+    // The policy the host last reported (the fallback keeps a copy); here: the E2E policy with user-defined rules.
+    await b.sw.evaluate((src) => chrome.storage.local.set({ fallbackPolicySource: src }), E2E_POLICY);
+    await b.waitForHost("not-installed", 15000);
+
+    const page = await b.context.newPage();
+    const t0 = Date.now();
+    await page.goto("https://www.reddit.com/");
+    const states = await settled(page, REDDIT, 20000);
+    const judgedMs = Date.now() - t0;
+    const by = (needle) => states.find((x) => x.text.includes(needle))?.state;
+    assert.equal(by("Bitcoin ETF inflows"), "hide", `crypto post hidden by the fallback ${JSON.stringify(states)}`);
+    assert.equal(by("huge hairy spider"), "blur", "spider post blurred by the fallback");
+    assert.equal(by("autumn leaves"), "show", "calm post shown");
+    assert.ok(states.every((s) => s.state !== "late"), `every post judged, none shown unjudged ${JSON.stringify(states)}`);
+    assert.match(await page.textContent(BLUR_REASON), /judged in the browser \(fallback model\)/);
+
+    const popup = await b.context.newPage();
+    await popup.goto(`chrome-extension://${EXTENSION_ID}/popup.html`);
+    await popup.waitForFunction(() => /Judging in the browser \(fallback\)/.test(document.querySelector("#status-text")?.textContent ?? ""), null, { timeout: 10000 });
+    assert.match(await popup.textContent("#host"), /feedwarden-tiny-v1/);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await popup.screenshot({ path: join(ARTIFACTS, "popup-fallback.png") });
+
+    // The host is installed and comes back: it takes over and the page is judged again by it.
+    installHost(b.userDataDir);
+    await popup.click("#retry");
+    await b.waitForHost("connected", 30000);
+    // (the verdict UI lives in a shadow root: page.textContent pierces it, document.querySelector does not)
+    const end = Date.now() + 45000;
+    let reason = "";
+    while (Date.now() < end) {
+      reason = (await page.textContent(BLUR_REASON, { timeout: 1000 }).catch(() => "")) ?? "";
+      if (reason && !/judged in the browser/.test(reason)) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.match(reason, /^Blurred by rule "spiders"/, "the host judged the page again after it came back");
+    assert.doesNotMatch(reason, /judged in the browser/);
+    await popup.reload();
+    await popup.waitForFunction(() => !/fallback/.test(document.querySelector("#status-text")?.textContent ?? ""), null, { timeout: 10000 });
+    console.log(`[fallback-e2e] reddit page judged by the WASM engine in ${judgedMs} ms (page load included)`);
+  } finally {
+    await b.close();
+    await server.close();
+  }
+});
