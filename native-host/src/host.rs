@@ -12,6 +12,7 @@ use feedwarden_core::{builtin_heads, Verdict, VerdictAction};
 
 use crate::embedder::{EmbedderOptions, EmbedderPool, MODEL_ID};
 use crate::framing::{read_frame, write_frame, Frame, MAX_REPLY_BYTES, MAX_REQUEST_BYTES};
+use crate::images::{ImageAnalysis, ImageAnalyzer, ImageModelsOptions};
 use crate::judge::Judge;
 use crate::paths::Paths;
 use crate::policy_store::{load_policy_file, load_policy_text, save_atomic, STARTER_POLICY};
@@ -121,6 +122,14 @@ impl Host {
                 if let Ok(rows) = store.feedback_all() {
                     j.set_feedback(rows);
                 }
+                // Image models are optional: a missing one only disables its part (hello says which).
+                let images = ImageAnalyzer::new(&ImageModelsOptions::new(paths.ort_library.clone(), &paths.models_dir));
+                for (name, status) in [("OCR", images.ocr_status()), ("NSFW", images.nsfw_status())] {
+                    if let Err(e) = status {
+                        log!("{name} model unavailable: {e}");
+                    }
+                }
+                j.set_image_analyzer(images, None);
                 j
             })
             .map_err(|e| {
@@ -220,14 +229,32 @@ impl Host {
             "ready": self.judge.is_ok(),
             "error": self.judge.as_ref().err(),
             "provider": "CPU",
-            "models": [{"id": MODEL_ID, "kind": "text-encoder", "provider": "CPU",
-                        "path": self.paths.models_dir.join("all-minilm-l6-v2").display().to_string()}],
+            "models": self.models_report(),
             "heads": heads,
             "policy": {"name": self.active.policy.name, "hash": self.active.policy.hash,
                        "rules": self.active.policy.rules.len()},
             "data_dir": self.paths.data_dir.display().to_string(),
             "uptime_ms": self.started.elapsed().as_millis() as u64,
         })
+    }
+
+    /// Every model with the provider that actually runs it (or why it is not loaded).
+    fn models_report(&self) -> Vec<Value> {
+        let dir = |d: &str| self.paths.models_dir.join(d).display().to_string();
+        let mut models = vec![json!({"id": MODEL_ID, "kind": "text-encoder", "provider": "CPU",
+                                      "path": dir("all-minilm-l6-v2")})];
+        if let Some(images) = self.judge.as_ref().ok().and_then(Judge::image_analyzer) {
+            for (id, kind, path, status) in [
+                ("pp-ocrv6-tiny", "ocr", "pp-ocrv6-tiny", images.ocr_status()),
+                (crate::images::nsfw::MODEL_ID, "nsfw", "open-nsfw", images.nsfw_status()),
+            ] {
+                models.push(match status {
+                    Ok(provider) => json!({"id": id, "kind": kind, "provider": provider, "path": dir(path)}),
+                    Err(e) => json!({"id": id, "kind": kind, "provider": null, "path": dir(path), "error": e}),
+                });
+            }
+        }
+        models
     }
 
     fn judge_mut(&mut self) -> Result<&mut Judge, (ErrorCode, String)> {
@@ -243,6 +270,7 @@ impl Host {
         let judge = self.judge.as_ref().map_err(|e| (ErrorCode::ModelUnavailable, e.clone()))?;
         let keys: Vec<String> = posts.iter().map(|p| judge.cache_key(p)).collect();
         let mut verdicts: Vec<Option<(Verdict, bool)>> = Vec::with_capacity(posts.len());
+        let mut images: Vec<Vec<ImageAnalysis>> = vec![Vec::new(); posts.len()];
         let mut misses = Vec::new();
         for (i, key) in keys.iter().enumerate() {
             let hit = self
@@ -263,9 +291,11 @@ impl Host {
         }
         if !misses.is_empty() {
             let to_judge: Vec<feedwarden_core::Post> = misses.iter().map(|&i| posts[i].clone()).collect();
-            let judged = self.judge_mut()?.judge(&to_judge).map_err(|e| (ErrorCode::ModelError, e.to_string()))?;
+            let judged =
+                self.judge_mut()?.judge_detailed(&to_judge).map_err(|e| (ErrorCode::ModelError, e.to_string()))?;
             let mut entries = Vec::with_capacity(judged.len());
-            for (&i, v) in misses.iter().zip(judged) {
+            for (&i, (v, analyses)) in misses.iter().zip(judged) {
+                images[i] = analyses;
                 entries.push((keys[i].clone(), serde_json::to_string(&v).expect("verdicts serialize")));
                 verdicts[i] = Some((v, false));
             }
@@ -284,10 +314,19 @@ impl Host {
         self.store.stats_record(&today_utc(), &events).map_err(storage)?;
         let out: Vec<Value> = verdicts
             .into_iter()
-            .map(|v| {
+            .zip(images)
+            .map(|(v, analyses)| {
                 let (verdict, cached) = v.expect("every post judged");
                 let mut j = serde_json::to_value(verdict).expect("verdicts serialize");
                 j["cached"] = json!(cached);
+                if !analyses.is_empty() {
+                    j["images"] = json!(analyses
+                        .iter()
+                        .map(|a| json!({"sha256": a.sha256, "text": a.text, "nsfw": a.nsfw,
+                                        "error": a.error.as_ref().map(|(code, reason)| json!({"code": code, "reason": reason})),
+                                        "ms": a.ms}))
+                        .collect::<Vec<_>>());
+                }
                 j
             })
             .collect();

@@ -10,6 +10,7 @@ use feedwarden_core::heads::builtin_head;
 use feedwarden_core::{decide, EffectivePolicy, Post, Verdict};
 
 use crate::embedder::{EmbedderError, EmbedderPool, MODEL_ID};
+use crate::images::{ImageAnalysis, ImageAnalyzer};
 use crate::store::{FeedbackKind, FeedbackRow};
 
 /// How one of a policy's own examples fared in `policy test`.
@@ -32,7 +33,16 @@ pub struct Judge {
     feedback: Vec<FeedbackRow>,
     feedback_by_rule: HashMap<String, FeedbackExamples>,
     feedback_version: i64,
+    /// OCR + NSFW for posts' images; `None` judges text only.
+    images: Option<ImageAnalyzer>,
+    /// Folder relative image paths are read from (batch mode); `None` refuses local files (the host).
+    image_base_dir: Option<std::path::PathBuf>,
 }
+
+/// The built-in category scored from images alone (OpenNSFW), not from text.
+pub const NSFW_CATEGORY: &str = "nsfw";
+/// Characters of recognised text quoted in a verdict's reason at most.
+const QUOTE_CHARS: usize = 120;
 
 impl Judge {
     pub fn new(embedder: EmbedderPool, policy: EffectivePolicy) -> Result<Self, EmbedderError> {
@@ -43,9 +53,21 @@ impl Judge {
             feedback: Vec::new(),
             feedback_by_rule: HashMap::new(),
             feedback_version: 0,
+            images: None,
+            image_base_dir: None,
         };
         judge.set_policy(policy)?;
         Ok(judge)
+    }
+
+    /// Judge images too: their recognised text joins the post's text and `nsfw` gets a score.
+    pub fn set_image_analyzer(&mut self, analyzer: ImageAnalyzer, base_dir: Option<std::path::PathBuf>) {
+        self.images = Some(analyzer);
+        self.image_base_dir = base_dir;
+    }
+
+    pub fn image_analyzer(&self) -> Option<&ImageAnalyzer> {
+        self.images.as_ref()
     }
 
     pub fn policy(&self) -> &EffectivePolicy {
@@ -102,8 +124,15 @@ impl Judge {
 
     /// Everything a verdict for `post` depends on besides the post: part of its cache key.
     pub fn cache_key(&self, post: &Post) -> String {
+        // Images count by content (a data: URL is its content) and only when they are judged.
+        let images = if self.images.is_some() {
+            let entries: Vec<String> = post.images.iter().map(|i| feedwarden_core::sha256_hex(i.as_bytes())).collect();
+            entries.join(",")
+        } else {
+            String::new()
+        };
         let key = format!(
-            "{MODEL_ID}\0{}\0{}\0{}\0{}\0{:?}\0{}",
+            "{MODEL_ID}\0{}\0{}\0{}\0{}\0{:?}\0{}\0{images}",
             self.policy.hash,
             self.feedback_version,
             post.judged_text(),
@@ -148,10 +177,58 @@ impl Judge {
 
     /// Judge posts (no cache: see `engine` for the cached path).
     pub fn judge(&mut self, posts: &[Post]) -> Result<Vec<Verdict>, EmbedderError> {
-        let texts: Vec<String> = posts.iter().map(Post::judged_text).collect();
+        Ok(self.judge_detailed(posts)?.into_iter().map(|(v, _)| v).collect())
+    }
+
+    /// Judge posts and return what each of their images said. An image's recognised text is judged with the
+    /// post's text (the reason quotes it); `nsfw` is the highest P(nsfw) over the post's images.
+    pub fn judge_detailed(&mut self, posts: &[Post]) -> Result<Vec<(Verdict, Vec<ImageAnalysis>)>, EmbedderError> {
+        let analyses: Vec<Vec<ImageAnalysis>> = posts.iter().map(|p| self.analyse_images(p)).collect();
+        let ocr_texts: Vec<String> = analyses
+            .iter()
+            .map(|a| a.iter().map(|i| i.text.as_str()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join("\n"))
+            .collect();
+        let texts: Vec<String> = posts
+            .iter()
+            .zip(&ocr_texts)
+            .map(|(p, ocr)| {
+                let t = p.judged_text();
+                match (t.is_empty(), ocr.is_empty()) {
+                    (_, true) => t,
+                    (true, false) => feedwarden_core::text::normalize(ocr),
+                    (false, false) => format!("{t}\n{}", feedwarden_core::text::normalize(ocr)),
+                }
+            })
+            .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let embeddings = self.embed_all(&refs)?;
-        Ok(posts.iter().zip(&embeddings).map(|(post, e)| decide(&self.policy, post, &self.scores(e))).collect())
+        let nsfw_active = self.policy.active_categories().contains(&NSFW_CATEGORY);
+        let mut out = Vec::with_capacity(posts.len());
+        for (((post, e), images), ocr) in posts.iter().zip(&embeddings).zip(analyses).zip(&ocr_texts) {
+            let mut scores = self.scores(e);
+            let nsfw = images.iter().filter_map(|i| i.nsfw).reduce(f32::max);
+            if let (true, Some(p)) = (nsfw_active, nsfw) {
+                scores.categories.insert(NSFW_CATEGORY.to_string(), p);
+            }
+            let mut verdict = decide(&self.policy, post, &scores);
+            let from_text = verdict
+                .rule
+                .as_deref()
+                .and_then(|r| self.policy.rule(r))
+                .is_some_and(|r| r.category_id() != NSFW_CATEGORY);
+            if from_text && !ocr.is_empty() {
+                verdict.reason.push_str(&format!("; text in the image: \"{}\"", quote(ocr)));
+            }
+            out.push((verdict, images));
+        }
+        Ok(out)
+    }
+
+    fn analyse_images(&mut self, post: &Post) -> Vec<ImageAnalysis> {
+        let Some(analyzer) = self.images.as_mut() else {
+            return Vec::new();
+        };
+        post.images.iter().map(|entry| analyzer.analyse_entry(entry, self.image_base_dir.as_deref())).collect()
     }
 
     /// Run every rule's own examples as tests. For user-defined rules each example is left out of the
@@ -160,6 +237,10 @@ impl Judge {
         let mut results = Vec::new();
         let rules: Vec<_> = self.policy.enabled_rules().cloned().collect();
         for rule in rules {
+            // Image-only categories have no text examples to test.
+            if rule.category_id() == NSFW_CATEGORY && !rule.is_user_defined() {
+                continue;
+            }
             let cases: Vec<(&String, bool)> = rule
                 .should_match
                 .iter()
@@ -194,5 +275,14 @@ impl Judge {
             }
         }
         Ok(results)
+    }
+}
+
+/// The recognised text, one line, cut at [`QUOTE_CHARS`] characters.
+fn quote(text: &str) -> String {
+    let one_line = feedwarden_core::text::normalize(&text.replace('\n', " "));
+    match one_line.char_indices().nth(QUOTE_CHARS) {
+        Some((i, _)) => format!("{}…", &one_line[..i]),
+        None => one_line,
     }
 }

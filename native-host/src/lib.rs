@@ -7,6 +7,7 @@ pub mod embedder;
 pub mod eval;
 pub mod framing;
 pub mod host;
+pub mod images;
 pub mod judge;
 pub mod paths;
 pub mod policy_store;

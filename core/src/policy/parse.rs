@@ -10,8 +10,8 @@ use toml::de::{DeTable, DeValue};
 use super::diagnostic::LineIndex;
 use super::{Action, ContentKind, Diagnostic, Header, Override, PolicyFile, Rule, Sensitivity, Severity, Threshold};
 
-/// The ids of the built-in categories that have trained heads.
-pub const BUILTIN_CATEGORIES: [&str; 3] = ["rage-bait", "manipulation", "clickbait"];
+/// The ids of the built-in categories: three with trained text heads; `nsfw` is judged from images only (OpenNSFW on the host); it has no text head.
+pub const BUILTIN_CATEGORIES: [&str; 4] = ["rage-bait", "manipulation", "clickbait", "nsfw"];
 
 /// A rule that could not be used, so a caller can keep its last good version.
 #[derive(Debug, Clone, PartialEq)]

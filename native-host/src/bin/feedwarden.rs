@@ -22,6 +22,8 @@ enum Command {
     Batch(cli::batch::BatchArgs),
     /// Measure how well a category's scores agree with labelled data (P/R/F1, ROC-AUC, calibration, sweep).
     Eval(cli::eval::EvalArgs),
+    /// OCR and NSFW on local image files: one JSON line per image (`--bench` for timings).
+    Images(cli::images::ImagesArgs),
     /// Check, format and test policy files.
     #[command(subcommand)]
     Policy(cli::policy::PolicyCommand),
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         Command::Classify(a) => cli::classify::run(a),
         Command::Batch(a) => cli::batch::run(a),
         Command::Eval(a) => cli::eval::run(a),
+        Command::Images(a) => cli::images::run(a),
         Command::Policy(c) => cli::policy::run(c),
         Command::Install(a) => cli::install::run_install(a),
         Command::Uninstall(a) => cli::install::run_uninstall(a),

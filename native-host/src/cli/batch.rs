@@ -47,6 +47,10 @@ pub struct BatchArgs {
     /// Also write each post's judged text (text + quoted text) in a `text` column.
     #[arg(long)]
     pub with_text: bool,
+    /// Judge posts' local image files too (OCR text joins the text; `nsfw` is scored when the policy has an
+    /// nsfw rule). Relative paths are read from the first input's folder, e.g. a saved page's `_files/`.
+    #[arg(long)]
+    pub images: bool,
     /// Where to write the run manifest (default `<output>.manifest.json`).
     #[arg(long)]
     pub manifest: Option<PathBuf>,
@@ -97,6 +101,20 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     let policy_info =
         manifest::PolicyInfo { name: policy.name.clone(), source: args.policy.clone(), hash: policy.hash.clone() };
     let mut judge = super::load_judge(policy, threads)?;
+    if args.images {
+        let paths = crate::paths::Paths::discover();
+        let analyzer = crate::images::ImageAnalyzer::new(&crate::images::ImageModelsOptions::new(
+            paths.ort_library.clone(),
+            &paths.models_dir,
+        ));
+        for (name, status) in [("OCR", analyzer.ocr_status()), ("NSFW", analyzer.nsfw_status())] {
+            if let Err(e) = status {
+                eprintln!("warning: {name} model unavailable, images are judged without it: {e}");
+            }
+        }
+        let base = args.inputs.first().and_then(|p| p.parent()).map(std::path::Path::to_path_buf);
+        judge.set_image_analyzer(analyzer, Some(base.unwrap_or_default()));
+    }
     let cfg = BatchConfig {
         inputs,
         map,

@@ -50,6 +50,16 @@ impl std::fmt::Debug for Report {
     }
 }
 
+/// Image models: display name, files under the models folder, how to get them.
+const IMAGE_MODELS: [(&str, &[&str], &str); 2] = [
+    (
+        "OCR PP-OCRv6 tiny",
+        &["pp-ocrv6-tiny/PP-OCRv6_det_tiny.onnx", "pp-ocrv6-tiny/PP-OCRv6_rec_tiny.onnx"],
+        "run models/scripts/setup_models.sh",
+    ),
+    ("NSFW OpenNSFW", &["open-nsfw/open_nsfw.onnx"], "run models/scripts/setup_models.sh"),
+];
+
 pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let mut r = Report::default();
     let paths = Paths::discover();
@@ -79,6 +89,19 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             "ONNX Runtime library missing at {}: run ./setup.sh, or set FEEDWARDEN_ORT_LIB",
             paths.ort_library.display()
         ));
+    }
+
+    println!("Image models (optional: posts' images are judged when present)");
+    for (name, files, fetch) in IMAGE_MODELS {
+        let missing: Vec<&str> = files.iter().copied().filter(|f| !paths.models_dir.join(f).is_file()).collect();
+        if missing.is_empty() {
+            r.ok(&format!(
+                "{name}: {}",
+                paths.models_dir.join(files[0]).parent().unwrap_or(&paths.models_dir).display()
+            ));
+        } else {
+            r.warn(&format!("{name}: missing {} — {fetch}", missing.join(", ")));
+        }
     }
 
     println!("Browser registrations");

@@ -5,6 +5,7 @@ pub mod batch;
 pub mod classify;
 pub mod doctor;
 pub mod eval;
+pub mod images;
 pub mod install;
 pub mod policy;
 

@@ -1,0 +1,113 @@
+//! `feedwarden images`: OCR and NSFW on local image files, one JSON line per image, with a timing summary
+//! (`--bench`) — what the benchmark in docs/benchmarks.md runs.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use serde_json::json;
+
+use crate::images::decode::decode;
+use crate::images::nsfw::{Nsfw, NsfwOptions};
+use crate::images::ocr::{join_lines, Ocr, OcrOptions};
+use crate::images::source::read_file;
+use crate::images::DecodeLimits;
+use crate::paths::Paths;
+
+#[derive(Debug, clap::Args)]
+pub struct ImagesArgs {
+    /// Image files (JPEG, PNG, WebP, GIF).
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Use the small PP-OCRv6 models (pp-ocrv6-small/) instead of the tiny ones.
+    #[arg(long)]
+    pub small: bool,
+    /// Skip NSFW.
+    #[arg(long)]
+    pub no_nsfw: bool,
+    /// Downscale each image so its longest side is at most this many pixels first (the extension sends 512).
+    #[arg(long, default_value_t = 0)]
+    pub max_side: u32,
+    /// Read every file this many times and print p50/p95 per image and images/s on stderr.
+    #[arg(long, default_value_t = 0)]
+    pub bench: usize,
+    /// Threads per ONNX Runtime session.
+    #[arg(long, default_value_t = 1)]
+    pub intra_threads: usize,
+}
+
+pub fn run(args: ImagesArgs) -> anyhow::Result<ExitCode> {
+    let paths = Paths::discover();
+    let ocr_opts = if args.small {
+        OcrOptions::small(paths.ort_library.clone(), &paths.models_dir)
+    } else {
+        OcrOptions::tiny(paths.ort_library.clone(), &paths.models_dir)
+    };
+    let mut ocr = Ocr::try_new(&ocr_opts.with_intra_threads(args.intra_threads))?;
+    let mut nsfw = if args.no_nsfw {
+        None
+    } else {
+        let mut o = NsfwOptions::new(paths.ort_library.clone(), &paths.models_dir);
+        o.intra_threads = args.intra_threads;
+        Some(Nsfw::try_new(&o)?)
+    };
+    let limits = DecodeLimits::default();
+    let mut times = Vec::new();
+    let mut failed = false;
+    let t_all = Instant::now();
+    for round in 0..args.bench.max(1) {
+        for f in &args.files {
+            let t0 = Instant::now();
+            let result = read_file(f, limits.max_bytes)
+                .map_err(|e| (e.code(), e.to_string()))
+                .and_then(|b| decode(&b, &limits).map_err(|e| (e.code(), e.to_string())));
+            let img = match result {
+                Ok(img) => downscale(img, args.max_side),
+                Err((code, reason)) => {
+                    failed = true;
+                    if round == 0 {
+                        println!("{}", json!({"path": f, "error": {"code": code, "reason": reason}}));
+                    }
+                    continue;
+                }
+            };
+            let (lines, p) = crate::images::analyzer::read_and_score(Some(&mut ocr), nsfw.as_mut(), &img);
+            let lines = lines.expect("OCR ran")?;
+            let p = p.transpose()?;
+            let ms = t0.elapsed().as_secs_f64() * 1000.0;
+            times.push(ms);
+            if round == 0 {
+                println!(
+                    "{}",
+                    json!({"path": f, "width": img.width(), "height": img.height(), "text": join_lines(&lines),
+                           "lines": lines, "nsfw": p, "ms": ms, "provider": ocr.provider})
+                );
+            }
+        }
+    }
+    if args.bench > 0 && !times.is_empty() {
+        let wall = t_all.elapsed().as_secs_f64();
+        let n = times.len();
+        times.sort_by(f64::total_cmp);
+        let pct = |q: f64| times[((n as f64 * q).ceil() as usize).clamp(1, n) - 1];
+        eprintln!(
+            "{n} images: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms, {:.1} images/s (decode + OCR{})",
+            pct(0.5),
+            pct(0.95),
+            pct(1.0),
+            n as f64 / wall,
+            if nsfw.is_some() { " + NSFW" } else { "" }
+        );
+    }
+    Ok(if failed { ExitCode::from(3) } else { ExitCode::SUCCESS })
+}
+
+fn downscale(img: image::RgbImage, max_side: u32) -> image::RgbImage {
+    let (w, h) = img.dimensions();
+    if max_side == 0 || w.max(h) <= max_side {
+        return img;
+    }
+    let r = max_side as f32 / w.max(h) as f32;
+    let (nw, nh) = (((w as f32 * r).round() as u32).max(1), ((h as f32 * r).round() as u32).max(1));
+    image::imageops::resize(&img, nw, nh, image::imageops::FilterType::Triangle)
+}

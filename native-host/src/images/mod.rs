@@ -1,0 +1,13 @@
+//! Images on the host: safe decoding, where image bytes come from, OCR, NSFW, execution providers and the
+//! per-image analysis the judge joins with a post's text.
+
+pub mod analyzer;
+pub mod clip;
+pub mod decode;
+pub mod nsfw;
+pub mod ocr;
+pub mod provider;
+pub mod source;
+
+pub use analyzer::{ImageAnalysis, ImageAnalyzer, ImageModelsOptions};
+pub use decode::{decode, DecodeError, DecodeLimits};
