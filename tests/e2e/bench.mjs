@@ -44,7 +44,10 @@ try {
         const out = [];
         const feed = document.getElementById("fw-test-feed");
         for (const a of feed.querySelectorAll("article[data-fw-t][data-test-inserted]")) {
-          out.push(Number(a.getAttribute("data-fw-t")) - Number(a.getAttribute("data-test-inserted")));
+          const inserted = Number(a.getAttribute("data-test-inserted"));
+          out.push(Number(a.getAttribute("data-fw-t")) - inserted);
+          if (a.hasAttribute("data-fw-sent")) window.__fwQueued = [...(window.__fwQueued ?? []), Number(a.getAttribute("data-fw-sent")) - inserted];
+          if (a.hasAttribute("data-fw-host-ms")) window.__fwHost = [...(window.__fwHost ?? []), Number(a.getAttribute("data-fw-host-ms"))];
           a.removeAttribute("data-test-inserted");
         }
         while (feed.children.length > 100) feed.firstElementChild.remove();
@@ -58,6 +61,11 @@ try {
   await cdp.send("HeapProfiler.collectGarbage");
   const heap1 = await page.evaluate(() => performance.memory.usedJSHeapSize);
   const m1 = JSON.parse(await page.getAttribute("html", "data-fw-metrics"));
+  // Where the time goes: insert → batch sent to the service worker (the content script's own queueing).
+  const queued = (await page.evaluate(() => window.__fwQueued ?? [])).sort((a, b) => a - b);
+  const qq = (p) => queued[Math.min(queued.length - 1, Math.floor(p * queued.length))] ?? NaN;
+  const hostMs = (await page.evaluate(() => window.__fwHost ?? [])).sort((a, b) => a - b);
+  const qh = (p) => hostMs[Math.min(hostMs.length - 1, Math.floor(p * hostMs.length))] ?? NaN;
   latencies.sort((a, b) => a - b);
   const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
   const posts = m1.posts - m0.posts;
@@ -66,6 +74,8 @@ try {
     step: `${STEP} posts every ${PAUSE} ms`,
     judged: latencies.length,
     insert_to_verdict_ms: { p50: +q(0.5).toFixed(1), p95: +q(0.95).toFixed(1), max: +latencies.at(-1).toFixed(1) },
+    insert_to_sent_ms: { p50: +qq(0.5).toFixed(1), p95: +qq(0.95).toFixed(1) },
+    host_elapsed_ms: { p50: +qh(0.5).toFixed(1), p95: +qh(0.95).toFixed(1) },
     content_script_ms_per_post: +((m1.costMs - m0.costMs) / posts).toFixed(3),
     heap_mb: { before: +(heap0 / 1e6).toFixed(1), after: +(heap1 / 1e6).toFixed(1) },
     tracked_posts_after: m1.tracked,

@@ -93,8 +93,13 @@ describe("chromium: extension + native host", { skip }, () => {
     // Feedback from the label's "why" goes to the host's SQLite, and the page judges again with it.
     await page.locator(ui("recipe", "why")).click();
     await page.locator(ui("recipe", "feedback-fine")).click();
-    await page.locator(ui("recipe", "feedback-status")).filter({ hasText: "Thanks" }).waitFor();
-    const rows = query(join(b.dataDir, "feedwarden.sqlite3"), "SELECT rule, kind, text FROM feedback");
+    // The "Thanks" status is transient: the page judges the post again right after the host stores the
+    // correction (and the post may then be shown without any UI), so wait for the row itself.
+    let rows = [];
+    for (let i = 0; i < 100 && !rows.length; i++) {
+      rows = query(join(b.dataDir, "feedwarden.sqlite3"), "SELECT rule, kind, text FROM feedback");
+      if (!rows.length) await page.waitForTimeout(100);
+    }
     assert.equal(rows.length, 1, JSON.stringify(rows));
     assert.equal(rows[0][0], "recipes");
     assert.match(rows[0][1], /fine/);

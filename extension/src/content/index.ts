@@ -189,10 +189,13 @@ class Warden {
   private scheduleFlush(): void {
     if (this.flushScheduled || !this.queue.size || !this.settings) return;
     this.flushScheduled = true;
-    setTimeout(() => {
+    // A microtask, not setTimeout(0): the mutations of one task arrive in one observer callback anyway, so
+    // batching is the same, and a timer task waits behind the page's own work (measured: 47 ms p50 from
+    // insert to send with setTimeout(0) on the saved x.com page).
+    queueMicrotask(() => {
       this.flushScheduled = false;
       this.flush();
-    }, 0);
+    });
   }
 
   private flush(): void {
@@ -209,6 +212,7 @@ class Warden {
     for (const t of batch) {
       t.sentAt = now;
       t.attempts++;
+      if (this.settings?.metrics) t.el.setAttribute("data-fw-sent", String(now));
     }
     this.metrics.sent += batch.length;
     const timeout = this.settings?.pendingTimeoutMs ?? 1500;
@@ -231,6 +235,7 @@ class Warden {
     if (res && res.ok) {
       this.retryStep = 0;
       const byId = new Map(res.verdicts.map((v) => [v.id, v]));
+      if (this.settings?.metrics) for (const t of batch) t.el.setAttribute("data-fw-host-ms", String(res.elapsedMs ?? ""));
       for (const t of batch) {
         const v = byId.get(t.id);
         if (v && this.tracked.get(t.id) === t) this.apply(t, v);
