@@ -3,7 +3,7 @@
 // Inserts tweets the way infinite scroll does (10 per step, one step per 50 ms), drops old cells the way
 // X's virtualised list does (at most 100 in the page), and reports: insert → verdict applied (p50/p95),
 // the content script's main-thread time per post, and the JS heap before/after (after a forced GC).
-import { launchChromium, settled } from "./lib/chromium.mjs";
+import { EXTENSION_ID, launchChromium, settled } from "./lib/chromium.mjs";
 import { missing, xPagesReason } from "./lib/env.mjs";
 import { E2E_POLICY } from "./lib/policy.mjs";
 import { startServer } from "./lib/server.mjs";
@@ -66,6 +66,14 @@ try {
   const qq = (p) => queued[Math.min(queued.length - 1, Math.floor(p * queued.length))] ?? NaN;
   const hostMs = (await page.evaluate(() => window.__fwHost ?? [])).sort((a, b) => a - b);
   const qh = (p) => hostMs[Math.min(hostMs.length - 1, Math.floor(p * hostMs.length))] ?? NaN;
+  // The service worker's own view: time from posting to the native port to the host's reply.
+  const popup = await b.context.newPage();
+  await popup.goto(`chrome-extension://${EXTENSION_ID}/popup.html`);
+  const swLatency = await popup
+    .locator('td[data-key="Latency"]')
+    .textContent({ timeout: 5000 })
+    .catch(() => "n/a");
+  await popup.close();
   latencies.sort((a, b) => a - b);
   const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
   const posts = m1.posts - m0.posts;
@@ -76,6 +84,7 @@ try {
     insert_to_verdict_ms: { p50: +q(0.5).toFixed(1), p95: +q(0.95).toFixed(1), max: +latencies.at(-1).toFixed(1) },
     insert_to_sent_ms: { p50: +qq(0.5).toFixed(1), p95: +qq(0.95).toFixed(1) },
     host_elapsed_ms: { p50: +qh(0.5).toFixed(1), p95: +qh(0.95).toFixed(1) },
+    service_worker_to_host_round_trip: swLatency,
     content_script_ms_per_post: +((m1.costMs - m0.costMs) / posts).toFixed(3),
     heap_mb: { before: +(heap0 / 1e6).toFixed(1), after: +(heap1 / 1e6).toFixed(1) },
     tracked_posts_after: m1.tracked,
