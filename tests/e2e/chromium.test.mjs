@@ -177,6 +177,25 @@ describe("chromium: extension + native host", { skip }, () => {
     await popup.close();
     await page.close();
   });
+
+  test("service worker stopped by the browser: it wakes up and new posts are still judged", { skip: xPagesReason() }, async () => {
+    const page = await b.context.newPage();
+    await page.goto("https://x.com/home");
+    await settled(page, TWEET);
+    const cdp = await b.context.newCDPSession(page);
+    const stopped = new Promise((resolve) => {
+      cdp.on("ServiceWorker.workerVersionUpdated", ({ versions }) => {
+        if (versions.some((v) => v.scriptURL.includes(EXTENSION_ID) && v.runningStatus === "stopped")) resolve(true);
+      });
+    });
+    await cdp.send("ServiceWorker.enable");
+    await cdp.send("ServiceWorker.stopAllWorkers");
+    assert.equal(await Promise.race([stopped, new Promise((r) => setTimeout(() => r(false), 10000))]), true, "the service worker stopped");
+    await insertTweets(page, [{ id: "after-sw-stop", text: SPIDER_TEXT, handle: "bugwatcher" }]);
+    await page.waitForFunction(() => document.querySelector('article[data-test-id="after-sw-stop"]')?.getAttribute("data-fw-state") === "blur", null, { timeout: 30000 });
+    await cdp.detach();
+    await page.close();
+  });
 });
 
 describe("chromium: host missing, installed later, crashing", { skip }, () => {
