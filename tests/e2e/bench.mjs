@@ -12,6 +12,7 @@ import { insertTweets } from "./lib/x-page.mjs";
 const N = Number(process.argv[2] ?? 1000);
 const STEP = Number(process.argv[3] ?? 10); // posts per scroll step
 const PAUSE = Number(process.argv[4] ?? 50); // ms between steps
+const LIGHT = process.argv.includes("--light"); // strip the saved page down to one template tweet
 const why = missing().concat(xPagesReason() || []);
 if (why.length) {
   console.error(`cannot run: ${why.join("; ")}`);
@@ -26,6 +27,19 @@ try {
   const cdp = await b.context.newCDPSession(page);
   await page.goto("https://x.com/home");
   await settled(page, 'article[data-testid="tweet"]');
+  if (LIGHT) {
+    // A light page: keep the timeline's first text-only tweet (the template new posts are cloned from) and
+    // drop the rest of the saved page, so layout and paint of the page stop dominating the measurement.
+    await page.evaluate(() => {
+      const keep = [...document.querySelectorAll('article[data-testid="tweet"]')].find((a) => a.querySelector('[data-testid="tweetText"]') && !a.querySelector('[data-testid="tweetPhoto"]') && a.getBoundingClientRect().height > 0);
+      const cell = keep.closest('[data-testid="cellInnerDiv"]') ?? keep.parentElement;
+      const column = document.querySelector('[data-testid="primaryColumn"]') ?? document.body;
+      cell.removeAttribute("style");
+      document.body.replaceChildren(column);
+      column.replaceChildren(cell);
+      for (const img of document.querySelectorAll("img, video, svg")) img.remove();
+    });
+  }
   // Warm-up (host model, caches, JIT).
   await insertTweets(page, Array.from({ length: 20 }, (_, i) => ({ id: `w${i}`, text: `Warm-up post ${i} about ${TOPICS[i % 10]}` })));
   await page.waitForTimeout(1000);
@@ -48,6 +62,9 @@ try {
           out.push(Number(a.getAttribute("data-fw-t")) - inserted);
           if (a.hasAttribute("data-fw-sent")) window.__fwQueued = [...(window.__fwQueued ?? []), Number(a.getAttribute("data-fw-sent")) - inserted];
           if (a.hasAttribute("data-fw-host-ms")) window.__fwHost = [...(window.__fwHost ?? []), Number(a.getAttribute("data-fw-host-ms"))];
+          if (a.hasAttribute("data-fw-bg-ms")) window.__fwBg = [...(window.__fwBg ?? []), Number(a.getAttribute("data-fw-bg-ms"))];
+          if (a.hasAttribute("data-fw-bg-ms") && a.hasAttribute("data-fw-received") && a.hasAttribute("data-fw-sent"))
+            window.__fwHop = [...(window.__fwHop ?? []), Number(a.getAttribute("data-fw-received")) - Number(a.getAttribute("data-fw-sent")) - Number(a.getAttribute("data-fw-bg-ms"))];
           a.removeAttribute("data-test-inserted");
         }
         while (feed.children.length > 100) feed.firstElementChild.remove();
@@ -65,6 +82,10 @@ try {
   const queued = (await page.evaluate(() => window.__fwQueued ?? [])).sort((a, b) => a - b);
   const qq = (p) => queued[Math.min(queued.length - 1, Math.floor(p * queued.length))] ?? NaN;
   const hostMs = (await page.evaluate(() => window.__fwHost ?? [])).sort((a, b) => a - b);
+  const hop = (await page.evaluate(() => window.__fwHop ?? [])).sort((a, b) => a - b);
+  const bg = (await page.evaluate(() => window.__fwBg ?? [])).sort((a, b) => a - b);
+  const qb = (p) => bg[Math.min(bg.length - 1, Math.floor(p * bg.length))] ?? NaN;
+  const qp = (p) => hop[Math.min(hop.length - 1, Math.floor(p * hop.length))] ?? NaN;
   const qh = (p) => hostMs[Math.min(hostMs.length - 1, Math.floor(p * hostMs.length))] ?? NaN;
   // The service worker's own view: time from posting to the native port to the host's reply.
   const popup = await b.context.newPage();
@@ -80,9 +101,12 @@ try {
   const result = {
     posts: N,
     step: `${STEP} posts every ${PAUSE} ms`,
+    page: LIGHT ? "saved x.com page stripped to one template tweet (--light)" : "saved x.com home page",
     judged: latencies.length,
     insert_to_verdict_ms: { p50: +q(0.5).toFixed(1), p95: +q(0.95).toFixed(1), max: +latencies.at(-1).toFixed(1) },
     insert_to_sent_ms: { p50: +qq(0.5).toFixed(1), p95: +qq(0.95).toFixed(1) },
+    page_to_service_worker_and_back_ms: { p50: +qp(0.5).toFixed(1), p95: +qp(0.95).toFixed(1) },
+    in_service_worker_ms: { p50: +qb(0.5).toFixed(1), p95: +qb(0.95).toFixed(1) },
     host_elapsed_ms: { p50: +qh(0.5).toFixed(1), p95: +qh(0.95).toFixed(1) },
     service_worker_to_host_round_trip: swLatency,
     content_script_ms_per_post: +((m1.costMs - m0.costMs) / posts).toFixed(3),

@@ -48,12 +48,14 @@ async function handleContent(msg: CsToBg, sender: chrome.runtime.MessageSender):
   if (!site) return { ok: false, error: "unknown sender" };
   switch (msg.type) {
     case "cs.classify": {
+      const t0 = performance.now();
       const posts = sanitizePosts(msg.posts);
       if (!posts) return { ok: false, error: "malformed posts", state: engine.status().state } satisfies ClassifyResult;
       for (const p of posts) p.site = site; // the page cannot claim to be another site
       try {
         const reply = await engine.request({ type: "classify", posts: await withImages(posts) }, { timeoutMs: REQUEST_TIMEOUT_MS });
-        if (reply.type === "verdicts") return { ok: true, verdicts: reply.verdicts, elapsedMs: reply.elapsed_ms } satisfies ClassifyResult;
+        if (reply.type === "verdicts")
+          return { ok: true, verdicts: reply.verdicts, elapsedMs: reply.elapsed_ms, backgroundMs: performance.now() - t0 } satisfies ClassifyResult;
         return { ok: false, error: errorText(reply), state: engine.status().state } satisfies ClassifyResult;
       } catch (e) {
         return { ok: false, error: String((e as Error).message ?? e), state: engine.status().state } satisfies ClassifyResult;

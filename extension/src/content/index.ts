@@ -235,7 +235,13 @@ class Warden {
     if (res && res.ok) {
       this.retryStep = 0;
       const byId = new Map(res.verdicts.map((v) => [v.id, v]));
-      if (this.settings?.metrics) for (const t of batch) t.el.setAttribute("data-fw-host-ms", String(res.elapsedMs ?? ""));
+      if (this.settings?.metrics) {
+        for (const t of batch) {
+          t.el.setAttribute("data-fw-host-ms", String(res.elapsedMs ?? ""));
+          t.el.setAttribute("data-fw-bg-ms", String(res.backgroundMs ?? ""));
+          t.el.setAttribute("data-fw-received", String(t0));
+        }
+      }
       for (const t of batch) {
         const v = byId.get(t.id);
         if (v && this.tracked.get(t.id) === t) this.apply(t, v);

@@ -35,7 +35,10 @@ export interface HostStatus {
   since: number;
 }
 
-export type ClassifyResult = { ok: true; verdicts: Verdict[]; elapsedMs: number } | { ok: false; error: string; state: HostState };
+/** `elapsedMs`: inside the judge; `backgroundMs`: inside the service worker, host round trip included. */
+export type ClassifyResult =
+  | { ok: true; verdicts: Verdict[]; elapsedMs: number; backgroundMs?: number }
+  | { ok: false; error: string; state: HostState };
 export type FeedbackResult = { ok: true; feedbackId: number } | { ok: false; error: string };
 export type PolicyResult = { ok: true; policy: PolicyReply } | { ok: false; error: string };
 export type ValidateResult = { ok: true; validation: ValidationReply } | { ok: false; error: string };
