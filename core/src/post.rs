@@ -31,13 +31,7 @@ impl Post {
     pub fn judged_text(&self) -> String {
         let mut s = crate::text::normalize(&self.text);
         if let Some(q) = self.quoted_text.as_deref() {
-            let q = crate::text::normalize(q);
-            if !q.is_empty() {
-                if !s.is_empty() {
-                    s.push('\n');
-                }
-                s.push_str(&q);
-            }
+            crate::text::append_paragraph(&mut s, q);
         }
         s
     }

@@ -29,6 +29,19 @@ pub fn normalize(input: &str) -> String {
     out
 }
 
+/// Append `extra` (normalised) to `text` as a new paragraph; empty parts add nothing. How quoted text and
+/// text read from images join a post's own text.
+pub fn append_paragraph(text: &mut String, extra: &str) {
+    let extra = normalize(extra);
+    if extra.is_empty() {
+        return;
+    }
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    text.push_str(&extra);
+}
+
 /// `@Some_User` → `some_user`: how author handles are compared.
 pub fn normalize_handle(handle: &str) -> String {
     handle.trim().trim_start_matches('@').to_lowercase()
@@ -55,6 +68,15 @@ mod tests {
         assert_eq!(normalize("a\r\n\r\n  b"), "a\nb");
         assert_eq!(normalize(""), "");
         assert_eq!(normalize("x\u{0007}y"), "xy");
+    }
+
+    #[test]
+    fn append_paragraph_skips_empty_parts() {
+        let mut s = String::new();
+        append_paragraph(&mut s, "  a  b ");
+        append_paragraph(&mut s, " \u{200B} ");
+        append_paragraph(&mut s, "c");
+        assert_eq!(s, "a b\nc");
     }
 
     #[test]

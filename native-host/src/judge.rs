@@ -175,7 +175,7 @@ impl Judge {
         scores
     }
 
-    /// Judge posts (no cache: see `engine` for the cached path).
+    /// Judge posts (no cache: the host adds one in `host.rs`).
     pub fn judge(&mut self, posts: &[Post]) -> Result<Vec<Verdict>, EmbedderError> {
         Ok(self.judge_detailed(posts)?.into_iter().map(|(v, _)| v).collect())
     }
@@ -192,12 +192,9 @@ impl Judge {
             .iter()
             .zip(&ocr_texts)
             .map(|(p, ocr)| {
-                let t = p.judged_text();
-                match (t.is_empty(), ocr.is_empty()) {
-                    (_, true) => t,
-                    (true, false) => feedwarden_core::text::normalize(ocr),
-                    (false, false) => format!("{t}\n{}", feedwarden_core::text::normalize(ocr)),
-                }
+                let mut t = p.judged_text();
+                feedwarden_core::text::append_paragraph(&mut t, ocr);
+                t
             })
             .collect();
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();

@@ -147,46 +147,35 @@ fn load_base(
     stack: &mut Vec<String>,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<Rule> {
+    let mut fail = |code: &str, message: String| {
+        diagnostics.push(diag(from, line, None, Severity::Error, code, message));
+        Vec::new()
+    };
     if stack.iter().any(|s| s == name) || stack.len() > MAX_EXTENDS_DEPTH {
-        diagnostics.push(diag(
-            from,
-            line,
-            None,
-            Severity::Error,
+        return fail(
             "extends-cycle",
             format!(
                 "\"{name}\" extends itself (chain: {} → {name}); remove one of the `extends` entries",
                 stack.join(" → ")
             ),
-        ));
-        return Vec::new();
+        );
     }
     let source = match builtin_policy_source(name) {
         Some(src) => src.to_string(),
         None if name.starts_with(BUILTIN_PREFIX) => {
             let known: Vec<String> = BUILTIN_POLICIES.iter().map(|(n, _)| format!("{BUILTIN_PREFIX}{n}")).collect();
-            diagnostics.push(diag(
-                from,
-                line,
-                None,
-                Severity::Error,
+            return fail(
                 "extends-not-found",
                 format!("there is no shipped policy \"{name}\"; shipped policies are {}", known.join(", ")),
-            ));
-            return Vec::new();
+            );
         }
         None => match load(name) {
             Ok(src) => src,
             Err(why) => {
-                diagnostics.push(diag(
-                    from,
-                    line,
-                    None,
-                    Severity::Error,
+                return fail(
                     "extends-not-found",
                     format!("cannot read extended policy \"{name}\": {why}; check the path (relative to this file)"),
-                ));
-                return Vec::new();
+                )
             }
         },
     };
