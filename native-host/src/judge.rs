@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use feedwarden_core::decision::Scores;
 use feedwarden_core::fewshot::{apply_feedback, user_category_probability, FeedbackExamples, RuleAnchors};
 use feedwarden_core::heads::builtin_head;
-use feedwarden_core::{decide, EffectivePolicy, Post, Verdict};
+use feedwarden_core::{decide, EffectivePolicy, Post, Verdict, VerdictAction};
 
 use crate::embedder::{EmbedderError, EmbedderPool, MODEL_ID};
 use crate::images::{ImageAnalysis, ImageAnalyzer};
@@ -45,6 +45,25 @@ pub struct Judge {
 pub const NSFW_CATEGORY: &str = "nsfw";
 /// Characters of recognised text quoted in a verdict's reason at most.
 const QUOTE_CHARS: usize = 120;
+/// A post text longer than this (characters) has its sentences scored one by one to quote the one that
+/// triggered a rule; a shorter one is scored whole.
+const LONG_TEXT_CHARS: usize = 280;
+/// A sentence broken over OCR lines is rejoined up to this many characters; longer runs stay separate lines.
+const SEGMENT_MAX_CHARS: usize = 200;
+/// Pieces (sentences, lines) of one post scored for the quote at most.
+const MAX_QUOTE_PIECES: usize = 48;
+/// Pieces quoted in one reason at most.
+const MAX_QUOTES: usize = 2;
+
+/// A filtered post's candidate quotes: (index of its verdict, the deciding rule, the pieces of its text).
+type QuoteCandidates = (usize, String, Vec<(QuoteSource, String)>);
+
+/// Where a quoted piece of a judged text comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum QuoteSource {
+    Post,
+    Image,
+}
 
 impl Judge {
     pub fn new(embedder: EmbedderPool, policy: EffectivePolicy) -> Result<Self, EmbedderError> {
@@ -221,6 +240,7 @@ impl Judge {
         let embeddings = self.embed_all(&refs)?;
         let nsfw_active = self.policy.active_categories().contains(&NSFW_CATEGORY);
         let mut out = Vec::with_capacity(posts.len());
+        let mut to_quote = Vec::new();
         for (((post, e), images), ocr) in posts.iter().zip(&embeddings).zip(analyses).zip(&ocr_texts) {
             let mut scores = self.scores(e);
             let nsfw = images.iter().filter_map(|i| i.nsfw).reduce(f32::max);
@@ -228,17 +248,84 @@ impl Judge {
                 scores.categories.insert(NSFW_CATEGORY.to_string(), p);
             }
             let mut verdict = decide(&self.policy, post, &scores);
-            let from_text = verdict
-                .rule
-                .as_deref()
-                .and_then(|r| self.policy.rule(r))
-                .is_some_and(|r| r.category_id() != NSFW_CATEGORY);
-            if from_text && !ocr.is_empty() {
-                verdict.reason.push_str(&format!("; text in the image: \"{}\"", quote(ocr)));
+            let text_rule =
+                verdict.rule.as_deref().and_then(|r| self.policy.rule(r)).filter(|r| r.category_id() != NSFW_CATEGORY);
+            if let Some(rule) = text_rule {
+                let post_text = post.judged_text();
+                let long = post_text.chars().count() > LONG_TEXT_CHARS;
+                if filters(verdict.action) && (long || !ocr.is_empty()) {
+                    // Found below, for all filtered posts at once: the words that weigh most for this rule.
+                    let mut pieces: Vec<(QuoteSource, String)> = if long {
+                        segments(&post_text).into_iter().map(|t| (QuoteSource::Post, t)).collect()
+                    } else if post_text.is_empty() {
+                        Vec::new()
+                    } else {
+                        vec![(QuoteSource::Post, post_text)]
+                    };
+                    for image in images.iter().filter(|i| !i.text.is_empty()) {
+                        pieces.extend(segments(&image.text).into_iter().map(|t| (QuoteSource::Image, t)));
+                    }
+                    pieces.truncate(MAX_QUOTE_PIECES);
+                    to_quote.push((out.len(), rule.id.clone(), pieces));
+                } else if !ocr.is_empty() {
+                    verdict.reason.push_str(&format!("; text in the image: \"{}\"", quote(ocr)));
+                }
             }
             out.push((verdict, images));
         }
+        self.quote_triggering_words(&mut out, to_quote)?;
         Ok(out)
+    }
+
+    /// For each `(index into out, deciding rule, candidate pieces)`, score every piece on its own for the rule
+    /// (one batch for all posts) and quote the strongest in the verdict's reason, with its score: the pieces at
+    /// or above the rule's threshold, strongest first, at most [`MAX_QUOTES`]; otherwise the strongest one.
+    fn quote_triggering_words(
+        &mut self,
+        out: &mut [(Verdict, Vec<ImageAnalysis>)],
+        to_quote: Vec<QuoteCandidates>,
+    ) -> Result<(), EmbedderError> {
+        let texts: Vec<&str> =
+            to_quote.iter().flat_map(|(_, _, pieces)| pieces.iter().map(|(_, t)| t.as_str())).collect();
+        if texts.is_empty() {
+            return Ok(());
+        }
+        let embeddings = self.embed_all(&texts)?;
+        let mut embeddings = embeddings.iter();
+        for (i, rule_id, pieces) in to_quote {
+            let Some(rule) = self.policy.rule(&rule_id) else {
+                continue;
+            };
+            let mut scored: Vec<(f32, &QuoteSource, &str)> = pieces
+                .iter()
+                .map(|(source, text)| {
+                    let scores = self.scores(embeddings.next().expect("one embedding per piece"));
+                    let score = scores
+                        .rule_adjusted
+                        .get(&rule.id)
+                        .or_else(|| scores.categories.get(rule.category_id()))
+                        .copied()
+                        .unwrap_or(0.0);
+                    (score, source, text.as_str())
+                })
+                .collect();
+            scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+            let threshold = rule.threshold_value() as f32;
+            let strong = scored.iter().take_while(|(score, _, _)| *score >= threshold).count();
+            let name = builtin_head(rule.category_id())
+                .filter(|_| !rule.is_user_defined())
+                .map(|h| h.name.to_lowercase())
+                .unwrap_or_else(|| rule.category_id().to_string());
+            let reason = &mut out[i].0.reason;
+            for (score, source, text) in scored.iter().take(strong.clamp(1, MAX_QUOTES)) {
+                let place = match source {
+                    QuoteSource::Post => "the words",
+                    QuoteSource::Image => "text in the image",
+                };
+                reason.push_str(&format!("; {place}: \"{}\" ({name} {score:.2} on its own)", quote(text)));
+            }
+        }
+        Ok(())
     }
 
     fn analyse_images(&mut self, post: &Post) -> Vec<ImageAnalysis> {
@@ -295,11 +382,104 @@ impl Judge {
     }
 }
 
+/// Whether a verdict filters the post (only those get their triggering words looked for).
+fn filters(action: VerdictAction) -> bool {
+    matches!(action, VerdictAction::Label | VerdictAction::Blur | VerdictAction::Hide)
+}
+
+/// The sentences of `text`, for quoting. OCR breaks sentences over lines, so a sentence still open at the end
+/// of a line continues on the next one, unless that would make it longer than [`SEGMENT_MAX_CHARS`]
+/// (screenshots: lines of UI text without punctuation stay apart). Pieces with fewer than three letters or
+/// digits are dropped.
+fn segments(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut open = String::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if !open.is_empty() && open.chars().count() + 1 + line.chars().count() > SEGMENT_MAX_CHARS {
+            out.push(std::mem::take(&mut open));
+        }
+        let mut rest = line;
+        while let Some(end) = sentence_end(rest) {
+            push_words(&mut open, &rest[..end]);
+            out.push(std::mem::take(&mut open));
+            rest = &rest[end..];
+        }
+        push_words(&mut open, rest);
+    }
+    out.push(open);
+    out.retain(|s| s.chars().filter(|c| c.is_alphanumeric()).count() >= 3);
+    out
+}
+
+fn push_words(sentence: &mut String, words: &str) {
+    let words = words.trim();
+    if words.is_empty() {
+        return;
+    }
+    if !sentence.is_empty() {
+        sentence.push(' ');
+    }
+    sentence.push_str(words);
+}
+
+/// Byte index just after the first sentence end in `s`: `.`, `!`, `?` or `…` (repeated, maybe followed by a
+/// closing quote or bracket) before whitespace or the end of `s`.
+fn sentence_end(s: &str) -> Option<usize> {
+    let mut chars = s.char_indices().peekable();
+    while let Some((_, c)) = chars.next() {
+        if !matches!(c, '.' | '!' | '?' | '…') {
+            continue;
+        }
+        let mut end = s.len();
+        while let Some(&(i, next)) = chars.peek() {
+            if matches!(next, '.' | '!' | '?' | '…' | '"' | '\'' | ')' | '”' | '’') {
+                chars.next();
+                continue;
+            }
+            end = i;
+            break;
+        }
+        if end == s.len() || s[end..].starts_with(char::is_whitespace) {
+            return Some(end);
+        }
+    }
+    None
+}
+
 /// The recognised text, one line, cut at [`QUOTE_CHARS`] characters.
 fn quote(text: &str) -> String {
     let one_line = feedwarden_core::text::normalize(&text.replace('\n', " "));
     match one_line.char_indices().nth(QUOTE_CHARS) {
         Some((i, _)) => format!("{}…", &one_line[..i]),
         None => one_line,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_rejoin_sentences_broken_over_lines() {
+        let ocr = "Weather today: sunny.\nShare if you're sick of these\ntraitors destroying our country!\nBus 12 runs \"on time\"... mostly";
+        assert_eq!(
+            segments(ocr),
+            [
+                "Weather today: sunny.",
+                "Share if you're sick of these traitors destroying our country!",
+                "Bus 12 runs \"on time\"...",
+                "mostly"
+            ]
+        );
+        assert_eq!(segments("3.5 million? Yes. ok\n!!\n\n"), ["3.5 million?", "Yes."]);
+    }
+
+    #[test]
+    fn segments_keep_long_runs_of_lines_apart() {
+        let line = "word ".repeat(30);
+        let text = format!("{line}\n{line}\n{line}");
+        let got = segments(&text);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert!(got.iter().all(|s| s.chars().count() <= SEGMENT_MAX_CHARS));
     }
 }

@@ -249,3 +249,79 @@ fn protocol_doc_describes_the_image_budget_and_updates() {
         assert!(doc.contains(&needle), "docs/protocol.md lacks {needle}");
     }
 }
+
+/// A policy whose rules fire on a diluted score, so a post with one bad line among neutral ones is filtered.
+const LOW_THRESHOLD_POLICY: &str = r#"[policy]
+name = "quote test"
+
+[[rule]]
+id = "angry"
+description = "Rage-bait"
+category = "rage-bait"
+action = "blur"
+threshold = 0.3
+
+[[rule]]
+id = "spiders"
+description = "Photos or talk of spiders, tarantulas and other creepy crawly arachnids"
+action = "hide"
+threshold = 0.3
+should_match = ["A huge hairy spider was sitting in my bathtub this morning", "Look at this tarantula"]
+should_not_match = ["The bus was late again", "Our cat loves the garden"]
+"#;
+
+#[test]
+fn why_quotes_the_line_that_triggered_the_rule() {
+    let Some(models) = render::image_models() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let mut host = common::HostProc::spawn(home.path(), &models);
+    let set = host.request(json!({"type": "policy.set", "source": LOW_THRESHOLD_POLICY}));
+    assert_eq!(set["applied"], true, "{set}");
+    let rage = "WAKE UP! These traitors are destroying our country and you do NOTHING!";
+    let notice = render::text_image_data_url(&[
+        "Community notice",
+        "Library hours: 9 to 5.",
+        rage,
+        "Parking is free on Sundays.",
+    ]);
+    let spider = "There is a huge hairy spider on my ceiling.";
+    let flyer = render::text_image_data_url(&["Meeting moved to 3:30 PM.", spider, "Bring snacks for everyone."]);
+    let r = host.request(classify(
+        json!(1),
+        json!([{"id": "notice", "text": "seen downtown", "images": [notice]},
+               {"id": "flyer", "text": "", "images": [flyer]}]),
+        Some(HUGE_BUDGET_MS),
+    ));
+    let (notice, flyer) = (&r["verdicts"][0], &r["verdicts"][1]);
+    eprintln!("notice: {} | {}", notice["action"], notice["reason"]);
+    eprintln!("flyer: {} | {}", flyer["action"], flyer["reason"]);
+    assert_eq!(notice["rule"], "angry", "{notice}");
+    let reason = notice["reason"].as_str().unwrap();
+    // "WAKE UP!" is a sentence of its own; the one that carries the rage-bait is quoted.
+    let quoted = "text in the image: \"These traitors are destroying our country and you do NOTHING!\" (rage-bait 0.";
+    assert!(reason.contains(quoted), "the rage-bait line is quoted with its own score: {reason}");
+    for neutral in ["Community notice", "Library hours", "Parking", "seen downtown"] {
+        assert!(!reason.contains(neutral), "a neutral line is not quoted: {reason}");
+    }
+    // A user-defined category: the line is scored against the rule's description and examples.
+    assert_eq!(flyer["rule"], "spiders", "{flyer}");
+    let reason = flyer["reason"].as_str().unwrap();
+    assert!(reason.contains(&format!("text in the image: \"{spider}\" (spiders 0.")), "{reason}");
+    assert!(!reason.contains("Meeting") && !reason.contains("snacks"), "{reason}");
+
+    // A long post without images: its sentences are scored one by one too.
+    let wake_up = "Wake up, people: they laugh at you while they sell out everything our parents built, and you keep \
+                   voting for them like sheep!";
+    let long = format!(
+        "The street fair is on Saturday. {rage} {wake_up} Share this before it gets deleted. Children can paint in \
+         the garden."
+    );
+    let r = host.request(classify(json!(2), json!([{"id": "long", "text": long}]), None));
+    let v = &r["verdicts"][0];
+    eprintln!("long: {} | {}", v["action"], v["reason"]);
+    assert_eq!(v["rule"], "angry", "{v}");
+    let reason = v["reason"].as_str().unwrap();
+    assert!(reason.contains("; the words: \""), "{reason}");
+    assert!(reason.contains(&rage[9..]) || reason.contains(wake_up), "a rage-bait sentence is quoted: {reason}");
+    assert!(!reason.contains("street fair") && !reason.contains("paint"), "{reason}");
+}

@@ -297,7 +297,8 @@ fn host_judges_a_memes_text_and_quotes_it() {
     assert_eq!(meme["action"], typed["action"], "the meme gets the verdict its text would get typed out");
     assert_eq!(meme["action"], "blur");
     let reason = meme["reason"].as_str().unwrap();
-    assert!(reason.contains("text in the image: \"They want you ANGRY."), "{reason}");
+    // "why" quotes the image's sentence that weighs most for the rule, with its own score.
+    assert!(reason.contains("text in the image: \"They want you ANGRY.\" (rage-bait 0."), "{reason}");
     let rb = |x: &serde_json::Value| x["scores"]["rage-bait"].as_f64().unwrap();
     assert!((rb(meme) - rb(typed)).abs() < 0.1, "{} vs {}", rb(meme), rb(typed));
     assert_eq!(v[2]["action"], "show", "{}", v[2]);
