@@ -325,3 +325,91 @@ fn why_quotes_the_line_that_triggered_the_rule() {
     assert!(reason.contains(&rage[9..]) || reason.contains(wake_up), "a rage-bait sentence is quoted: {reason}");
     assert!(!reason.contains("street fair") && !reason.contains("paint"), "{reason}");
 }
+
+/// Not a test: the figures for docs/benchmarks.md ("Images arriving with the text"). Time from writing a
+/// one-post `classify` (distinct text, one distinct image) to reading its `verdicts` reply, with the default
+/// budget and with budget 0, and to the image-informed verdict (the reply, or the `verdict.update` when the
+/// reply said `images_pending`). Images: the saved x.com images over 8 KB, downscaled to 512 px and encoded
+/// as JPEG quality 80 as the extension sends them; one pixel differs per request so no image is a cache hit.
+/// No assertion on time. Run:
+/// `FEEDWARDEN_XHTML_DIR=/abs/path/feeds/x-html cargo test --release --test image_flow -- --ignored --nocapture time_to_first_reply`
+#[test]
+#[ignore = "a benchmark: needs the saved x.com pages (FEEDWARDEN_XHTML_DIR=…/feeds/x-html)"]
+fn time_to_first_reply_with_and_without_waiting_for_images() {
+    use std::time::Instant;
+    let Some(models) = render::image_models() else { return };
+    let dir = std::path::PathBuf::from(std::env::var("FEEDWARDEN_XHTML_DIR").expect("set FEEDWARDEN_XHTML_DIR"));
+    let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .flat_map(|d| std::fs::read_dir(d).unwrap().filter_map(|e| e.ok().map(|e| e.path())))
+        .filter(|p| {
+            let ext = p.extension().and_then(|e| e.to_str()).unwrap_or("").to_lowercase();
+            (ext == "jpg" || ext == "png") && std::fs::metadata(p).map(|m| m.len() > 8 * 1024).unwrap_or(false)
+        })
+        .collect();
+    files.sort();
+    let images: Vec<image::RgbImage> = files
+        .iter()
+        .filter_map(|f| image::open(f).ok())
+        .map(|img| img.resize(512, 512, image::imageops::FilterType::Triangle).to_rgb8())
+        .collect();
+    assert!(!images.is_empty(), "no images in {}", dir.display());
+    let data_url = |n: usize| {
+        let mut img = images[n % images.len()].clone();
+        img.put_pixel(0, 0, image::Rgb([(n % 256) as u8, (n / 256 % 256) as u8, 7]));
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 80).encode_image(&img).unwrap();
+        use base64::Engine;
+        format!("data:image/jpeg;base64,{}", base64::engine::general_purpose::STANDARD.encode(jpeg))
+    };
+    let load = || std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim().to_string();
+    let pct = |v: &mut Vec<f64>, q: f64| {
+        v.sort_by(f64::total_cmp);
+        v[((v.len() as f64 - 1.0) * q).round() as usize]
+    };
+    const WARM_UP: usize = 3;
+    let rounds = 3 * images.len();
+    eprintln!(
+        "{} images, {rounds} requests per budget (+{WARM_UP} warm-up); load average before: {}",
+        images.len(),
+        load()
+    );
+    for budget in [None, Some(0u64)] {
+        let home = tempfile::tempdir().unwrap();
+        let mut host = common::HostProc::spawn(home.path(), &models);
+        let (mut first, mut full, mut pending) = (Vec::new(), Vec::new(), 0);
+        for n in 0..WARM_UP + rounds {
+            let post = json!([{"id": format!("p{n}"), "text": format!("Post number {n} from the timeline"),
+                               "images": [data_url(n + if budget.is_some() { 100_000 } else { 0 })]}]);
+            let request = serde_json::to_vec(&classify(json!(n), post, budget)).unwrap();
+            let t0 = Instant::now();
+            host.send_raw(&request);
+            let reply = host.read();
+            let t_reply = t0.elapsed().as_secs_f64() * 1000.0;
+            assert_eq!(reply["type"], "verdicts", "{reply}");
+            let was_pending = reply["verdicts"][0]["images_pending"] == true;
+            if was_pending {
+                assert_eq!(host.read()["type"], "verdict.update");
+            }
+            let t_full = t0.elapsed().as_secs_f64() * 1000.0;
+            if n >= WARM_UP {
+                first.push(t_reply);
+                full.push(t_full);
+                pending += was_pending as usize;
+            }
+        }
+        let label = budget.map_or("default budget (150 ms)".to_string(), |b| format!("budget {b} ms"));
+        eprintln!(
+            "{label}: first reply p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms; image-informed verdict p50 {:.1} ms, \
+             p95 {:.1} ms; {pending}/{rounds} replies had images_pending",
+            pct(&mut first, 0.5),
+            pct(&mut first, 0.95),
+            pct(&mut first, 1.0),
+            pct(&mut full, 0.5),
+            pct(&mut full, 0.95),
+        );
+    }
+    eprintln!("load average after: {}", load());
+}
