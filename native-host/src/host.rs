@@ -64,6 +64,9 @@ enum Event {
     ImagesDone { job: u64, analyses: Vec<ImageAnalysis> },
 }
 
+/// A post's verdict with what each of its images said.
+type JudgedPost = (Verdict, Vec<ImageAnalysis>);
+
 /// Frames read ahead of the main loop at most (the reader thread blocks beyond that).
 const EVENT_QUEUE: usize = 16;
 
@@ -485,6 +488,25 @@ impl Host {
         self.judge.as_mut().map_err(|e| (ErrorCode::ModelUnavailable, e.clone()))
     }
 
+    /// Judge `posts[i]` for each `i` in `which`, with `analyses` (one list per judged post; empty judges the
+    /// text alone), in one batch. Returns `(i, (verdict, analyses))`.
+    fn judge_some(
+        &mut self,
+        posts: &[Post],
+        which: &[usize],
+        analyses: Vec<Vec<ImageAnalysis>>,
+    ) -> Result<Vec<(usize, JudgedPost)>, (ErrorCode, String)> {
+        if which.is_empty() {
+            return Ok(Vec::new());
+        }
+        let to_judge: Vec<Post> = which.iter().map(|&i| posts[i].clone()).collect();
+        let judged = self
+            .judge_mut()?
+            .judge_with_analyses(&to_judge, analyses)
+            .map_err(|e| (ErrorCode::ModelError, e.to_string()))?;
+        Ok(which.iter().copied().zip(judged).collect())
+    }
+
     /// Judge a batch of posts. Cache hits are answered from SQLite. The misses' images go to the image thread
     /// while their text is judged here; images that finish within `budget` (counted from now) join their
     /// post's verdict, the others leave the post with its text-only verdict, marked `images_pending`, and
@@ -524,7 +546,7 @@ impl Host {
                 }
             }
         }
-        // Images first, so the image thread works while the text is embedded here.
+        // Images first, so the image thread works while the text is judged here.
         let mut waiting: HashMap<u64, usize> = HashMap::new();
         for &i in &misses {
             if !posts[i].images.is_empty() {
@@ -533,17 +555,15 @@ impl Host {
                 }
             }
         }
+        let mut with_images: Vec<usize> = waiting.values().copied().collect();
+        with_images.sort_unstable();
         let mut pending: Vec<usize> = Vec::new();
         if !misses.is_empty() {
-            let to_judge: Vec<Post> = misses.iter().map(|&i| posts[i].clone()).collect();
-            let judged = self
-                .judge_mut()?
-                .judge_with_analyses(&to_judge, vec![Vec::new(); to_judge.len()])
-                .map_err(|e| (ErrorCode::ModelError, e.to_string()))?;
-            for (&i, (v, _)) in misses.iter().zip(judged) {
+            let without_images: Vec<usize> = misses.iter().copied().filter(|i| !with_images.contains(i)).collect();
+            let none = vec![Vec::new(); without_images.len()];
+            for (i, (v, _)) in self.judge_some(&posts, &without_images, none)? {
                 verdicts[i] = Some((v, false));
             }
-            let mut done: Vec<usize> = Vec::new();
             let deadline = t0 + budget;
             while !waiting.is_empty() && !budget.is_zero() {
                 let left = deadline.saturating_duration_since(Instant::now());
@@ -551,24 +571,16 @@ impl Host {
                     Ok(Event::ImagesDone { job, analyses }) if waiting.contains_key(&job) => {
                         let i = waiting.remove(&job).expect("a job of this request");
                         images[i] = analyses;
-                        done.push(i);
                     }
                     Ok(other) => flow.deferred.push_back(other),
                     Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
                 }
             }
-            if !done.is_empty() {
-                done.sort_unstable();
-                let to_judge: Vec<Post> = done.iter().map(|&i| posts[i].clone()).collect();
-                let analyses: Vec<Vec<ImageAnalysis>> = done.iter().map(|&i| std::mem::take(&mut images[i])).collect();
-                let judged = self
-                    .judge_mut()?
-                    .judge_with_analyses(&to_judge, analyses)
-                    .map_err(|e| (ErrorCode::ModelError, e.to_string()))?;
-                for (&i, (v, analyses)) in done.iter().zip(judged) {
-                    images[i] = analyses;
-                    verdicts[i] = Some((v, false));
-                }
+            // Posts whose images came back are judged with them; the others on their text (images pending).
+            let analyses = with_images.iter().map(|&i| std::mem::take(&mut images[i])).collect();
+            for (i, (v, analyses)) in self.judge_some(&posts, &with_images, analyses)? {
+                images[i] = analyses;
+                verdicts[i] = Some((v, false));
             }
             pending = waiting.values().copied().collect();
             pending.sort_unstable();

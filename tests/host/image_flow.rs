@@ -149,7 +149,8 @@ fn replies_stay_in_order_and_updates_follow_their_verdicts() {
     let mut host = common::HostProc::spawn(home.path(), &models);
     let posts = json!([
         {"id": "a", "text": NEUTRAL_TEXT, "images": [rage_image()]},
-        {"id": "b", "text": "Lunch", "images": [render::text_image_data_url(&["Soup and bread today"])]},
+        {"id": "b", "text": "Lunch", "images": [render::text_image_data_url(&["Soup and bread today"]),
+                                                render::text_image_data_url(&["Apple pie for dessert"])]},
     ]);
     // Everything at once, without waiting for any reply: the image work is still going on behind them.
     host.send_raw(&serde_json::to_vec(&classify(json!("c"), posts, Some(0))).unwrap());
@@ -185,6 +186,10 @@ fn replies_stay_in_order_and_updates_follow_their_verdicts() {
     assert_is_update_of(by_post["b"], &json!("c"), "b");
     assert_eq!(by_post["a"]["verdict"]["action"], "blur");
     assert_eq!(by_post["b"]["verdict"]["action"], "show", "the update is sent even when the action stays");
+    let texts: Vec<&str> =
+        by_post["b"]["verdict"]["images"].as_array().unwrap().iter().map(|i| i["text"].as_str().unwrap()).collect();
+    assert_eq!(texts.len(), 2, "both of the post's images: {texts:?}");
+    assert!(texts[0].contains("Soup") && texts[1].contains("pie"), "{texts:?}");
     let (status, rest) = host.finish();
     assert!(status.success());
     assert!(rest.is_empty(), "exactly one update per pending post: {:?}", frames(&rest));
