@@ -156,7 +156,18 @@ fn spawn_image_worker(
         .name("images".into())
         .spawn(move || {
             for ImageJob { job, entries } in jobs {
-                let analyses = entries.iter().map(|e| analyzer.analyse_entry(e, None)).collect();
+                let analyses = entries
+                    .iter()
+                    .map(|entry| {
+                        // A bug in a decoder or model wrapper costs this image, not the thread (and every
+                        // later post's images).
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyzer.analyse_entry(entry, None)))
+                            .unwrap_or_else(|_| ImageAnalysis {
+                                error: Some(("model-error".into(), "the image analysis failed unexpectedly".into())),
+                                ..Default::default()
+                            })
+                    })
+                    .collect();
                 if events.send(Event::ImagesDone { job, analyses }).is_err() {
                     return;
                 }
