@@ -12,6 +12,7 @@ use feedwarden_core::{builtin_heads, Verdict, VerdictAction};
 
 use crate::embedder::{EmbedderOptions, EmbedderPool, MODEL_ID};
 use crate::framing::{read_frame, write_frame, Frame, MAX_REPLY_BYTES, MAX_REQUEST_BYTES};
+use crate::images::image_rules::ImageRules;
 use crate::images::{ImageAnalysis, ImageAnalyzer, ImageModelsOptions};
 use crate::judge::Judge;
 use crate::paths::Paths;
@@ -130,6 +131,14 @@ impl Host {
                     }
                 }
                 j.set_image_analyzer(images, None);
+                let policy_dir = paths.policy_file().parent().map(std::path::Path::to_path_buf);
+                let clip = ImageRules::load(paths.ort_library.clone(), &paths.models_dir, policy_dir);
+                if let Err(e) = clip.status() {
+                    log!("CLIP unavailable (image_description rules judge text only): {e}");
+                }
+                if let Err(e) = j.set_image_rules(clip) {
+                    log!("could not compile the image descriptions: {e}");
+                }
                 j
             })
             .map_err(|e| {
@@ -254,6 +263,9 @@ impl Host {
                 });
             }
         }
+        if let Ok(judge) = self.judge.as_ref() {
+            models.push(crate::images::image_rules::hello_entry(judge.image_rules(), &self.paths.models_dir));
+        }
         models
     }
 
@@ -339,6 +351,10 @@ impl Host {
 
     fn policy_reply(&self, applied: bool, diagnostics: &[Diagnostic]) -> Value {
         let p = &self.active.policy;
+        let mut diagnostics = diagnostics.to_vec();
+        if let Some(clip) = self.judge.as_ref().ok().and_then(Judge::image_rules) {
+            diagnostics.extend(clip.diagnostics(p));
+        }
         let rules: Vec<Value> = p
             .rules
             .iter()

@@ -10,6 +10,7 @@ use feedwarden_core::heads::builtin_head;
 use feedwarden_core::{decide, EffectivePolicy, Post, Verdict};
 
 use crate::embedder::{EmbedderError, EmbedderPool, MODEL_ID};
+use crate::images::image_rules::ImageRules;
 use crate::images::{ImageAnalysis, ImageAnalyzer};
 use crate::store::{FeedbackKind, FeedbackRow};
 
@@ -37,6 +38,8 @@ pub struct Judge {
     images: Option<ImageAnalyzer>,
     /// Folder relative image paths are read from (batch mode); `None` refuses local files (the host).
     image_base_dir: Option<std::path::PathBuf>,
+    /// CLIP for rules with an `image_description` (images/image_rules.rs); `None` judges them on text only.
+    image_rules: Option<ImageRules>,
 }
 
 /// The built-in category scored from images alone (OpenNSFW), not from text.
@@ -55,6 +58,7 @@ impl Judge {
             feedback_version: 0,
             images: None,
             image_base_dir: None,
+            image_rules: None,
         };
         judge.set_policy(policy)?;
         Ok(judge)
@@ -64,6 +68,17 @@ impl Judge {
     pub fn set_image_analyzer(&mut self, analyzer: ImageAnalyzer, base_dir: Option<std::path::PathBuf>) {
         self.images = Some(analyzer);
         self.image_base_dir = base_dir;
+    }
+
+    /// Judge rules with an `image_description` on the post's images too (compiled for the active policy).
+    pub fn set_image_rules(&mut self, mut rules: ImageRules) -> Result<(), EmbedderError> {
+        rules.set_policy(&self.policy)?;
+        self.image_rules = Some(rules);
+        Ok(())
+    }
+
+    pub fn image_rules(&self) -> Option<&ImageRules> {
+        self.image_rules.as_ref()
     }
 
     pub fn image_analyzer(&self) -> Option<&ImageAnalyzer> {
@@ -90,6 +105,9 @@ impl Judge {
                 rule.id.clone(),
                 RuleAnchors { positive: self.embed_all(&positives)?, negative: self.embed_all(&negatives)? },
             );
+        }
+        if let Some(image_rules) = self.image_rules.as_mut() {
+            image_rules.set_policy(&policy)?;
         }
         self.policy = policy;
         self.anchors = anchors;
@@ -125,9 +143,11 @@ impl Judge {
     /// Everything a verdict for `post` depends on besides the post: part of its cache key.
     pub fn cache_key(&self, post: &Post) -> String {
         // Images count by content (a data: URL is its content) and only when they are judged.
-        let images = if self.images.is_some() {
+        let clip_loaded = self.image_rules.as_ref().is_some_and(|r| r.status().is_ok());
+        let images = if self.images.is_some() || clip_loaded {
             let entries: Vec<String> = post.images.iter().map(|i| feedwarden_core::sha256_hex(i.as_bytes())).collect();
-            entries.join(",")
+            let clip = self.image_rules.as_ref().map(ImageRules::cache_salt).unwrap_or_default();
+            format!("{}\0{clip}", entries.join(","))
         } else {
             String::new()
         };
@@ -206,6 +226,9 @@ impl Judge {
             let nsfw = images.iter().filter_map(|i| i.nsfw).reduce(f32::max);
             if let (true, Some(p)) = (nsfw_active, nsfw) {
                 scores.categories.insert(NSFW_CATEGORY.to_string(), p);
+            }
+            if let Some(image_rules) = self.image_rules.as_mut() {
+                scores.images = image_rules.score_post(post, self.image_base_dir.as_deref());
             }
             let mut verdict = decide(&self.policy, post, &scores);
             let from_text = verdict
