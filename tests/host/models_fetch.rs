@@ -215,3 +215,50 @@ fn unpinned_clip_is_installed_only_when_accepted() {
     assert_eq!(vision_requests[1].1.as_deref(), Some("bytes=50000-"), "{seen:?}");
     assert!(vision_requests[0].0.starts_with("/Xenova/clip-vit-base-patch32/resolve/main/"), "{seen:?}");
 }
+
+#[test]
+fn doctor_lists_every_model_and_what_to_run() {
+    let models = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let policy = std::fs::read_to_string(common::repo_root().join("policies/examples/spiders.toml")).unwrap();
+    std::fs::write(home.path().join("policy.toml"), policy).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_feedwarden"))
+        .args(["doctor", "--no-start"])
+        .env("FEEDWARDEN_MODELS_DIR", models.path())
+        .env("FEEDWARDEN_ORT_LIB", models.path().join("none.so"))
+        .env("FEEDWARDEN_HOME", home.path())
+        .env_remove("FEEDWARDEN_CLIP_MODEL")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success(), "the text model is missing: {text}");
+    for id in ["all-minilm-l6-v2-int8", "onnxruntime", "pp-ocrv6-tiny", "open-nsfw", "clip-vit-b32"] {
+        assert!(text.lines().any(|l| l.contains(&format!("{id}: missing"))), "{id} not listed as missing: {text}");
+    }
+    assert!(text.contains("FAIL  all-minilm-l6-v2-int8: missing"), "{text}");
+    assert!(
+        text.contains("warn  clip-vit-b32: missing") && text.contains("run `feedwarden models fetch clip-vit-b32`"),
+        "{text}"
+    );
+    assert!(text.contains("rule \"spiders\" has an image_description, but CLIP is not installed"), "{text}");
+
+    // With the files in place (their content is not checked by doctor) CLIP is listed as present.
+    for f in [
+        "clip-tiny/tokenizer.json",
+        "clip-vit-b32/vision_model_quantized.onnx",
+        "clip-vit-b32/text_model_quantized.onnx",
+    ] {
+        let p = models.path().join(f);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b"x").unwrap();
+    }
+    let out = Command::new(env!("CARGO_BIN_EXE_feedwarden"))
+        .args(["doctor", "--no-start"])
+        .env("FEEDWARDEN_MODELS_DIR", models.path())
+        .env("FEEDWARDEN_HOME", home.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ok    clip-vit-b32: CLIP ViT-B/32"), "{text}");
+    assert!(!text.contains("CLIP is not installed"), "{text}");
+}
