@@ -857,4 +857,13 @@ should_match = ["lol look at his ugly face"]
         );
         assert!(parse_policy(&src, None).errors().any(|e| e.message.contains("at most 16")));
     }
+
+    #[test]
+    fn the_spiders_example_has_an_image_description_and_is_canonical() {
+        let src = include_str!("../../../policies/examples/spiders.toml");
+        let p = parse_policy(src, Some("spiders.toml"));
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert_eq!(p.file.rules[0].image_description.as_deref(), Some("a spider"));
+        assert_eq!(super::super::format_policy(&p.file), src);
+    }
 }
