@@ -133,7 +133,8 @@ impl Host {
                 j.set_image_analyzer(images, None);
                 let policy_dir = paths.policy_file().parent().map(std::path::Path::to_path_buf);
                 let clip = ImageRules::load(paths.ort_library.clone(), &paths.models_dir, policy_dir);
-                if let Err(e) = clip.status() {
+                let needed = active.policy.enabled_rules().any(crate::images::image_rules::has_image_part);
+                if let (true, crate::images::image_rules::ClipStatus::Unavailable(e)) = (needed, clip.status()) {
                     log!("CLIP unavailable (image_description rules judge text only): {e}");
                 }
                 if let Err(e) = j.set_image_rules(clip) {

@@ -143,11 +143,14 @@ impl Judge {
     /// Everything a verdict for `post` depends on besides the post: part of its cache key.
     pub fn cache_key(&self, post: &Post) -> String {
         // Images count by content (a data: URL is its content) and only when they are judged.
-        let clip_loaded = self.image_rules.as_ref().is_some_and(|r| r.status().is_ok());
-        let images = if self.images.is_some() || clip_loaded {
+        let clip = self.image_rules.as_ref().map(ImageRules::cache_salt).unwrap_or_default();
+        let images = if self.images.is_some() || !clip.is_empty() {
             let entries: Vec<String> = post.images.iter().map(|i| feedwarden_core::sha256_hex(i.as_bytes())).collect();
-            let clip = self.image_rules.as_ref().map(ImageRules::cache_salt).unwrap_or_default();
-            format!("{}\0{clip}", entries.join(","))
+            if clip.is_empty() {
+                entries.join(",")
+            } else {
+                format!("{}\0{clip}", entries.join(","))
+            }
         } else {
             String::new()
         };

@@ -117,7 +117,7 @@ fn image_description_rule_fires_on_an_image_through_the_host() {
     let mut h = spawn_host(home.path(), &models, Some("tiny"));
 
     let hello = h.request(serde_json::json!({"type": "hello", "request_id": 1, "protocols": [1]}));
-    let clip = hello["models"].as_array().unwrap().iter().find(|m| m["kind"] == "image-text-encoder").cloned();
+    let clip = hello["models"].as_array().unwrap().iter().find(|m| m["kind"] == "clip").cloned();
     let clip = clip.unwrap_or_else(|| panic!("hello lists no CLIP: {hello}"));
     assert_eq!(clip["id"], "clip-tiny", "{clip}");
     assert!(clip["provider"] == "CPU" || clip["provider"] == "CUDA", "{clip}");
@@ -175,7 +175,7 @@ fn without_clip_image_rules_judge_text_and_say_what_to_install() {
 
     let hello = h.request(serde_json::json!({"type": "hello", "request_id": 1, "protocols": [1]}));
     assert_eq!(hello["ready"], true, "{hello}");
-    let clip = hello["models"].as_array().unwrap().iter().find(|m| m["kind"] == "image-text-encoder").cloned();
+    let clip = hello["models"].as_array().unwrap().iter().find(|m| m["kind"] == "clip").cloned();
     let clip = clip.unwrap_or_else(|| panic!("hello lists no CLIP: {hello}"));
     assert_eq!((clip["id"].as_str(), clip["provider"].is_null()), (Some("clip-vit-b32"), true), "{clip}");
     assert!(clip["error"].as_str().unwrap().contains("feedwarden models fetch clip-vit-b32"), "{clip}");
@@ -192,4 +192,23 @@ fn without_clip_image_rules_judge_text_and_say_what_to_install() {
     assert!(v[0].get("image_scores").is_none(), "{}", v[0]);
     assert_eq!(v[0]["action"], "blur", "the text part still judges: {}", v[0]);
     assert!(v[0]["reason"].as_str().unwrap().starts_with("Blurred by rule \"spiders\": spiders "), "{}", v[0]);
+}
+
+#[test]
+fn clip_is_loaded_only_when_a_rule_needs_it() {
+    let Some(models) = clip_models() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let mut h = spawn_host(home.path(), &models, Some("tiny"));
+    let hello = h.request(serde_json::json!({"type": "hello", "request_id": 1, "protocols": [1]}));
+    let clip = hello["models"].as_array().unwrap().iter().find(|m| m["kind"] == "clip").cloned().unwrap();
+    assert_eq!((clip["id"].as_str(), clip["loaded"].as_bool()), (Some("clip-tiny"), Some(false)), "{clip}");
+    assert!(clip["provider"].is_null() && clip.get("error").is_none(), "{clip}");
+    // A policy with an image description loads it.
+    let src = IMAGE_RULE_POLICY.replace("image_examples = [\"examples/spider.png\"]\n", "");
+    let r = h.request(serde_json::json!({"type": "policy.set", "request_id": 2, "source": src}));
+    assert_eq!(r["applied"], true, "{r}");
+    let hello = h.request(serde_json::json!({"type": "hello", "request_id": 3, "protocols": [1]}));
+    let clip = hello["models"].as_array().unwrap().iter().find(|m| m["kind"] == "clip").cloned().unwrap();
+    assert_eq!(clip["id"], "clip-tiny", "{clip}");
+    assert!(clip["provider"] == "CPU" || clip["provider"] == "CUDA", "{clip}");
 }

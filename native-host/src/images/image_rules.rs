@@ -42,10 +42,36 @@ pub fn has_image_part(rule: &Rule) -> bool {
     rule.image_description.is_some() && rule.judges(ContentKind::Images)
 }
 
-/// The loaded CLIP (or why not), the compiled categories of the active policy and the embedding cache.
+/// Where CLIP stands. It is loaded only once a policy has a rule with an `image_description` (the real
+/// pair takes a few hundred MB of memory a host that never needs it should not pay).
+#[derive(Debug)]
+enum ClipState {
+    /// Installed, not loaded yet: no enabled rule has needed it.
+    Idle(Box<ClipOptions>),
+    Loaded(Box<Clip>),
+    /// Why there is none (with what to run).
+    Unavailable(String),
+}
+
+/// What [`ImageRules::status`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClipStatus<'a> {
+    Loaded {
+        model_id: &'static str,
+        provider: &'static str,
+    },
+    /// Installed; loaded when a rule has an `image_description`.
+    Idle {
+        model_id: &'static str,
+    },
+    Unavailable(&'a str),
+}
+
+/// The CLIP (loaded lazily, or why there is none), the compiled categories of the active policy and the
+/// embedding cache.
 #[derive(Debug)]
 pub struct ImageRules {
-    clip: Result<Clip, String>,
+    clip: ClipState,
     model_id: &'static str,
     limits: DecodeLimits,
     /// Folder `image_examples` paths are relative to (the policy file's); `None` = the working directory.
@@ -61,17 +87,29 @@ pub struct ImageRules {
 }
 
 impl ImageRules {
-    /// Load the CLIP `FEEDWARDEN_CLIP_MODEL` selects (see [`clip_choice`]); a missing one is remembered with
-    /// the command that installs it.
+    /// Find the CLIP `FEEDWARDEN_CLIP_MODEL` selects (see [`clip_choice`]); it is loaded by the first
+    /// [`ImageRules::set_policy`] that needs it. A missing one is remembered with the command that installs it.
     pub fn load(ort_library: PathBuf, models_dir: &Path, policy_dir: Option<PathBuf>) -> Self {
         let (model_id, clip) = match clip_choice(ort_library, models_dir) {
-            Ok((id, opts)) => (id, Clip::try_new(&opts).map_err(|e| not_installed(id, &e.to_string()))),
-            Err(why) => (CLIP_VIT_B32, Err(why)),
+            Ok((id, opts)) => {
+                let missing =
+                    [&opts.vision_path, &opts.text_path, &opts.tokenizer_path].into_iter().find(|p| !p.is_file());
+                match missing {
+                    Some(p) => (id, ClipState::Unavailable(not_installed(id, &format!("missing {}", p.display())))),
+                    None => (id, ClipState::Idle(Box::new(opts))),
+                }
+            }
+            Err(why) => (CLIP_VIT_B32, ClipState::Unavailable(why)),
         };
-        ImageRules::with_clip(model_id, clip, policy_dir)
+        ImageRules::with_state(model_id, clip, policy_dir)
     }
 
-    pub fn with_clip(model_id: &'static str, clip: Result<Clip, String>, policy_dir: Option<PathBuf>) -> Self {
+    /// An already loaded CLIP (tests, tools).
+    pub fn with_clip(model_id: &'static str, clip: Clip, policy_dir: Option<PathBuf>) -> Self {
+        ImageRules::with_state(model_id, ClipState::Loaded(Box::new(clip)), policy_dir)
+    }
+
+    fn with_state(model_id: &'static str, clip: ClipState, policy_dir: Option<PathBuf>) -> Self {
         ImageRules {
             clip,
             model_id,
@@ -84,9 +122,17 @@ impl ImageRules {
         }
     }
 
-    /// `(model id, provider)` of the loaded CLIP, or why none is loaded.
-    pub fn status(&self) -> Result<(&'static str, &'static str), &str> {
-        self.clip.as_ref().map(|c| (self.model_id, c.provider)).map_err(String::as_str)
+    pub fn status(&self) -> ClipStatus<'_> {
+        match &self.clip {
+            ClipState::Loaded(c) => ClipStatus::Loaded { model_id: self.model_id, provider: c.provider },
+            ClipState::Idle(_) => ClipStatus::Idle { model_id: self.model_id },
+            ClipState::Unavailable(why) => ClipStatus::Unavailable(why),
+        }
+    }
+
+    /// Whether images are scored (CLIP is loaded).
+    pub fn is_loaded(&self) -> bool {
+        matches!(self.clip, ClipState::Loaded(_))
     }
 
     pub fn model_id(&self) -> &'static str {
@@ -96,8 +142,8 @@ impl ImageRules {
     /// Part of the verdict cache key: the model and the example images' content.
     pub fn cache_salt(&self) -> String {
         match &self.clip {
-            Ok(_) => format!("{}:{}", self.model_id, self.examples_digest),
-            Err(_) => String::new(),
+            ClipState::Loaded(_) => format!("{}:{}", self.model_id, self.examples_digest),
+            _ => String::new(),
         }
     }
 
@@ -107,7 +153,14 @@ impl ImageRules {
         self.categories.clear();
         self.problems.clear();
         let mut digest = String::new();
-        let Ok(clip) = self.clip.as_mut() else {
+        let needed = policy.enabled_rules().any(has_image_part);
+        if let (true, ClipState::Idle(opts)) = (needed, &self.clip) {
+            self.clip = match Clip::try_new(opts) {
+                Ok(clip) => ClipState::Loaded(Box::new(clip)),
+                Err(e) => ClipState::Unavailable(not_installed(self.model_id, &e.to_string())),
+            };
+        }
+        let ClipState::Loaded(clip) = &mut self.clip else {
             return Ok(());
         };
         for rule in policy.enabled_rules().filter(|r| has_image_part(r)) {
@@ -150,7 +203,7 @@ impl ImageRules {
     /// not judged because CLIP is not loaded.
     pub fn diagnostics(&self, policy: &EffectivePolicy) -> Vec<Diagnostic> {
         let mut out = self.problems.clone();
-        if let Err(why) = &self.clip {
+        if let ClipState::Unavailable(why) = &self.clip {
             for rule in policy.enabled_rules().filter(|r| has_image_part(r)) {
                 out.push(Diagnostic {
                     severity: Severity::Warning,
@@ -173,7 +226,7 @@ impl ImageRules {
     /// Images that cannot be read or decoded are skipped (the image analyser reports them).
     pub fn score_post(&mut self, post: &Post, image_base_dir: Option<&Path>) -> BTreeMap<String, f32> {
         let mut out = BTreeMap::new();
-        if self.categories.is_empty() || self.clip.is_err() {
+        if self.categories.is_empty() || !self.is_loaded() {
             return out;
         }
         for entry in &post.images {
@@ -200,7 +253,9 @@ impl ImageRules {
         if let Some(hit) = self.embeddings.get(&sha) {
             return hit.clone();
         }
-        let clip = self.clip.as_mut().ok()?;
+        let ClipState::Loaded(clip) = &mut self.clip else {
+            return None;
+        };
         let embedding = decode(&bytes, &self.limits).ok().and_then(|img| clip.embed_image(&img).ok());
         if self.embeddings.len() >= CACHE_ENTRIES {
             self.embeddings.clear();
@@ -212,14 +267,16 @@ impl ImageRules {
 
 /// The `hello.models` entry for CLIP: the model and the provider that runs it, or why it is not loaded.
 pub fn hello_entry(rules: Option<&ImageRules>, models_dir: &Path) -> serde_json::Value {
-    let kind = "image-text-encoder";
+    let kind = "clip";
+    let dir = |id: &str| models_dir.join(if id == CLIP_TINY { CLIP_TINY } else { CLIP_VIT_B32 }).display().to_string();
     match rules.map(ImageRules::status) {
-        Some(Ok((id, provider))) => {
-            let dir = if id == CLIP_TINY { CLIP_TINY } else { CLIP_VIT_B32 };
-            serde_json::json!({"id": id, "kind": kind, "provider": provider,
-                               "path": models_dir.join(dir).display().to_string()})
+        Some(ClipStatus::Loaded { model_id, provider }) => {
+            serde_json::json!({"id": model_id, "kind": kind, "provider": provider, "path": dir(model_id)})
         }
-        Some(Err(e)) => serde_json::json!({"id": CLIP_VIT_B32, "kind": kind, "provider": null,
+        Some(ClipStatus::Idle { model_id }) => serde_json::json!({"id": model_id, "kind": kind, "provider": null,
+            "path": dir(model_id), "loaded": false,
+            "note": "installed; loaded when a rule has an image_description"}),
+        Some(ClipStatus::Unavailable(e)) => serde_json::json!({"id": CLIP_VIT_B32, "kind": kind, "provider": null,
                                            "path": models_dir.join(CLIP_VIT_B32).display().to_string(), "error": e}),
         None => serde_json::json!({"id": CLIP_VIT_B32, "kind": kind, "provider": null,
                                    "path": models_dir.join(CLIP_VIT_B32).display().to_string(),
