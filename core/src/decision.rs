@@ -1,7 +1,9 @@
 //! The decision: which rules fire for a post given its scores, which one wins, and the one-line "why".
 //!
 //! Precedence (documented in `policies/README.md`): a rule fires when it is enabled, applies to the post's
-//! site and to text, its score ≥ its threshold and the author is not exempt. If any firing rule is an
+//! site and to text, its score ≥ its threshold and the author is not exempt. A rule with an
+//! `image_description` has a second score, from its images (the host's CLIP): the larger of the two counts,
+//! and the reason says which it was. If any firing rule is an
 //! `allow` rule, the post is allowed. Otherwise the strongest action wins (hide > blur > label); among equal
 //! actions the rule with the larger margin (score − threshold) wins, then the earlier rule.
 
@@ -59,10 +61,14 @@ pub struct Scores {
     pub sub_labels: BTreeMap<String, BTreeMap<String, f32>>,
     /// Rule id → probability after the reader's feedback, where it differs from the category score.
     pub rule_adjusted: BTreeMap<String, f32>,
+    /// Rule id → probability that one of the post's images shows the rule's `image_description` (the
+    /// highest over its images). Only the host fills it (CLIP); other engines leave it empty.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub images: BTreeMap<String, f32>,
 }
 
 impl Scores {
-    fn for_rule(&self, rule: &Rule) -> Option<f32> {
+    pub fn for_rule(&self, rule: &Rule) -> Option<f32> {
         self.rule_adjusted.get(&rule.id).or_else(|| self.categories.get(rule.category_id())).copied()
     }
 }
@@ -88,6 +94,9 @@ pub struct Verdict {
     pub sub_labels: BTreeMap<String, BTreeMap<String, f32>>,
     /// Every rule that fired, strongest first.
     pub fired: Vec<FiredRule>,
+    /// Rule id → image score (see [`Scores::images`]), for rules with an `image_description`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub image_scores: BTreeMap<String, f32>,
     /// One line a reader understands.
     pub reason: String,
 }
@@ -125,6 +134,8 @@ fn techniques(category: &str, scores: &Scores) -> String {
 /// Decide what to do with `post` under `policy`, given its `scores`.
 pub fn decide(policy: &EffectivePolicy, post: &Post, scores: &Scores) -> Verdict {
     let mut fired: Vec<(usize, FiredRule)> = Vec::new();
+    // Rules whose winning score came from their images rather than from text.
+    let mut by_image: Vec<&str> = Vec::new();
     let mut exempt: Option<(&Rule, String)> = None;
     let mut nearest_miss: Option<(&Rule, f32)> = None;
     for (i, rule) in policy.enabled_rules().enumerate() {
@@ -133,8 +144,19 @@ pub fn decide(policy: &EffectivePolicy, post: &Post, scores: &Scores) -> Verdict
         if !judged || !rule.applies_to_site(post.site.as_deref()) {
             continue;
         }
-        let Some(score) = scores.for_rule(rule) else {
-            continue;
+        let text_score = scores.for_rule(rule);
+        let image_score = scores.images.get(&rule.id).copied().filter(|_| rule.judges(ContentKind::Images));
+        let score = match (text_score, image_score) {
+            (Some(t), Some(i)) if i > t => {
+                by_image.push(&rule.id);
+                i
+            }
+            (Some(t), _) => t,
+            (None, Some(i)) => {
+                by_image.push(&rule.id);
+                i
+            }
+            (None, None) => continue,
         };
         let threshold = rule.threshold_value() as f32;
         if score < threshold {
@@ -166,15 +188,25 @@ pub fn decide(policy: &EffectivePolicy, post: &Post, scores: &Scores) -> Verdict
                 Action::Hide => "Hidden",
             };
             let cat = r.category_id();
-            let mut reason = format!(
-                "{verb} by rule \"{}\": {} {:.2} ≥ {:.2}{}",
-                r.id,
-                category_name(cat),
-                win.score,
-                win.threshold,
-                techniques(cat, scores)
-            );
-            if let Some(&raw) = scores.categories.get(cat).filter(|_| scores.rule_adjusted.contains_key(&r.id)) {
+            let from_image = by_image.contains(&r.id.as_str());
+            let mut reason = if from_image {
+                let what = r.image_description.as_deref().unwrap_or(&r.description);
+                format!(
+                    "{verb} by rule \"{}\": an image looks like \"{what}\" ({:.2} ≥ {:.2})",
+                    r.id, win.score, win.threshold
+                )
+            } else {
+                format!(
+                    "{verb} by rule \"{}\": {} {:.2} ≥ {:.2}{}",
+                    r.id,
+                    category_name(cat),
+                    win.score,
+                    win.threshold,
+                    techniques(cat, scores)
+                )
+            };
+            let adjusted = scores.rule_adjusted.contains_key(&r.id) && !from_image;
+            if let Some(&raw) = scores.categories.get(cat).filter(|_| adjusted) {
                 reason.push_str(&format!(" (your feedback moved it from {raw:.2})"));
             }
             if win.action == Action::Allow && fired.len() > 1 {
@@ -208,6 +240,7 @@ pub fn decide(policy: &EffectivePolicy, post: &Post, scores: &Scores) -> Verdict
             .map(|(k, m)| (k.clone(), m.iter().map(|(s, v)| (s.clone(), round4(*v))).collect()))
             .collect(),
         fired: fired.into_iter().map(|f| FiredRule { score: round4(f.score), ..f }).collect(),
+        image_scores: scores.images.iter().map(|(k, v)| (k.clone(), round4(*v))).collect(),
         reason,
     }
 }
@@ -359,5 +392,30 @@ mod tests {
         let v = decide(&p, &post(), &s);
         assert_eq!(v.action, VerdictAction::Blur);
         assert!(v.reason.contains("your feedback moved it from 0.30"), "{}", v.reason);
+    }
+
+    #[test]
+    fn image_score_fires_a_rule_and_the_reason_says_so() {
+        let mut r = Rule::new("spiders", "Posts about spiders", None, Action::Blur);
+        r.threshold = Some(Threshold::Value(0.7));
+        r.image_description = Some("a spider".into());
+        let p = policy(vec![r.clone()]);
+        let mut with_image = post();
+        with_image.images = vec!["data:image/png;base64,AAAA".into()];
+        let mut s = scores(&[("spiders", 0.2)]);
+        assert_eq!(decide(&p, &with_image, &s).action, VerdictAction::Show);
+        s.images.insert("spiders".into(), 0.91);
+        let v = decide(&p, &with_image, &s);
+        assert_eq!(v.action, VerdictAction::Blur);
+        assert!(v.reason.contains("an image looks like \"a spider\" (0.91 ≥ 0.70)"), "{}", v.reason);
+        assert_eq!(v.image_scores.get("spiders"), Some(&0.91));
+        // A higher text score is the one named.
+        let mut s2 = scores(&[("spiders", 0.95)]);
+        s2.images.insert("spiders".into(), 0.8);
+        let v = decide(&p, &with_image, &s2);
+        assert!(v.reason.contains("spiders 0.95 ≥ 0.70"), "{}", v.reason);
+        // A rule limited to text ignores its image score.
+        r.content = Some(vec![ContentKind::Text]);
+        assert_eq!(decide(&policy(vec![r]), &with_image, &s).action, VerdictAction::Show);
     }
 }

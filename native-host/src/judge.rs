@@ -10,6 +10,7 @@ use feedwarden_core::heads::builtin_head;
 use feedwarden_core::{decide, EffectivePolicy, Post, Verdict, VerdictAction};
 
 use crate::embedder::{EmbedderError, EmbedderPool, MODEL_ID};
+use crate::images::image_rules::ImageRules;
 use crate::images::{ImageAnalysis, ImageAnalyzer};
 use crate::store::{FeedbackKind, FeedbackRow};
 
@@ -39,6 +40,8 @@ pub struct Judge {
     image_base_dir: Option<std::path::PathBuf>,
     /// The caller analyses images and passes the results in (the host); see [`Judge::judge_with_analyses`].
     images_analysed_by_caller: bool,
+    /// CLIP for rules with an `image_description` (images/image_rules.rs); `None` judges them on text only.
+    image_rules: Option<ImageRules>,
 }
 
 /// The built-in category scored from images alone (OpenNSFW), not from text.
@@ -77,6 +80,7 @@ impl Judge {
             images: None,
             image_base_dir: None,
             images_analysed_by_caller: false,
+            image_rules: None,
         };
         judge.set_policy(policy)?;
         Ok(judge)
@@ -86,6 +90,17 @@ impl Judge {
     pub fn set_image_analyzer(&mut self, analyzer: ImageAnalyzer, base_dir: Option<std::path::PathBuf>) {
         self.images = Some(analyzer);
         self.image_base_dir = base_dir;
+    }
+
+    /// Judge rules with an `image_description` on the post's images too (compiled for the active policy).
+    pub fn set_image_rules(&mut self, mut rules: ImageRules) -> Result<(), EmbedderError> {
+        rules.set_policy(&self.policy)?;
+        self.image_rules = Some(rules);
+        Ok(())
+    }
+
+    pub fn image_rules(&self) -> Option<&ImageRules> {
+        self.image_rules.as_ref()
     }
 
     pub fn image_analyzer(&self) -> Option<&ImageAnalyzer> {
@@ -112,6 +127,9 @@ impl Judge {
                 rule.id.clone(),
                 RuleAnchors { positive: self.embed_all(&positives)?, negative: self.embed_all(&negatives)? },
             );
+        }
+        if let Some(image_rules) = self.image_rules.as_mut() {
+            image_rules.set_policy(&policy)?;
         }
         self.policy = policy;
         self.anchors = anchors;
@@ -153,9 +171,14 @@ impl Judge {
     /// Everything a verdict for `post` depends on besides the post: part of its cache key.
     pub fn cache_key(&self, post: &Post) -> String {
         // Images count by content (a data: URL is its content) and only when they are judged.
-        let images = if self.images.is_some() || self.images_analysed_by_caller {
+        let clip = self.image_rules.as_ref().map(ImageRules::cache_salt).unwrap_or_default();
+        let images = if self.images.is_some() || self.images_analysed_by_caller || !clip.is_empty() {
             let entries: Vec<String> = post.images.iter().map(|i| feedwarden_core::sha256_hex(i.as_bytes())).collect();
-            entries.join(",")
+            if clip.is_empty() {
+                entries.join(",")
+            } else {
+                format!("{}\0{clip}", entries.join(","))
+            }
         } else {
             String::new()
         };
@@ -247,9 +270,22 @@ impl Judge {
             if let (true, Some(p)) = (nsfw_active, nsfw) {
                 scores.categories.insert(NSFW_CATEGORY.to_string(), p);
             }
+            // CLIP runs once the post's images were analysed: a text-only verdict (images pending in the host)
+            // leaves the image descriptions to the `verdict.update`.
+            let images_ready = !(self.images_analysed_by_caller && images.is_empty() && !post.images.is_empty());
+            if let (Some(image_rules), true) = (self.image_rules.as_mut(), images_ready) {
+                scores.images = image_rules.score_post(post, self.image_base_dir.as_deref());
+            }
             let mut verdict = decide(&self.policy, post, &scores);
-            let text_rule =
-                verdict.rule.as_deref().and_then(|r| self.policy.rule(r)).filter(|r| r.category_id() != NSFW_CATEGORY);
+            // A rule decided by its image score (CLIP) has no words to quote; nsfw neither.
+            let decided_by_image = |r: &feedwarden_core::policy::Rule| {
+                scores.images.get(&r.id).is_some_and(|&i| scores.for_rule(r).is_none_or(|t| i > t))
+            };
+            let text_rule = verdict
+                .rule
+                .as_deref()
+                .and_then(|r| self.policy.rule(r))
+                .filter(|r| r.category_id() != NSFW_CATEGORY && !decided_by_image(r));
             if let Some(rule) = text_rule {
                 let post_text = post.judged_text();
                 let long = post_text.chars().count() > LONG_TEXT_CHARS;

@@ -67,3 +67,150 @@ fn clip_embeds_and_scores_described_categories() {
     let with_example = clip.describe("spiders", &[picture(3)]).unwrap();
     assert!((with_example.probability(&i) - 1.0).abs() < 1e-4);
 }
+
+/// A PNG of `picture(seed)` as the extension would send it (a data: URL).
+fn png_data_url(seed: u8) -> (Vec<u8>, String) {
+    use base64::Engine;
+    let mut bytes = Vec::new();
+    picture(seed).write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+    let url = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(&bytes));
+    (bytes, url)
+}
+
+/// An image-only rule: its text part cannot fire on a post about the weather, only its image part can.
+const IMAGE_RULE_POLICY: &str = r#"[policy]
+name = "Spider pictures"
+
+[[rule]]
+id = "spider-pictures"
+description = "Photos of spiders"
+image_description = "a spider"
+image_examples = ["examples/spider.png"]
+action = "blur"
+threshold = 0.95
+content = ["images"]
+"#;
+
+fn spawn_host(home: &std::path::Path, models: &std::path::Path, clip: Option<&str>) -> common::HostProc {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_feedwarden-host"));
+    match clip {
+        Some(c) => cmd.env("FEEDWARDEN_CLIP_MODEL", c),
+        None => cmd.env_remove("FEEDWARDEN_CLIP_MODEL"),
+    };
+    common::HostProc::spawn_with(cmd, home, models)
+}
+
+/// Classify and wait for every image (a generous budget: no `verdict.update` to collect).
+fn classify(h: &mut common::HostProc, posts: serde_json::Value) -> Vec<serde_json::Value> {
+    let r =
+        h.request(serde_json::json!({"type": "classify", "request_id": "c", "posts": posts, "image_budget_ms": 60000}));
+    assert_eq!(r["type"], "verdicts", "{r}");
+    r["verdicts"].as_array().unwrap().clone()
+}
+
+#[test]
+fn image_description_rule_fires_on_an_image_through_the_host() {
+    let Some(models) = clip_models() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let (example_png, example_url) = png_data_url(3);
+    std::fs::create_dir_all(home.path().join("examples")).unwrap();
+    std::fs::write(home.path().join("examples/spider.png"), &example_png).unwrap();
+    std::fs::write(home.path().join("policy.toml"), IMAGE_RULE_POLICY).unwrap();
+    let mut h = spawn_host(home.path(), &models, Some("tiny"));
+
+    let hello = h.request(serde_json::json!({"type": "hello", "request_id": 1, "protocols": [1]}));
+    let clip = hello["models"].as_array().unwrap().iter().find(|m| m["kind"] == "clip").cloned();
+    let clip = clip.unwrap_or_else(|| panic!("hello lists no CLIP: {hello}"));
+    assert_eq!(clip["id"], "clip-tiny", "{clip}");
+    assert!(clip["provider"] == "CPU" || clip["provider"] == "CUDA", "{clip}");
+    let policy = h.request(serde_json::json!({"type": "policy.get", "request_id": 2}));
+    assert_eq!(policy["diagnostics"], serde_json::json!([]), "{policy}");
+
+    let (_, other_url) = png_data_url(97);
+    let weather = "Light rain this afternoon, clearing by the evening.";
+    let v = classify(
+        &mut h,
+        serde_json::json!([
+            {"id": "same", "text": weather, "images": [example_url]},
+            {"id": "other", "text": weather, "images": [other_url]},
+            {"id": "no-image", "text": weather},
+        ]),
+    );
+    // The judged image is the example image: the image part scores 1 and decides.
+    let same = v[0]["image_scores"]["spider-pictures"].as_f64().unwrap();
+    assert!(same >= 0.95, "{}", v[0]);
+    assert_eq!(v[0]["action"], "blur", "{}", v[0]);
+    assert_eq!(v[0]["rule"], "spider-pictures");
+    let reason = v[0]["reason"].as_str().unwrap();
+    assert!(reason.contains("an image looks like \"a spider\""), "{reason}");
+    assert!(v[0]["scores"]["spider-pictures"].as_f64().unwrap() < 0.95, "the text part alone must not fire: {}", v[0]);
+    // Another image gets another score (the random weights make its value meaningless).
+    let other = v[1]["image_scores"]["spider-pictures"].as_f64().unwrap();
+    assert_ne!(other, same, "{}", v[1]);
+    assert!((0.0..=1.0).contains(&other));
+    // No image, no image score; the image-only rule does not apply.
+    assert!(v[2].get("image_scores").is_none(), "{}", v[2]);
+    assert_eq!(v[2]["action"], "show", "{}", v[2]);
+
+    // The verdict cache follows the example image's content: same policy text, new example, restarted host.
+    drop(h);
+    std::fs::write(home.path().join("examples/spider.png"), png_data_url(97).0).unwrap();
+    let mut h = spawn_host(home.path(), &models, Some("tiny"));
+    let v = classify(&mut h, serde_json::json!([{"id": "same", "text": weather, "images": [png_data_url(3).1]}]));
+    assert_eq!(v[0]["cached"], false, "{}", v[0]);
+    assert_ne!(v[0]["image_scores"]["spider-pictures"].as_f64().unwrap(), same, "{}", v[0]);
+    let v = classify(&mut h, serde_json::json!([{"id": "same", "text": weather, "images": [png_data_url(3).1]}]));
+    assert_eq!(v[0]["cached"], true, "{}", v[0]);
+}
+
+#[test]
+fn without_clip_image_rules_judge_text_and_say_what_to_install() {
+    let Some(models) = common::models_dir() else { return };
+    if models.join("clip-vit-b32").exists() {
+        eprintln!("SKIPPED: a real CLIP is installed in {}; this test needs it absent", models.display());
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let policy = std::fs::read_to_string(common::repo_root().join("policies/examples/spiders.toml")).unwrap();
+    std::fs::write(home.path().join("policy.toml"), policy).unwrap();
+    let mut h = spawn_host(home.path(), &models, None);
+
+    let hello = h.request(serde_json::json!({"type": "hello", "request_id": 1, "protocols": [1]}));
+    assert_eq!(hello["ready"], true, "{hello}");
+    let clip = hello["models"].as_array().unwrap().iter().find(|m| m["kind"] == "clip").cloned();
+    let clip = clip.unwrap_or_else(|| panic!("hello lists no CLIP: {hello}"));
+    assert_eq!((clip["id"].as_str(), clip["provider"].is_null()), (Some("clip-vit-b32"), true), "{clip}");
+    assert!(clip["error"].as_str().unwrap().contains("feedwarden models fetch clip-vit-b32"), "{clip}");
+
+    let policy = h.request(serde_json::json!({"type": "policy.get", "request_id": 2}));
+    let d = policy["diagnostics"].as_array().unwrap();
+    let need = d.iter().find(|d| d["code"] == "images-need-clip").unwrap_or_else(|| panic!("{policy}"));
+    assert_eq!((need["rule"].as_str(), need["severity"].as_str()), (Some("spiders"), Some("warning")));
+    assert!(need["message"].as_str().unwrap().contains("feedwarden models fetch clip-vit-b32"), "{need}");
+
+    let (_, url) = png_data_url(3);
+    let text = "Found a huge hairy spider in the bathtub this morning";
+    let v = classify(&mut h, serde_json::json!([{"id": "s", "text": text, "images": [url]}]));
+    assert!(v[0].get("image_scores").is_none(), "{}", v[0]);
+    assert_eq!(v[0]["action"], "blur", "the text part still judges: {}", v[0]);
+    assert!(v[0]["reason"].as_str().unwrap().starts_with("Blurred by rule \"spiders\": spiders "), "{}", v[0]);
+}
+
+#[test]
+fn clip_is_loaded_only_when_a_rule_needs_it() {
+    let Some(models) = clip_models() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let mut h = spawn_host(home.path(), &models, Some("tiny"));
+    let hello = h.request(serde_json::json!({"type": "hello", "request_id": 1, "protocols": [1]}));
+    let clip = hello["models"].as_array().unwrap().iter().find(|m| m["kind"] == "clip").cloned().unwrap();
+    assert_eq!((clip["id"].as_str(), clip["loaded"].as_bool()), (Some("clip-tiny"), Some(false)), "{clip}");
+    assert!(clip["provider"].is_null() && clip.get("error").is_none(), "{clip}");
+    // A policy with an image description loads it.
+    let src = IMAGE_RULE_POLICY.replace("image_examples = [\"examples/spider.png\"]\n", "");
+    let r = h.request(serde_json::json!({"type": "policy.set", "request_id": 2, "source": src}));
+    assert_eq!(r["applied"], true, "{r}");
+    let hello = h.request(serde_json::json!({"type": "hello", "request_id": 3, "protocols": [1]}));
+    let clip = hello["models"].as_array().unwrap().iter().find(|m| m["kind"] == "clip").cloned().unwrap();
+    assert_eq!(clip["id"], "clip-tiny", "{clip}");
+    assert!(clip["provider"] == "CPU" || clip["provider"] == "CUDA", "{clip}");
+}

@@ -103,6 +103,8 @@ fn rule(out: &mut Out, r: &Rule) {
     out.0.push_str("[[rule]]\n");
     out.string("id", Some(&r.id));
     out.string("description", Some(&r.description));
+    out.string("image_description", r.image_description.as_deref());
+    out.list("image_examples", r.image_examples.as_deref());
     out.string("category", r.category.as_deref());
     out.string("action", Some(r.action.as_str()));
     out.threshold(r.threshold);
@@ -159,11 +161,13 @@ extends = ["feedwarden:defaults"]
 [[rule]]
 id = "looks"
 description = "Mocking looks \\ appearance"
+image_description = "a \"before\" photo"
+image_examples = ["ex/one.jpg", "two.png"]
 action = "hide"
 threshold = 1.0
 enabled = false
 sites = ["x.com", "*"]
-content = ["text"]
+content = ["text", "images"]
 except_authors = ["@me"]
 except_followed = true
 should_match = [

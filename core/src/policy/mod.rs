@@ -166,6 +166,14 @@ pub struct Rule {
     pub except_authors: Option<Vec<String>>,
     /// When true, the rule never applies to accounts the page says the reader follows.
     pub except_followed: Option<bool>,
+    /// What the rule's images look like, in words ("a spider"): on the host, with CLIP installed, each
+    /// image of a post is scored against it and the rule also fires when an image passes the threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_description: Option<String>,
+    /// Example images for `image_description` (paths relative to the policy file): an image close to one of
+    /// them scores high.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_examples: Option<Vec<String>>,
     /// Posts that should match (examples for `policy test`, and few-shot anchors for user-defined categories).
     pub should_match: Vec<String>,
     /// Posts that should not match.
@@ -191,6 +199,8 @@ impl Rule {
             content: None,
             except_authors: None,
             except_followed: None,
+            image_description: None,
+            image_examples: None,
             should_match: Vec::new(),
             should_not_match: Vec::new(),
             line: 0,

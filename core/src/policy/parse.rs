@@ -48,7 +48,7 @@ impl ParsedPolicy {
 }
 
 const HEADER_KEYS: [&str; 7] = ["name", "version", "description", "author", "homepage", "license", "extends"];
-const RULE_KEYS: [&str; 13] = [
+const RULE_KEYS: [&str; 15] = [
     "id",
     "description",
     "category",
@@ -60,6 +60,8 @@ const RULE_KEYS: [&str; 13] = [
     "content",
     "except_authors",
     "except_followed",
+    "image_description",
+    "image_examples",
     "should_match",
     "should_not_match",
 ];
@@ -463,6 +465,8 @@ fn parse_rule(
         content: f.content(),
         except_authors: f.strings("except_authors", "[\"@someone\"]"),
         except_followed: f.boolean("except_followed"),
+        image_description: f.string("image_description"),
+        image_examples: f.strings("image_examples", "[\"examples/spider.jpg\"]"),
         should_match: f.strings("should_match", "[\"an example post\"]").unwrap_or_default(),
         should_not_match: f.strings("should_not_match", "[\"an example post\"]").unwrap_or_default(),
         line: header_line,
@@ -476,10 +480,54 @@ fn parse_rule(
             "`content` is empty, so the rule can never apply; list \"text\" and/or \"images\"".into(),
         );
     }
+    check_image_fields(&mut f, &rule);
     if f.errors > 0 {
         Err(raw_id)
     } else {
         Ok(rule)
+    }
+}
+
+/// Most example images a rule may list (each is embedded when the policy loads).
+pub const MAX_IMAGE_EXAMPLES: usize = 16;
+
+/// `image_description` / `image_examples`: non-empty, examples only with a description, and a warning when
+/// the rule's `content` leaves images out (the description would never be used).
+fn check_image_fields(f: &mut Fields<'_, '_, '_, '_>, rule: &Rule) {
+    let offset = |f: &Fields<'_, '_, '_, '_>, key: &str| f.get(key).map(|v| v.span().start).unwrap_or(0);
+    if rule.image_description.as_deref().is_some_and(|d| d.trim().is_empty()) {
+        let at = offset(f, "image_description");
+        f.error(
+            at,
+            "bad-value",
+            "`image_description` is empty; say what the images look like, like image_description = \"a spider\"".into(),
+        );
+    }
+    if let Some(examples) = &rule.image_examples {
+        let at = offset(f, "image_examples");
+        if rule.image_description.is_none() && f.get("image_description").is_none() {
+            f.error(at, "missing-key", "`image_examples` needs an `image_description` saying what they show, like image_description = \"a spider\"".into());
+        }
+        if examples.iter().any(|e| e.trim().is_empty()) {
+            f.error(at, "bad-value", "an entry of `image_examples` is empty; give image file paths relative to this policy file, like \"examples/spider.jpg\"".into());
+        }
+        if examples.len() > MAX_IMAGE_EXAMPLES {
+            f.error(
+                at,
+                "bad-value",
+                format!(
+                    "`image_examples` lists {} images; at most {MAX_IMAGE_EXAMPLES} are used, keep the clearest ones",
+                    examples.len()
+                ),
+            );
+        }
+    }
+    if (rule.image_description.is_some() || rule.image_examples.is_some()) && !rule.judges(ContentKind::Images) {
+        let key = if f.get("image_description").is_some() { "image_description" } else { "image_examples" };
+        let at = offset(f, key);
+        let rule_id = f.rule.clone();
+        f.ctx.push(Severity::Warning, "images-not-judged", at, rule_id.as_deref(), format!(
+            "`{key}` has no effect because `content` leaves out images; add \"images\" to `content` (or remove `content` to judge text and images)"));
     }
 }
 
@@ -764,5 +812,58 @@ should_match = ["lol look at his ugly face"]
         assert_eq!(warn, [3, 8]);
         assert_eq!(p.file.header.comments, ["# top"]);
         assert_eq!(p.file.rules[0].comments, ["# about rule"]);
+    }
+
+    #[test]
+    fn image_fields_parse_and_are_checked() {
+        let with = GOOD.replace(
+            "sensitivity = \"high\"",
+            "sensitivity = \"high\"\nimage_description = \"a spider\"\nimage_examples = [\"ex/a.jpg\", \"b.png\"]",
+        );
+        let p = parse_policy(&with, None);
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        let r = &p.file.rules[1];
+        assert_eq!(r.image_description.as_deref(), Some("a spider"));
+        assert_eq!(r.image_examples.as_deref(), Some(&["ex/a.jpg".to_string(), "b.png".to_string()][..]));
+
+        // (replacement, code, line, column, still loads)
+        let cases = [
+            ("image_description = 3", "wrong-type", 16, 21, false),
+            ("image_description = \"  \"", "bad-value", 16, 21, false),
+            ("image_description = \"a spider\"\nimage_examples = \"a.jpg\"", "wrong-type", 17, 18, false),
+            ("image_description = \"a spider\"\nimage_examples = [\"\"]", "bad-value", 17, 18, false),
+            ("image_examples = [\"a.jpg\"]", "missing-key", 16, 18, false),
+            ("image_description = \"a spider\"\ncontent = [\"text\"]", "images-not-judged", 16, 21, true),
+            ("image_descripton = \"a spider\"", "unknown-key", 16, 1, false),
+        ];
+        for (extra, code, line, column, loads) in cases {
+            let src = GOOD.replace("sensitivity = \"high\"", &format!("sensitivity = \"high\"\n{extra}"));
+            let p = parse_policy(&src, None);
+            let d =
+                p.diagnostics.iter().find(|d| d.code == code).unwrap_or_else(|| panic!("{extra}: {:?}", p.diagnostics));
+            assert_eq!((d.line, d.column), (line, column), "{extra}: {d:?}");
+            assert_eq!(d.rule.as_deref(), Some("looks"), "{extra}");
+            assert!(
+                ["like", "add", "did you mean"].iter().any(|w| d.message.contains(w)),
+                "no how-to-fix: {}",
+                d.message
+            );
+            assert_eq!(p.file.rules.len(), if loads { 2 } else { 1 }, "{extra}");
+        }
+        let too_many: Vec<String> = (0..17).map(|i| format!("\"{i}.jpg\"")).collect();
+        let src = GOOD.replace(
+            "sensitivity = \"high\"",
+            &format!("image_description = \"x\"\nimage_examples = [{}]", too_many.join(", ")),
+        );
+        assert!(parse_policy(&src, None).errors().any(|e| e.message.contains("at most 16")));
+    }
+
+    #[test]
+    fn the_spiders_example_has_an_image_description_and_is_canonical() {
+        let src = include_str!("../../../policies/examples/spiders.toml");
+        let p = parse_policy(src, Some("spiders.toml"));
+        assert!(p.diagnostics.is_empty(), "{:?}", p.diagnostics);
+        assert_eq!(p.file.rules[0].image_description.as_deref(), Some("a spider"));
+        assert_eq!(super::super::format_policy(&p.file), src);
     }
 }

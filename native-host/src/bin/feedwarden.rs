@@ -31,6 +31,9 @@ enum Command {
     Install(cli::install::InstallArgs),
     /// Remove the native host's registrations.
     Uninstall(cli::install::UninstallArgs),
+    /// List the known models and whether they are installed; download one (`models fetch clip-vit-b32`).
+    #[command(subcommand)]
+    Models(cli::models::ModelsCommand),
     /// Check the host, ONNX Runtime, model, browser registrations, data folder and SQLite; say what is wrong.
     Doctor(cli::doctor::DoctorArgs),
 }
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
         Command::Install(a) => cli::install::run_install(a),
         Command::Uninstall(a) => cli::install::run_uninstall(a),
         Command::Doctor(a) => cli::doctor::run(a),
+        Command::Models(c) => cli::models::run(c),
     };
     match result {
         Ok(code) => code,

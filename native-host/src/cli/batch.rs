@@ -114,6 +114,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
         }
         let base = args.inputs.first().and_then(|p| p.parent()).map(std::path::Path::to_path_buf);
         judge.set_image_analyzer(analyzer, Some(base.unwrap_or_default()));
+        super::attach_clip(&mut judge, &args.policy)?;
     }
     let cfg = BatchConfig {
         inputs,

@@ -1,5 +1,5 @@
-//! `feedwarden doctor`: check the whole chain the browser depends on (host program, ONNX Runtime, model,
-//! host manifests, data folder, SQLite, policy) and start the host the way a browser does; say in words
+//! `feedwarden doctor`: check the whole chain the browser depends on (host program, ONNX Runtime, every
+//! model the manifests know and what to run for a missing one, host manifests, data folder, SQLite, policy) and start the host the way a browser does; say in words
 //! what is wrong and what to run.
 
 use std::io::Write;
@@ -11,6 +11,7 @@ use clap::Args;
 
 use super::install::{default_host_path, home_dir, manifest_path, Browser, CHROMIUM_EXTENSION_ID, GECKO_ID};
 use crate::framing::{read_frame, write_frame, Frame, MAX_REPLY_BYTES};
+use crate::images::image_rules::{has_image_part, CLIP_MODEL_ENV, CLIP_VIT_B32, FETCH_HINT};
 use crate::paths::Paths;
 use crate::policy_store::load_policy_file;
 
@@ -50,15 +51,8 @@ impl std::fmt::Debug for Report {
     }
 }
 
-/// Image models: display name, files under the models folder, how to get them.
-const IMAGE_MODELS: [(&str, &[&str], &str); 2] = [
-    (
-        "OCR PP-OCRv6 tiny",
-        &["pp-ocrv6-tiny/PP-OCRv6_det_tiny.onnx", "pp-ocrv6-tiny/PP-OCRv6_rec_tiny.onnx"],
-        "run models/scripts/setup_models.sh",
-    ),
-    ("NSFW OpenNSFW", &["open-nsfw/open_nsfw.onnx"], "run models/scripts/setup_models.sh"),
-];
+/// Models the host cannot run without; every other model only enables a part (images, CLIP).
+const REQUIRED_MODELS: [&str; 2] = ["all-minilm-l6-v2-int8", "onnxruntime"];
 
 pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let mut r = Report::default();
@@ -72,36 +66,31 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         r.fail(&format!("{} is missing: build it with `cargo build --release` (or ./setup.sh)", host.display()));
     }
 
-    println!("Model and ONNX Runtime");
-    let model_dir = paths.models_dir.join("all-minilm-l6-v2");
-    if model_dir.is_dir() {
-        r.ok(&format!("model folder {}", model_dir.display()));
-    } else {
-        r.fail(&format!(
-            "no model at {}: run ./setup.sh (or models/scripts/setup_models.sh), or set FEEDWARDEN_MODELS_DIR",
-            model_dir.display()
-        ));
-    }
-    if paths.ort_library.is_file() {
-        r.ok(&format!("ONNX Runtime {}", paths.ort_library.display()));
-    } else {
-        r.fail(&format!(
-            "ONNX Runtime library missing at {}: run ./setup.sh, or set FEEDWARDEN_ORT_LIB",
-            paths.ort_library.display()
-        ));
-    }
-
-    println!("Image models (optional: posts' images are judged when present)");
-    for (name, files, fetch) in IMAGE_MODELS {
-        let missing: Vec<&str> = files.iter().copied().filter(|f| !paths.models_dir.join(f).is_file()).collect();
-        if missing.is_empty() {
-            r.ok(&format!(
-                "{name}: {}",
-                paths.models_dir.join(files[0]).parent().unwrap_or(&paths.models_dir).display()
+    println!("Models in {} (from the manifests; `feedwarden models list`)", paths.models_dir.display());
+    for m in super::models::manifests() {
+        let missing = m.missing_files(&paths.models_dir);
+        // ONNX Runtime may live elsewhere (FEEDWARDEN_ORT_LIB).
+        let present = missing.is_empty() || (m.id == "onnxruntime" && paths.ort_library.is_file());
+        let required = REQUIRED_MODELS.contains(&m.id.as_str());
+        if present {
+            let at = if m.id == "onnxruntime" { paths.ort_library.display().to_string() } else { m.name.clone() };
+            r.ok(&format!("{}: {at}", m.id));
+        } else if required {
+            r.fail(&format!(
+                "{}: missing {} — {} (or set FEEDWARDEN_MODELS_DIR{})",
+                m.id,
+                missing.join(", "),
+                m.how_to_get(),
+                if m.id == "onnxruntime" { " / FEEDWARDEN_ORT_LIB" } else { "" }
             ));
         } else {
-            r.warn(&format!("{name}: missing {} — {fetch}", missing.join(", ")));
+            let part =
+                if m.id == CLIP_VIT_B32 { "images are not compared with image descriptions" } else { "optional" };
+            r.warn(&format!("{}: missing {} ({part}) — {}", m.id, missing.join(", "), m.how_to_get()));
         }
+    }
+    if let Ok(choice) = std::env::var(CLIP_MODEL_ENV) {
+        r.warn(&format!("{CLIP_MODEL_ENV}={choice} is set: the host uses that CLIP (tiny = random test weights)"));
     }
 
     println!("Browser registrations");
@@ -157,7 +146,18 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         let (_, load) = load_policy_file(&policy, None);
         let errors: Vec<_> = load.diagnostics.iter().filter(|d| d.is_error()).collect();
         match (&load.policy, errors.is_empty()) {
-            (Some(p), true) => r.ok(&format!("policy {} ({} rules)", policy.display(), p.rules.len())),
+            (Some(p), true) => {
+                r.ok(&format!("policy {} ({} rules)", policy.display(), p.rules.len()));
+                let clip_present = super::models::find_manifest(CLIP_VIT_B32)
+                    .is_ok_and(|m| m.missing_files(&paths.models_dir).is_empty());
+                for rule in p.enabled_rules().filter(|r| has_image_part(r)).filter(|_| !clip_present) {
+                    r.warn(&format!(
+                        "rule \"{}\" has an image_description, but CLIP is not installed: its images are not judged \
+                         (its text is); run `{FETCH_HINT}`",
+                        rule.id
+                    ));
+                }
+            }
             (Some(_), false) => r.warn(&format!(
                 "policy {} has {} error(s), those rules are left out: {}; see `feedwarden policy check {}`",
                 policy.display(),

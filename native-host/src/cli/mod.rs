@@ -7,6 +7,7 @@ pub mod doctor;
 pub mod eval;
 pub mod images;
 pub mod install;
+pub mod models;
 pub mod policy;
 
 use anyhow::Context;
@@ -39,4 +40,22 @@ pub fn load_judge(policy: EffectivePolicy, workers: usize) -> anyhow::Result<Jud
     let opts = EmbedderOptions::new(paths.ort_library.clone(), &paths.models_dir);
     let embedder = EmbedderPool::try_new(&opts, workers)?;
     Ok(Judge::new(embedder, policy)?)
+}
+
+/// Judge rules with an `image_description` on images too, when CLIP is installed (warns on stderr when it
+/// is not). Example images are read relative to the policy file given as `policy_arg`.
+pub fn attach_clip(judge: &mut Judge, policy_arg: &str) -> anyhow::Result<()> {
+    let paths = Paths::discover();
+    let policy_dir = std::path::Path::new(policy_arg).parent().map(std::path::Path::to_path_buf);
+    let clip = crate::images::image_rules::ImageRules::load(paths.ort_library.clone(), &paths.models_dir, policy_dir);
+    for d in clip.diagnostics(judge.policy()) {
+        eprintln!("warning: {d}");
+    }
+    judge.set_image_rules(clip)?;
+    for d in judge.image_rules().map(|r| r.diagnostics(judge.policy())).unwrap_or_default() {
+        if d.code != "images-need-clip" {
+            eprintln!("warning: {d}");
+        }
+    }
+    Ok(())
 }

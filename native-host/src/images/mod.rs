@@ -4,6 +4,7 @@
 pub mod analyzer;
 pub mod clip;
 pub mod decode;
+pub mod image_rules;
 pub mod nsfw;
 pub mod ocr;
 pub mod provider;

