@@ -245,7 +245,7 @@ impl Host {
                                       "path": dir("all-minilm-l6-v2")})];
         if let Some(images) = self.judge.as_ref().ok().and_then(Judge::image_analyzer) {
             for (id, kind, path, status) in [
-                ("pp-ocrv6-tiny", "ocr", "pp-ocrv6-tiny", images.ocr_status()),
+                (images.ocr_model().id(), "ocr", images.ocr_model().id(), images.ocr_status()),
                 (crate::images::nsfw::MODEL_ID, "nsfw", "open-nsfw", images.nsfw_status()),
             ] {
                 models.push(match status {

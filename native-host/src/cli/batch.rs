@@ -51,6 +51,10 @@ pub struct BatchArgs {
     /// nsfw rule). Relative paths are read from the first input's folder, e.g. a saved page's `_files/`.
     #[arg(long)]
     pub images: bool,
+    /// OCR models for --images: `tiny` or `small` (slower, multilingual). Default: FEEDWARDEN_OCR_MODEL,
+    /// else tiny.
+    #[arg(long, value_enum)]
+    pub ocr: Option<crate::images::ocr::OcrModel>,
     /// Where to write the run manifest (default `<output>.manifest.json`).
     #[arg(long)]
     pub manifest: Option<PathBuf>,
@@ -103,7 +107,12 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     let mut judge = super::load_judge(policy, threads)?;
     if args.images {
         let paths = crate::paths::Paths::discover();
-        let analyzer = crate::images::ImageAnalyzer::new(&crate::images::ImageModelsOptions::new(
+        let ocr_model = match args.ocr {
+            Some(m) => m,
+            None => crate::images::ocr::OcrModel::from_env().map_err(anyhow::Error::msg)?,
+        };
+        let analyzer = crate::images::ImageAnalyzer::new(&crate::images::ImageModelsOptions::with_ocr_model(
+            ocr_model,
             paths.ort_library.clone(),
             &paths.models_dir,
         ));
