@@ -14,7 +14,7 @@ use crate::readers::{ColumnMap, Format};
 
 #[derive(Debug, Args)]
 pub struct BatchArgs {
-    /// Feed files: X GraphQL or archive, Bluesky, Reddit, Mastodon JSON, JSONL or CSV.
+    /// Feed files: X GraphQL or archive, saved x.com pages (.html), Bluesky, Reddit, Mastodon JSON, JSONL or CSV.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// Input format (`auto` detects it per file from the name and content).
@@ -105,17 +105,26 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     let policy_info =
         manifest::PolicyInfo { name: policy.name.clone(), source: args.policy.clone(), hash: policy.hash.clone() };
     let mut judge = super::load_judge(policy, threads)?;
+    let mut image_models = None;
     if args.images {
         let paths = crate::paths::Paths::discover();
         let ocr_model = match args.ocr {
             Some(m) => m,
             None => crate::images::ocr::OcrModel::from_env().map_err(anyhow::Error::msg)?,
         };
-        let analyzer = crate::images::ImageAnalyzer::new(&crate::images::ImageModelsOptions::with_ocr_model(
+        let opts = crate::images::ImageModelsOptions::with_ocr_model(
             ocr_model,
             paths.ort_library.clone(),
             &paths.models_dir,
-        ));
+        );
+        image_models = Some(manifest::ImageModels {
+            ocr: ocr_model.id().into(),
+            ocr_detector: manifest::ModelFile::of(&opts.ocr.model_dir.join(&opts.ocr.det_file)),
+            ocr_recogniser: manifest::ModelFile::of(&opts.ocr.model_dir.join(&opts.ocr.rec_file)),
+            nsfw: crate::images::nsfw::MODEL_ID.into(),
+            nsfw_model: manifest::ModelFile::of(&opts.nsfw.model_path),
+        });
+        let analyzer = crate::images::ImageAnalyzer::new(&opts);
         for (name, status) in [("OCR", analyzer.ocr_status()), ("NSFW", analyzer.nsfw_status())] {
             if let Err(e) = status {
                 eprintln!("warning: {name} model unavailable, images are judged without it: {e}");
@@ -132,6 +141,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
         manifest: args.manifest.clone(),
         shard: args.shard,
         with_text: args.with_text,
+        images: image_models,
         fresh: args.fresh,
         quiet: args.quiet,
         threads,
