@@ -79,6 +79,8 @@ pub struct Summary {
     pub malformed: u64,
     pub resumed_from_rows: u64,
     pub posts_judged: u64,
+    /// Image entries of the judged posts that went through the image analysis (`--images`).
+    pub images_judged: u64,
     pub seconds: f64,
     pub already_complete: bool,
     pub manifest_path: Option<PathBuf>,
@@ -238,6 +240,7 @@ pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> 
                     malformed: done.counts.malformed,
                     resumed_from_rows: done.output.rows,
                     posts_judged: 0,
+                    images_judged: 0,
                     seconds: 0.0,
                     already_complete: true,
                     manifest_path: Some(mpath.clone()),
@@ -286,6 +289,7 @@ pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> 
     let mut per_input = vec![(0u64, 0u64, 0u64); cfg.inputs.len()];
     let mut total_records = 0u64;
     let mut posts_judged = 0u64;
+    let mut images_judged = 0u64;
 
     let (sink, rows) = std::thread::scope(|s| -> Result<(Sink, u64), BatchError> {
         let (rtx, rrx) = sync_channel::<ReaderMsg>(CHANNEL_BLOCKS);
@@ -321,6 +325,7 @@ pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> 
                             .iter()
                             .zip(judged)
                             .map(|((seq, input, post), (v, images))| {
+                                images_judged += images.len() as u64;
                                 let row = Row::new(*seq, &names[*input], post, v, cfg.with_text);
                                 if cfg.images.is_some() {
                                     row.with_images(&post.images, &images)
@@ -425,6 +430,7 @@ pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> 
         malformed: m.counts.malformed,
         resumed_from_rows: start.rows,
         posts_judged,
+        images_judged,
         seconds,
         already_complete: false,
         manifest_path,

@@ -155,8 +155,13 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
         if s.already_complete {
             eprintln!("{out} is already complete ({} rows; see {}); --fresh runs it again", s.rows, manifest_note(&s));
         } else {
+            let images = if args.images {
+                format!(" and {} images ({:.1} images/s)", s.images_judged, s.images_judged as f64 / s.seconds.max(1e-9))
+            } else {
+                String::new()
+            };
             eprintln!(
-                "judged {} posts in {:.2} s ({:.0} posts/s) on {threads} threads{}; {} rows in {out}{}{}",
+                "judged {} posts{images} in {:.2} s ({:.0} posts/s) on {threads} threads{}; {} rows in {out}{}{}",
                 s.posts_judged,
                 s.seconds,
                 s.posts_judged as f64 / s.seconds.max(1e-9),
