@@ -365,7 +365,17 @@ fn fuzz_smoke_mutated_and_cut_files_never_panic() {
         gif(&[RED, BLUE], 24, 20),
         with_exif_orientation(&jpeg(&img), 6),
         bomb_png(5000, 5000),
+        bomb_webp_extended(3000, 3000),
+        gif_of(&img),
     ];
+    // FEEDWARDEN_FUZZ_SEEDS=DIR writes the seeds as a starting corpus for the libFuzzer target
+    // (native-host/fuzz/run.sh reads native-host/fuzz/corpus/decode_image/).
+    if let Some(dir) = std::env::var_os("FEEDWARDEN_FUZZ_SEEDS") {
+        std::fs::create_dir_all(&dir).unwrap();
+        for (i, seed) in seeds.iter().enumerate() {
+            std::fs::write(std::path::Path::new(&dir).join(format!("seed-{i}")), seed).unwrap();
+        }
+    }
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut outcomes = std::collections::BTreeMap::<&str, usize>::new();
     let t = Instant::now();
