@@ -124,10 +124,11 @@ impl Judge {
 
     /// Everything a verdict for `post` depends on besides the post: part of its cache key.
     pub fn cache_key(&self, post: &Post) -> String {
-        // Images count by content (a data: URL is its content) and only when they are judged.
-        let images = if self.images.is_some() {
+        // Images count by content (a data: URL is its content) and only when they are judged, with the OCR
+        // pair that reads them.
+        let images = if let Some(analyzer) = &self.images {
             let entries: Vec<String> = post.images.iter().map(|i| feedwarden_core::sha256_hex(i.as_bytes())).collect();
-            entries.join(",")
+            format!("{}:{}", analyzer.ocr_model().id(), entries.join(","))
         } else {
             String::new()
         };

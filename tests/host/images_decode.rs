@@ -28,7 +28,9 @@ fn pattern(w: u32, h: u32) -> RgbImage {
 
 fn png(img: &RgbImage) -> Vec<u8> {
     let mut out = Vec::new();
-    PngEncoder::new(&mut out).write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8).unwrap();
+    PngEncoder::new(&mut out)
+        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
+        .unwrap();
     out
 }
 
@@ -263,12 +265,7 @@ fn the_allocation_limit_applies_to_every_format() {
     // own limit must stop each codec.
     let img = pattern(600, 600); // 1.08 MB as RGB8
     let tight = DecodeLimits { max_alloc: 256 << 10, ..DecodeLimits::default() };
-    let files = [
-        ("png", png(&img)),
-        ("jpeg", jpeg(&img)),
-        ("webp", webp(&img)),
-        ("gif", gif(&[RED], 600, 600)),
-    ];
+    let files = [("png", png(&img)), ("jpeg", jpeg(&img)), ("webp", webp(&img)), ("gif", gif(&[RED], 600, 600))];
     for (what, bytes) in &files {
         assert_eq!(code(decode(bytes, &DecodeLimits::default())), "ok", "{what} decodes with the default limits");
         let e = error(decode(bytes, &tight), what);

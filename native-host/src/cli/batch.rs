@@ -112,11 +112,8 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
             Some(m) => m,
             None => crate::images::ocr::OcrModel::from_env().map_err(anyhow::Error::msg)?,
         };
-        let opts = crate::images::ImageModelsOptions::with_ocr_model(
-            ocr_model,
-            paths.ort_library.clone(),
-            &paths.models_dir,
-        );
+        let opts =
+            crate::images::ImageModelsOptions::with_ocr_model(ocr_model, paths.ort_library.clone(), &paths.models_dir);
         image_models = Some(manifest::ImageModels {
             ocr: ocr_model.id().into(),
             ocr_detector: manifest::ModelFile::of(&opts.ocr.model_dir.join(&opts.ocr.det_file)),
@@ -156,7 +153,11 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
             eprintln!("{out} is already complete ({} rows; see {}); --fresh runs it again", s.rows, manifest_note(&s));
         } else {
             let images = if args.images {
-                format!(" and {} images ({:.1} images/s)", s.images_judged, s.images_judged as f64 / s.seconds.max(1e-9))
+                format!(
+                    " and {} images ({:.1} images/s)",
+                    s.images_judged,
+                    s.images_judged as f64 / s.seconds.max(1e-9)
+                )
             } else {
                 String::new()
             };
