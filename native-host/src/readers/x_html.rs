@@ -187,22 +187,20 @@ pub fn records(page: &Path, bytes: &[u8]) -> Vec<Record> {
                 if let Some(d) = draft.as_mut() {
                     let in_text = stack.iter().rev().find_map(|o| o.text_block);
                     let in_photo = stack.iter().any(|o| o.photo);
-                    match name.as_str() {
+                    match (name.as_str(), in_text) {
                         _ if testid == "tweetText" => {
                             d.texts.push(String::new());
                             open.text_block = Some(d.texts.len() - 1);
                         }
-                        "br" if in_text.is_some() => d.texts[in_text.unwrap_or(0)].push('\n'),
+                        ("br", Some(k)) => d.texts[k].push('\n'),
                         // Emoji are images whose `alt` is the character.
-                        "img" if in_text.is_some() => {
-                            d.texts[in_text.unwrap_or(0)].push_str(attr(&attrs, "alt").unwrap_or(""));
-                        }
-                        "img" if in_photo => {
+                        ("img", Some(k)) => d.texts[k].push_str(attr(&attrs, "alt").unwrap_or("")),
+                        ("img", None) if in_photo => {
                             if let Some(src) = attr(&attrs, "src").filter(|s| !s.is_empty()) {
                                 d.images.push(local_image(&page_dir, stem, src));
                             }
                         }
-                        "time" if d.status_url.is_none() => {
+                        ("time", _) if d.status_url.is_none() => {
                             let link = stack.iter().rev().find_map(|o| o.href.as_deref());
                             if let Some(url) = link.filter(|h| status_id(h).is_some()) {
                                 d.status_url = Some(url.to_string());
