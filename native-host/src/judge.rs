@@ -11,6 +11,7 @@ use feedwarden_core::{decide, EffectivePolicy, Post, Verdict, VerdictAction};
 
 use crate::embedder::{EmbedderError, EmbedderPool, MODEL_ID};
 use crate::images::image_rules::ImageRules;
+use crate::images::ocr::OcrModel;
 use crate::images::{ImageAnalysis, ImageAnalyzer};
 use crate::store::{FeedbackKind, FeedbackRow};
 
@@ -39,7 +40,7 @@ pub struct Judge {
     /// Folder relative image paths are read from (batch mode); `None` refuses local files (the host).
     image_base_dir: Option<std::path::PathBuf>,
     /// The caller analyses images and passes the results in (the host); see [`Judge::judge_with_analyses`].
-    images_analysed_by_caller: bool,
+    images_analysed_by_caller: Option<OcrModel>,
     /// CLIP for rules with an `image_description` (images/image_rules.rs); `None` judges them on text only.
     image_rules: Option<ImageRules>,
 }
@@ -79,7 +80,7 @@ impl Judge {
             feedback_version: 0,
             images: None,
             image_base_dir: None,
-            images_analysed_by_caller: false,
+            images_analysed_by_caller: None,
             image_rules: None,
         };
         judge.set_policy(policy)?;
@@ -164,20 +165,23 @@ impl Judge {
 
     /// Say that the caller analyses posts' images itself and passes the analyses to
     /// [`Judge::judge_with_analyses`] (the host does, on its image thread): images then count in cache keys.
-    pub fn set_images_analysed_by_caller(&mut self) {
-        self.images_analysed_by_caller = true;
+    pub fn set_images_analysed_by_caller(&mut self, ocr: OcrModel) {
+        self.images_analysed_by_caller = Some(ocr);
     }
 
     /// Everything a verdict for `post` depends on besides the post: part of its cache key.
     pub fn cache_key(&self, post: &Post) -> String {
-        // Images count by content (a data: URL is its content) and only when they are judged.
+        // Images count by content (a data: URL is its content) and only when they are judged, with the OCR
+        // pair that reads them (and the CLIP model and example images, when image descriptions are judged).
         let clip = self.image_rules.as_ref().map(ImageRules::cache_salt).unwrap_or_default();
-        let images = if self.images.is_some() || self.images_analysed_by_caller || !clip.is_empty() {
+        let ocr = self.images.as_ref().map(ImageAnalyzer::ocr_model).or(self.images_analysed_by_caller);
+        let images = if ocr.is_some() || !clip.is_empty() {
             let entries: Vec<String> = post.images.iter().map(|i| feedwarden_core::sha256_hex(i.as_bytes())).collect();
+            let ocr = ocr.map(OcrModel::id).unwrap_or_default();
             if clip.is_empty() {
-                entries.join(",")
+                format!("{ocr}:{}", entries.join(","))
             } else {
-                format!("{}\0{clip}", entries.join(","))
+                format!("{ocr}:{}\0{clip}", entries.join(","))
             }
         } else {
             String::new()
@@ -272,7 +276,8 @@ impl Judge {
             }
             // CLIP runs once the post's images were analysed: a text-only verdict (images pending in the host)
             // leaves the image descriptions to the `verdict.update`.
-            let images_ready = !(self.images_analysed_by_caller && images.is_empty() && !post.images.is_empty());
+            let images_ready =
+                !(self.images_analysed_by_caller.is_some() && images.is_empty() && !post.images.is_empty());
             if let (Some(image_rules), true) = (self.image_rules.as_mut(), images_ready) {
                 scores.images = image_rules.score_post(post, self.image_base_dir.as_deref());
             }

@@ -106,6 +106,31 @@ pub struct RunInfo {
     pub command: Vec<String>,
 }
 
+/// One image model file and its hash (`None` when it is not installed: that part of the analysis is off).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModelFile {
+    pub path: String,
+    pub sha256: Option<String>,
+}
+
+/// The image models of a `--images` run.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ImageModels {
+    /// `pp-ocrv6-tiny` or `pp-ocrv6-small`.
+    pub ocr: String,
+    pub ocr_detector: ModelFile,
+    pub ocr_recogniser: ModelFile,
+    pub nsfw: String,
+    pub nsfw_model: ModelFile,
+}
+
+impl ModelFile {
+    /// Hash `path` (its hash is `None` when it cannot be read).
+    pub fn of(path: &Path) -> Self {
+        ModelFile { path: path.display().to_string(), sha256: sha256_file(path).ok() }
+    }
+}
+
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Manifest {
     pub tool: Tool,
@@ -115,6 +140,9 @@ pub struct Manifest {
     pub inputs: Vec<InputInfo>,
     pub column_map: std::collections::BTreeMap<String, String>,
     pub with_text: bool,
+    /// The OCR and NSFW models when posts' images were judged (`--images`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub images: Option<ImageModels>,
     pub shard: ShardInfo,
     pub output: OutputInfo,
     pub counts: Counts,

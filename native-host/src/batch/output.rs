@@ -56,7 +56,7 @@ pub fn csv(columns: &[Column], rows: &[Row]) -> Vec<u8> {
     for row in rows {
         let cells = columns.iter().map(|c| match c {
             Column::Seq => row.seq.to_string(),
-            Column::Score(_) | Column::Sub(..) => c.number(row).map(|x| x.to_string()).unwrap_or_default(),
+            c if c.is_number() => c.number(row).map(|x| x.to_string()).unwrap_or_default(),
             _ => c.text(row).unwrap_or("").to_string(),
         });
         w.write_record(cells).expect("writing to memory");
@@ -85,6 +85,9 @@ pub(crate) mod tests {
             reason: "Clickbait (0.81 ≥ 0.70)".into(),
             scores: BTreeMap::from([("clickbait".to_string(), 0.8123)]),
             sub_labels: BTreeMap::new(),
+            image_text: None,
+            nsfw_max: None,
+            image_errors: None,
         }
     }
 

@@ -22,7 +22,7 @@ fn schema(columns: &[Column]) -> Result<Type, ParquetError> {
         .map(|c| {
             let (physical, logical) = match c {
                 Column::Seq => (PhysicalType::INT64, None),
-                Column::Score(_) | Column::Sub(..) => (PhysicalType::FLOAT, None),
+                c if c.is_number() => (PhysicalType::FLOAT, None),
                 _ => (PhysicalType::BYTE_ARRAY, Some(LogicalType::String)),
             };
             let repetition = if c.required() { Repetition::REQUIRED } else { Repetition::OPTIONAL };
@@ -53,7 +53,7 @@ pub fn write(file: File, columns: &[Column], rows: impl Iterator<Item = Row>) ->
                     let v: Vec<i64> = group.iter().map(|r| r.seq as i64).collect();
                     cw.typed::<Int64Type>().write_batch(&v, None, None)?;
                 }
-                Column::Score(_) | Column::Sub(..) => {
+                c if c.is_number() => {
                     let cells: Vec<Option<f32>> = group.iter().map(|r| col.number(r)).collect();
                     let defs: Vec<i16> = cells.iter().map(|c| i16::from(c.is_some())).collect();
                     let v: Vec<f32> = cells.into_iter().flatten().collect();

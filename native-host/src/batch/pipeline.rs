@@ -62,6 +62,8 @@ pub struct BatchConfig {
     pub manifest: Option<PathBuf>,
     pub shard: Shard,
     pub with_text: bool,
+    /// The image models when posts' images are judged (`--images`; the judge holds the analyzer).
+    pub images: Option<manifest::ImageModels>,
     pub fresh: bool,
     pub quiet: bool,
     pub threads: usize,
@@ -77,6 +79,8 @@ pub struct Summary {
     pub malformed: u64,
     pub resumed_from_rows: u64,
     pub posts_judged: u64,
+    /// Image entries of the judged posts that went through the image analysis (`--images`).
+    pub images_judged: u64,
     pub seconds: f64,
     pub already_complete: bool,
     pub manifest_path: Option<PathBuf>,
@@ -209,6 +213,7 @@ fn fingerprint(cfg: &BatchConfig, columns: &[Column]) -> String {
         "block": BLOCK,
         "columns": columns.iter().map(Column::name).collect::<Vec<_>>(),
         "with_text": cfg.with_text,
+        "images": cfg.images,
         "output_format": cfg.output_format,
     });
     feedwarden_core::sha256_hex(key.to_string().as_bytes())
@@ -218,7 +223,7 @@ fn fingerprint(cfg: &BatchConfig, columns: &[Column]) -> String {
 pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> {
     let t0 = Instant::now();
     let started_at = manifest::now_rfc3339();
-    let columns = row::columns(judge.policy(), cfg.with_text);
+    let columns = row::columns(judge.policy(), cfg.with_text, cfg.images.is_some());
     let fp = fingerprint(cfg, &columns);
     let manifest_path =
         cfg.manifest.clone().or_else(|| cfg.output.as_ref().map(|o| resume::sidecar(o, ".manifest.json")));
@@ -235,6 +240,7 @@ pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> 
                     malformed: done.counts.malformed,
                     resumed_from_rows: done.output.rows,
                     posts_judged: 0,
+                    images_judged: 0,
                     seconds: 0.0,
                     already_complete: true,
                     manifest_path: Some(mpath.clone()),
@@ -283,6 +289,7 @@ pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> 
     let mut per_input = vec![(0u64, 0u64, 0u64); cfg.inputs.len()];
     let mut total_records = 0u64;
     let mut posts_judged = 0u64;
+    let mut images_judged = 0u64;
 
     let (sink, rows) = std::thread::scope(|s| -> Result<(Sink, u64), BatchError> {
         let (rtx, rrx) = sync_channel::<ReaderMsg>(CHANNEL_BLOCKS);
@@ -312,12 +319,20 @@ pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> 
                             continue;
                         }
                         let posts: Vec<Post> = block.posts.iter().map(|(_, _, p)| p.clone()).collect();
-                        let verdicts = judge.judge(&posts)?;
+                        let judged = judge.judge_detailed(&posts)?;
                         let rows: Vec<Row> = block
                             .posts
                             .iter()
-                            .zip(verdicts)
-                            .map(|((seq, input, post), v)| Row::new(*seq, &names[*input], post, v, cfg.with_text))
+                            .zip(judged)
+                            .map(|((seq, input, post), (v, images))| {
+                                images_judged += images.len() as u64;
+                                let row = Row::new(*seq, &names[*input], post, v, cfg.with_text);
+                                if cfg.images.is_some() {
+                                    row.with_images(&post.images, &images)
+                                } else {
+                                    row
+                                }
+                            })
                             .collect();
                         posts_judged += rows.len() as u64;
                         if wtx.send(WriterMsg { next_block: block.index + 1, rows }).is_err() {
@@ -371,6 +386,7 @@ pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> 
             .collect(),
         column_map: cfg.map.columns.clone(),
         with_text: cfg.with_text,
+        images: cfg.images.clone(),
         shard: manifest::ShardInfo { index: cfg.shard.index, count: cfg.shard.count, block: BLOCK },
         output: manifest::OutputInfo {
             path: cfg.output.as_ref().map(|o| o.display().to_string()).unwrap_or_else(|| "-".into()),
@@ -414,6 +430,7 @@ pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> 
         malformed: m.counts.malformed,
         resumed_from_rows: start.rows,
         posts_judged,
+        images_judged,
         seconds,
         already_complete: false,
         manifest_path,

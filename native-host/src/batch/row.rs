@@ -1,10 +1,12 @@
-//! One output row per post (its identity, the verdict, the rule and every category score) and the flat
-//! column layout that CSV and Parquet share.
+//! One output row per post (its identity, the verdict, the rule, every category score and, with `--images`,
+//! what its images said) and the flat column layout that CSV and Parquet share.
 
 use std::collections::BTreeMap;
 
 use feedwarden_core::heads::builtin_head;
 use feedwarden_core::{EffectivePolicy, Post, Verdict};
+
+use crate::images::ImageAnalysis;
 
 /// One judged post. JSONL writes it as an object with these fields, in this order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -30,6 +32,16 @@ pub struct Row {
     pub scores: BTreeMap<String, f32>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub sub_labels: BTreeMap<String, BTreeMap<String, f32>>,
+    /// With `--images`: the recognised text of the post's images, one image after the other (empty when
+    /// none had text).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub image_text: Option<String>,
+    /// With `--images`: the highest P(nsfw) over the post's images (OpenNSFW), whatever the policy.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub nsfw_max: Option<f32>,
+    /// With `--images`: why some of the post's images were not judged, `path: code: reason`, one per line.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub image_errors: Option<String>,
 }
 
 impl Row {
@@ -48,8 +60,40 @@ impl Row {
             reason: verdict.reason,
             scores: verdict.scores,
             sub_labels: verdict.sub_labels,
+            image_text: None,
+            nsfw_max: None,
+            image_errors: None,
         }
     }
+
+    /// Add what the post's images said (`entries` = the post's `images`, in the same order as `analyses`).
+    /// A post without images keeps the three columns empty.
+    pub fn with_images(mut self, entries: &[String], analyses: &[ImageAnalysis]) -> Self {
+        if analyses.is_empty() {
+            return self;
+        }
+        let texts: Vec<&str> = analyses.iter().map(|a| a.text.as_str()).filter(|t| !t.is_empty()).collect();
+        self.image_text = Some(texts.join("\n"));
+        self.nsfw_max = analyses.iter().filter_map(|a| a.nsfw).reduce(f32::max).map(|p| (p * 1e4).round() / 1e4);
+        let errors: Vec<String> = entries
+            .iter()
+            .zip(analyses)
+            .filter_map(|(entry, a)| a.error.as_ref().map(|(code, why)| format!("{}: {code}: {why}", short(entry))))
+            .collect();
+        self.image_errors = (!errors.is_empty()).then(|| errors.join("\n"));
+        self
+    }
+}
+
+/// An image entry as errors name it: a file's name, a URL as is, a data: URL by its type only.
+fn short(entry: &str) -> String {
+    if entry.starts_with("data:") {
+        return entry.split([',', ';']).next().unwrap_or("data:").to_string();
+    }
+    if entry.contains("://") {
+        return entry.to_string();
+    }
+    std::path::Path::new(entry).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// A flat column and how to read it from a row.
@@ -70,6 +114,10 @@ pub enum Column {
     Score(String),
     /// `sub_<category>_<label>`.
     Sub(String, String),
+    /// `image_text`, `nsfw_max`, `image_errors` (with `--images`).
+    ImageText,
+    NsfwMax,
+    ImageErrors,
 }
 
 impl Column {
@@ -88,6 +136,9 @@ impl Column {
             Column::Reason => "reason".into(),
             Column::Score(c) => format!("score_{c}"),
             Column::Sub(c, s) => format!("sub_{c}_{s}"),
+            Column::ImageText => "image_text".into(),
+            Column::NsfwMax => "nsfw_max".into(),
+            Column::ImageErrors => "image_errors".into(),
         }
     }
 
@@ -104,7 +155,9 @@ impl Column {
             Column::Action => Some(&row.action),
             Column::Rule => row.rule.as_deref(),
             Column::Reason => Some(&row.reason),
-            Column::Seq | Column::Score(_) | Column::Sub(..) => None,
+            Column::ImageText => row.image_text.as_deref(),
+            Column::ImageErrors => row.image_errors.as_deref(),
+            Column::Seq | Column::Score(_) | Column::Sub(..) | Column::NsfwMax => None,
         }
     }
 
@@ -112,8 +165,14 @@ impl Column {
         match self {
             Column::Score(c) => row.scores.get(c).copied(),
             Column::Sub(c, s) => row.sub_labels.get(c).and_then(|m| m.get(s)).copied(),
+            Column::NsfwMax => row.nsfw_max,
             _ => None,
         }
+    }
+
+    /// Whether the column holds numbers (read with [`Column::number`]) rather than text.
+    pub fn is_number(&self) -> bool {
+        matches!(self, Column::Score(_) | Column::Sub(..) | Column::NsfwMax)
     }
 
     /// Whether every row has a value (the rest may be empty).
@@ -123,8 +182,8 @@ impl Column {
 }
 
 /// The flat layout for a policy: fixed columns, then one score per active category, then the built-in
-/// heads' sub-labels (manipulation techniques).
-pub fn columns(policy: &EffectivePolicy, with_text: bool) -> Vec<Column> {
+/// heads' sub-labels (manipulation techniques), then the image columns when images are judged.
+pub fn columns(policy: &EffectivePolicy, with_text: bool, with_images: bool) -> Vec<Column> {
     let mut cols = vec![Column::Seq, Column::Source, Column::Id, Column::Site, Column::Author, Column::CreatedAt];
     cols.push(Column::Url);
     if with_text {
@@ -137,6 +196,9 @@ pub fn columns(policy: &EffectivePolicy, with_text: bool) -> Vec<Column> {
         if let Some(head) = builtin_head(c) {
             cols.extend(head.sub_labels.iter().map(|s| Column::Sub(c.to_string(), s.id.clone())));
         }
+    }
+    if with_images {
+        cols.extend([Column::ImageText, Column::NsfwMax, Column::ImageErrors]);
     }
     cols
 }

@@ -14,7 +14,7 @@ use crate::readers::{ColumnMap, Format};
 
 #[derive(Debug, Args)]
 pub struct BatchArgs {
-    /// Feed files: X GraphQL or archive, Bluesky, Reddit, Mastodon JSON, JSONL or CSV.
+    /// Feed files: X GraphQL or archive, saved x.com pages (.html), Bluesky, Reddit, Mastodon JSON, JSONL or CSV.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
     /// Input format (`auto` detects it per file from the name and content).
@@ -51,6 +51,10 @@ pub struct BatchArgs {
     /// nsfw rule). Relative paths are read from the first input's folder, e.g. a saved page's `_files/`.
     #[arg(long)]
     pub images: bool,
+    /// OCR models for --images: `tiny` or `small` (slower, multilingual). Default: FEEDWARDEN_OCR_MODEL,
+    /// else tiny.
+    #[arg(long, value_enum)]
+    pub ocr: Option<crate::images::ocr::OcrModel>,
     /// Where to write the run manifest (default `<output>.manifest.json`).
     #[arg(long)]
     pub manifest: Option<PathBuf>,
@@ -101,12 +105,23 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     let policy_info =
         manifest::PolicyInfo { name: policy.name.clone(), source: args.policy.clone(), hash: policy.hash.clone() };
     let mut judge = super::load_judge(policy, threads)?;
+    let mut image_models = None;
     if args.images {
         let paths = crate::paths::Paths::discover();
-        let analyzer = crate::images::ImageAnalyzer::new(&crate::images::ImageModelsOptions::new(
-            paths.ort_library.clone(),
-            &paths.models_dir,
-        ));
+        let ocr_model = match args.ocr {
+            Some(m) => m,
+            None => crate::images::ocr::OcrModel::from_env().map_err(anyhow::Error::msg)?,
+        };
+        let opts =
+            crate::images::ImageModelsOptions::with_ocr_model(ocr_model, paths.ort_library.clone(), &paths.models_dir);
+        image_models = Some(manifest::ImageModels {
+            ocr: ocr_model.id().into(),
+            ocr_detector: manifest::ModelFile::of(&opts.ocr.model_dir.join(&opts.ocr.det_file)),
+            ocr_recogniser: manifest::ModelFile::of(&opts.ocr.model_dir.join(&opts.ocr.rec_file)),
+            nsfw: crate::images::nsfw::MODEL_ID.into(),
+            nsfw_model: manifest::ModelFile::of(&opts.nsfw.model_path),
+        });
+        let analyzer = crate::images::ImageAnalyzer::new(&opts);
         for (name, status) in [("OCR", analyzer.ocr_status()), ("NSFW", analyzer.nsfw_status())] {
             if let Err(e) = status {
                 eprintln!("warning: {name} model unavailable, images are judged without it: {e}");
@@ -124,6 +139,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
         manifest: args.manifest.clone(),
         shard: args.shard,
         with_text: args.with_text,
+        images: image_models,
         fresh: args.fresh,
         quiet: args.quiet,
         threads,
@@ -137,8 +153,17 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
         if s.already_complete {
             eprintln!("{out} is already complete ({} rows; see {}); --fresh runs it again", s.rows, manifest_note(&s));
         } else {
+            let images = if args.images {
+                format!(
+                    " and {} images ({:.1} images/s)",
+                    s.images_judged,
+                    s.images_judged as f64 / s.seconds.max(1e-9)
+                )
+            } else {
+                String::new()
+            };
             eprintln!(
-                "judged {} posts in {:.2} s ({:.0} posts/s) on {threads} threads{}; {} rows in {out}{}{}",
+                "judged {} posts{images} in {:.2} s ({:.0} posts/s) on {threads} threads{}; {} rows in {out}{}{}",
                 s.posts_judged,
                 s.seconds,
                 s.posts_judged as f64 / s.seconds.max(1e-9),

@@ -93,6 +93,11 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         r.warn(&format!("{CLIP_MODEL_ENV}={choice} is set: the host uses that CLIP (tiny = random test weights)"));
     }
 
+    match crate::images::ocr::OcrModel::from_env().map(|m| (m.id(), paths.models_dir.join(m.id()).is_dir())) {
+        Ok((id, true)) => r.ok(&format!("OCR in use: {id} (FEEDWARDEN_OCR_MODEL)")),
+        Ok((id, false)) => r.warn(&format!("OCR in use: {id}, not installed — run models/scripts/setup_models.sh")),
+        Err(e) => r.fail(&e),
+    }
     println!("Browser registrations");
     let home = home_dir()?;
     let mut registered = 0;

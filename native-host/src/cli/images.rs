@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::images::decode::decode;
 use crate::images::nsfw::{Nsfw, NsfwOptions};
-use crate::images::ocr::{join_lines, Ocr, OcrOptions};
+use crate::images::ocr::{join_lines, Ocr, OcrModel, OcrOptions};
 use crate::images::source::read_file;
 use crate::images::DecodeLimits;
 use crate::paths::Paths;
@@ -19,9 +19,10 @@ pub struct ImagesArgs {
     /// Image files (JPEG, PNG, WebP, GIF).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// Use the small PP-OCRv6 models (pp-ocrv6-small/) instead of the tiny ones.
-    #[arg(long)]
-    pub small: bool,
+    /// OCR models: `tiny` (pp-ocrv6-tiny/) or `small` (pp-ocrv6-small/, slower, multilingual). Default:
+    /// FEEDWARDEN_OCR_MODEL, else tiny.
+    #[arg(long, value_enum)]
+    pub ocr: Option<OcrModel>,
     /// Skip NSFW.
     #[arg(long)]
     pub no_nsfw: bool,
@@ -38,11 +39,11 @@ pub struct ImagesArgs {
 
 pub fn run(args: ImagesArgs) -> anyhow::Result<ExitCode> {
     let paths = Paths::discover();
-    let ocr_opts = if args.small {
-        OcrOptions::small(paths.ort_library.clone(), &paths.models_dir)
-    } else {
-        OcrOptions::tiny(paths.ort_library.clone(), &paths.models_dir)
+    let model = match args.ocr {
+        Some(m) => m,
+        None => OcrModel::from_env().map_err(anyhow::Error::msg)?,
     };
+    let ocr_opts = OcrOptions::for_model(model, paths.ort_library.clone(), &paths.models_dir);
     let mut ocr = Ocr::try_new(&ocr_opts.with_intra_threads(args.intra_threads))?;
     let mut nsfw = if args.no_nsfw {
         None
@@ -80,7 +81,8 @@ pub fn run(args: ImagesArgs) -> anyhow::Result<ExitCode> {
                 println!(
                     "{}",
                     json!({"path": f, "width": img.width(), "height": img.height(), "text": join_lines(&lines),
-                           "lines": lines, "nsfw": p, "ms": ms, "provider": ocr.provider})
+                           "lines": lines, "nsfw": p, "ms": ms, "provider": ocr.provider,
+                           "ocr_model": model.id()})
                 );
             }
         }

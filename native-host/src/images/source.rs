@@ -87,15 +87,17 @@ pub fn read_file(path: &Path, max_bytes: usize) -> Result<Vec<u8>, SourceError> 
     Ok(bytes)
 }
 
-/// `%20`-style escapes, as saved web pages write their `_files/` links.
-fn percent_decode(s: &str) -> String {
+/// `%20`-style escapes, as saved web pages write their `_files/` links. A `%` not followed by two hex digits
+/// stays as it is.
+pub(crate) fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16);
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push((h * 16 + l) as u8);
                 i += 3;
                 continue;
             }
@@ -126,5 +128,8 @@ mod tests {
             parse_image_ref("a_files/b%20c.jpg", Some(Path::new("/d")), 100).unwrap(),
             ImageRef::File(PathBuf::from("/d/a_files/b c.jpg"))
         );
+        // A `%` before a multi-byte character, or at the end, is kept (no panic on a char boundary).
+        assert_eq!(percent_decode("a%é%2"), "a%é%2");
+        assert_eq!(percent_decode("%41%zz"), "A%zz");
     }
 }

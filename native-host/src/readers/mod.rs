@@ -1,5 +1,5 @@
-//! Feed readers: turn exported or captured feeds (X GraphQL and archive, Bluesky, Reddit, Mastodon, generic
-//! JSONL/CSV) into [`Post`]s, detecting the format when it is not named. A record that cannot become a post
+//! Feed readers: turn exported or captured feeds (X GraphQL and archive, saved x.com pages, Bluesky, Reddit,
+//! Mastodon, generic JSONL/CSV) into [`Post`]s, detecting the format when it is not named. A record that cannot become a post
 //! is returned as an error with its position, never dropped, so the caller can count and report it.
 
 pub mod bluesky;
@@ -11,6 +11,7 @@ pub mod reddit;
 pub mod text;
 pub mod x_archive;
 pub mod x_graphql;
+pub mod x_html;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -29,6 +30,8 @@ pub enum Format {
     XGraphql,
     /// X account archive `data/tweets.js` (`window.YTD.tweets.part0 = [...]`) or its plain JSON array.
     XArchive,
+    /// A saved x.com page (`page.html` + `page_files/`): posts from its `<article>`s, images as local files.
+    XHtml,
     /// Bluesky XRPC `app.bsky.feed.*` responses (`feed`, `posts` or `thread`).
     Bluesky,
     /// Reddit listing JSON, bare or inside a recorded cassette (`interactions[].response.body.string`).
@@ -47,6 +50,7 @@ impl Format {
             Format::Auto => "auto",
             Format::XGraphql => "x-graphql",
             Format::XArchive => "x-archive",
+            Format::XHtml => "x-html",
             Format::Bluesky => "bluesky",
             Format::Reddit => "reddit",
             Format::Mastodon => "mastodon",
@@ -86,7 +90,7 @@ pub enum ReadError {
         #[source]
         source: std::io::Error,
     },
-    #[error("cannot tell the format of {path} ({why}); name it with --format x-graphql|x-archive|bluesky|reddit|mastodon|jsonl|csv")]
+    #[error("cannot tell the format of {path} ({why}); name it with --format x-graphql|x-archive|x-html|bluesky|reddit|mastodon|jsonl|csv")]
     Detect { path: PathBuf, why: String },
     #[error("{path}: {source}")]
     Csv {
@@ -131,6 +135,7 @@ pub fn open(path: &Path, format: Format, map: &ColumnMap) -> Result<Opened, Read
             return Ok(Opened { format, records: Box::new(it), len_hint });
         }
         Format::XArchive => x_archive::records(&bytes),
+        Format::XHtml => x_html::records(path, &bytes),
         Format::XGraphql | Format::Bluesky | Format::Reddit | Format::Mastodon => match parse_json(&bytes) {
             Ok(v) => match format {
                 Format::XGraphql => x_graphql::records(&v),
@@ -168,6 +173,9 @@ pub fn detect(path: &Path, bytes: &[u8]) -> Result<Format, ReadError> {
         return Ok(Format::Jsonl);
     }
     let bytes = strip_bom(bytes);
+    if x_html::looks_like_saved_x_page(bytes) {
+        return Ok(Format::XHtml);
+    }
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(bytes.len());
     if bytes[start..].starts_with(b"window.YTD.") {
         return Ok(Format::XArchive);
