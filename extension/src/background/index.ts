@@ -2,14 +2,14 @@
 // listener is registered at top level and nothing lives only in memory: settings are in storage.local, the
 // host's status is mirrored to storage.session, the policy and feedback live in the host's data folder.
 import { api, setBadge } from "../shared/browser";
-import type { ClassifyResult, CsToBg, HostStatus, UiToBg } from "../shared/messages";
-import type { HostReply, Post } from "../shared/protocol";
+import { PAGE_PORT, type BgToCsPort, type ClassifyResult, type CsToBg, type CsToBgPort, type HostStatus, type UiToBg } from "../shared/messages";
+import type { HostReply, Post, Verdict } from "../shared/protocol";
 import { saveSettings } from "../shared/settings";
 import type { Engine } from "./engine";
 import { downsizeImage, hostJudgesImages } from "./images";
 import { FallbackEngine } from "./fallback-engine";
 import { NativeEngine } from "./native-engine";
-import { sanitizeFeedbackKind, sanitizePost, sanitizePosts, sanitizeRule } from "./validate";
+import { sanitizeFeedbackKind, sanitizeImageBudget, sanitizePost, sanitizePosts, sanitizeRule } from "./validate";
 
 // The native host, with the in-browser WASM engine standing in while the host is missing or down (issue 4).
 const engine: Engine = new FallbackEngine(new NativeEngine());
@@ -43,24 +43,67 @@ async function withImages(posts: Post[]): Promise<Post[]> {
   );
 }
 
+/** Judge a page's posts. `onUpdate` receives the later full verdict of any post answered with
+ * `images_pending: true` (the native engine routes the host's `verdict.update` frames to it). */
+async function classify(
+  rawPosts: unknown,
+  site: string,
+  imageBudgetMs: unknown,
+  onUpdate: (v: Verdict) => void,
+  origin: string,
+): Promise<ClassifyResult> {
+  const t0 = performance.now();
+  const posts = sanitizePosts(rawPosts);
+  if (!posts) return { ok: false, error: "malformed posts", state: engine.status().state };
+  for (const p of posts) p.site = site; // the page cannot claim to be another site
+  const budget = sanitizeImageBudget(imageBudgetMs);
+  try {
+    const req = { type: "classify" as const, posts: await withImages(posts), ...(budget === null ? {} : { image_budget_ms: budget }) };
+    const reply = await engine.request(req, { timeoutMs: REQUEST_TIMEOUT_MS, onUpdate, origin });
+    if (reply.type === "verdicts") return { ok: true, verdicts: reply.verdicts, elapsedMs: reply.elapsed_ms, backgroundMs: performance.now() - t0 };
+    return { ok: false, error: errorText(reply), state: engine.status().state };
+  } catch (e) {
+    return { ok: false, error: String((e as Error).message ?? e), state: engine.status().state };
+  }
+}
+
+/** One port per page (content script): posts to judge and their verdicts, then verdict updates, without
+ * opening a new message channel per batch (measured in docs/benchmarks.md). */
+function onPagePort(port: chrome.runtime.Port): void {
+  if (port.name !== PAGE_PORT) return;
+  const sender = port.sender;
+  const site = sender ? senderSite(sender) : null;
+  if (!sender || sender.id !== api.runtime.id || !site) {
+    port.disconnect();
+    return;
+  }
+  const origin = `tab ${sender.tab?.id ?? "?"} frame ${sender.frameId ?? 0}`;
+  let open = true;
+  const post = (m: BgToCsPort) => {
+    if (!open) return;
+    try {
+      port.postMessage(m);
+    } catch {
+      open = false; // the page went away; pending updates for it are dropped by the engine's bounds
+    }
+  };
+  port.onDisconnect.addListener(() => {
+    open = false;
+  });
+  port.onMessage.addListener((raw: unknown) => {
+    const msg = raw as Partial<CsToBgPort> | null;
+    if (!msg || msg.type !== "cs.classify" || typeof msg.batch !== "number") return;
+    const batch = msg.batch;
+    void classify(msg.posts, site, msg.imageBudgetMs, (verdict) => post({ type: "bg.verdict.update", verdict }), origin).then((result) =>
+      post({ type: "bg.verdicts", batch, result }),
+    );
+  });
+}
+
 async function handleContent(msg: CsToBg, sender: chrome.runtime.MessageSender): Promise<unknown> {
   const site = senderSite(sender);
   if (!site) return { ok: false, error: "unknown sender" };
   switch (msg.type) {
-    case "cs.classify": {
-      const t0 = performance.now();
-      const posts = sanitizePosts(msg.posts);
-      if (!posts) return { ok: false, error: "malformed posts", state: engine.status().state } satisfies ClassifyResult;
-      for (const p of posts) p.site = site; // the page cannot claim to be another site
-      try {
-        const reply = await engine.request({ type: "classify", posts: await withImages(posts) }, { timeoutMs: REQUEST_TIMEOUT_MS });
-        if (reply.type === "verdicts")
-          return { ok: true, verdicts: reply.verdicts, elapsedMs: reply.elapsed_ms, backgroundMs: performance.now() - t0 } satisfies ClassifyResult;
-        return { ok: false, error: errorText(reply), state: engine.status().state } satisfies ClassifyResult;
-      } catch (e) {
-        return { ok: false, error: String((e as Error).message ?? e), state: engine.status().state } satisfies ClassifyResult;
-      }
-    }
     case "cs.feedback": {
       const post = sanitizePost(msg.post);
       const kind = sanitizeFeedbackKind(msg.kind);
@@ -159,6 +202,8 @@ api.runtime.onMessage.addListener((msg: unknown, sender, sendResponse) => {
   p.then(sendResponse, (e) => sendResponse({ ok: false, error: String(e) }));
   return true;
 });
+
+api.runtime.onConnect.addListener(onPagePort);
 
 api.runtime.onInstalled.addListener(() => {
   void api.storage.local.get("policyVersion").then((g) => {

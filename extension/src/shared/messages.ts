@@ -1,13 +1,25 @@
 // Messages inside the extension, named by direction with typed payloads.
-//   CsToBg: content script → background (UNTRUSTED: a compromised page renderer can send anything)
+//   CsToBgPort / BgToCsPort: content script ↔ background over one long-lived `runtime.connect` port per page
+//     (PAGE_PORT): posts to judge, their verdicts, and later verdict updates (UNTRUSTED from the page side)
+//   CsToBg: content script → background, one-off `runtime.sendMessage` (UNTRUSTED)
 //   UiToBg: popup/options → background (trusted: extension pages only)
 //   BgToCs: background → content scripts
 import type { Diagnostic, FeedbackKind, HelloReply, PolicyReply, Post, StatsReply, ValidationReply, Verdict } from "./protocol";
 import type { Settings } from "./settings";
 
-export type CsToBg =
-  | { type: "cs.classify"; posts: Post[] }
-  | { type: "cs.feedback"; post: Post; rule: string | null; kind: FeedbackKind };
+/** Name of the content script's port to the background. */
+export const PAGE_PORT = "feedwarden.page";
+
+/** `batch` numbers the page's requests so replies find their posts; `imageBudgetMs` is the reader's setting
+ * (null: the host's default). */
+export type CsToBgPort = { type: "cs.classify"; batch: number; posts: Post[]; imageBudgetMs: number | null };
+
+export type BgToCsPort =
+  | { type: "bg.verdicts"; batch: number; result: ClassifyResult }
+  /** A post's full verdict once its images are judged (it was answered with `images_pending: true`). */
+  | { type: "bg.verdict.update"; verdict: Verdict };
+
+export type CsToBg = { type: "cs.feedback"; post: Post; rule: string | null; kind: FeedbackKind };
 
 export type UiToBg =
   | { type: "ui.status" }
