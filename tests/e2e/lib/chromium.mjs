@@ -25,7 +25,9 @@ export function installHost(userDataDir, { hostPath = HOST_BIN } = {}) {
   });
 }
 
-export async function launchChromium({ server, policy, settings = {}, registerHost = true, hostPath } = {}) {
+/** `hostEnv`: extra environment for the browser, which the native host it starts inherits
+ * (e.g. FEEDWARDEN_IMAGE_BUDGET_MS). */
+export async function launchChromium({ server, policy, settings = {}, registerHost = true, hostPath, hostEnv = {} } = {}) {
   const { tmp, dataDir } = makeDataDir(policy);
   const userDataDir = join(tmp, "profile");
   mkdirSync(userDataDir, { recursive: true });
@@ -47,7 +49,7 @@ export async function launchChromium({ server, policy, settings = {}, registerHo
     ignoreDefaultArgs: ["--disable-extensions"],
     ignoreHTTPSErrors: true,
     proxy: { server: server.proxy, bypass: "<-loopback>" },
-    env: { ...process.env, FEEDWARDEN_HOME: dataDir },
+    env: { ...process.env, ...hostEnv, FEEDWARDEN_HOME: dataDir },
     viewport: { width: 1100, height: 1400 },
   });
   let sw = context.serviceWorkers().find((w) => w.url().includes(EXTENSION_ID));
