@@ -1,14 +1,17 @@
 //! The native-messaging service: reads frames from the browser, answers every one (errors included) and
 //! keeps serving. Diagnostics go to stderr; stdout carries only frames.
 
+use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};
 use std::path::PathBuf;
-use std::time::{Instant, SystemTime};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{json, Value};
 
 use feedwarden_core::policy::{Diagnostic, EffectivePolicy};
-use feedwarden_core::{builtin_heads, Verdict, VerdictAction};
+use feedwarden_core::{builtin_heads, Post, Verdict, VerdictAction};
 
 use crate::embedder::{EmbedderOptions, EmbedderPool, MODEL_ID};
 use crate::framing::{read_frame, write_frame, Frame, MAX_REPLY_BYTES, MAX_REQUEST_BYTES};
@@ -16,7 +19,10 @@ use crate::images::{ImageAnalysis, ImageAnalyzer, ImageModelsOptions};
 use crate::judge::Judge;
 use crate::paths::Paths;
 use crate::policy_store::{load_policy_file, load_policy_text, save_atomic, STARTER_POLICY};
-use crate::protocol::{error_reply, ErrorCode, Request, MAX_POSTS_PER_REQUEST, PROTOCOL_VERSION, REQUEST_TYPES};
+use crate::protocol::{
+    error_reply, ErrorCode, Request, DEFAULT_IMAGE_BUDGET_MS, IMAGE_BUDGET_ENV, MAX_POSTS_PER_REQUEST,
+    PROTOCOL_VERSION, REQUEST_TYPES, VERDICT_UPDATE_TYPE,
+};
 use crate::store::{today_utc, Store};
 
 /// Write a diagnostic line to stderr (never stdout: that is the protocol).
@@ -43,6 +49,173 @@ pub struct Host {
     active: ActivePolicy,
     started: Instant,
     requests: u64,
+    /// The image models until `serve` hands them to the image thread.
+    image_analyzer: Option<ImageAnalyzer>,
+    /// The image models' part of `hello` (their state never changes once loaded).
+    image_models: Vec<Value>,
+    /// How long `classify` waits for a post's images when the request does not say.
+    default_image_budget: Duration,
+}
+
+/// What the main loop waits for: the next frame from the browser, or one post's finished image analyses.
+#[derive(Debug)]
+enum Event {
+    Frame(std::io::Result<Frame>),
+    ImagesDone { job: u64, analyses: Vec<ImageAnalysis> },
+}
+
+/// Frames read ahead of the main loop at most (the reader thread blocks beyond that).
+const EVENT_QUEUE: usize = 16;
+
+/// One post's images, for the image thread.
+#[derive(Debug)]
+struct ImageJob {
+    job: u64,
+    entries: Vec<String>,
+}
+
+/// A post answered on its text alone whose image-informed verdict is still to come.
+#[derive(Debug)]
+struct PendingPost {
+    request_id: Option<Value>,
+    post: Post,
+    /// The text-only verdict sent in the `verdicts` reply (the update falls back to it if judging fails).
+    text_verdict: Verdict,
+    received: Instant,
+}
+
+/// The concurrent part of a serving session: events from the frame reader and the image thread, jobs sent to
+/// the image thread and the posts whose images are still being judged.
+#[derive(Debug)]
+struct Flow {
+    events: Receiver<Event>,
+    /// Events taken off the queue while `classify` waited for its own images, handled next, in order.
+    deferred: VecDeque<Event>,
+    jobs: Option<Sender<ImageJob>>,
+    worker: Option<JoinHandle<()>>,
+    next_job: u64,
+    pending: HashMap<u64, PendingPost>,
+    input_open: bool,
+}
+
+impl Flow {
+    fn next_event(&mut self) -> Option<Event> {
+        self.deferred.pop_front().or_else(|| self.events.recv().ok())
+    }
+
+    /// Queue one post's images on the image thread; `None` when there is no image thread.
+    fn submit(&mut self, entries: &[String]) -> Option<u64> {
+        let jobs = self.jobs.as_ref()?;
+        let job = self.next_job;
+        self.next_job += 1;
+        jobs.send(ImageJob { job, entries: entries.to_vec() }).ok()?;
+        Some(job)
+    }
+
+    /// No more requests will come: no new jobs; the image thread finishes the queued ones and stops.
+    fn close_input(&mut self) {
+        self.input_open = false;
+        self.jobs = None;
+    }
+
+    fn stop_worker(&mut self) {
+        self.jobs = None;
+        if let Some(worker) = self.worker.take() {
+            if worker.join().is_err() {
+                log!("the image thread panicked");
+            }
+        }
+    }
+}
+
+/// Read frames on their own thread so the main loop can wait for frames and image results at once.
+fn spawn_frame_reader<R: Read + Send + 'static>(mut input: R, events: SyncSender<Event>) {
+    std::thread::Builder::new()
+        .name("frame-reader".into())
+        .spawn(move || loop {
+            let frame = read_frame(&mut input, MAX_REQUEST_BYTES);
+            let more = matches!(frame, Ok(Frame::Message(_)) | Ok(Frame::TooLarge { .. }));
+            if events.send(Event::Frame(frame)).is_err() || !more {
+                return;
+            }
+        })
+        .expect("the frame reader thread starts");
+}
+
+/// The image thread: owns the image models (OCR and NSFW sessions and the content-hash cache) and analyses
+/// one post's images per job, in the order the jobs came.
+fn spawn_image_worker(
+    mut analyzer: ImageAnalyzer,
+    jobs: Receiver<ImageJob>,
+    events: SyncSender<Event>,
+) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("images".into())
+        .spawn(move || {
+            for ImageJob { job, entries } in jobs {
+                let analyses = entries.iter().map(|e| analyzer.analyse_entry(e, None)).collect();
+                if events.send(Event::ImagesDone { job, analyses }).is_err() {
+                    return;
+                }
+            }
+        })
+        .expect("the image thread starts")
+}
+
+/// Serialize a frame, replacing one over the browser's limit by a `reply-too-large` error.
+fn write_reply(output: &mut impl Write, reply: &Value) -> std::io::Result<()> {
+    let mut bytes = serde_json::to_vec(reply).expect("replies serialize");
+    if bytes.len() > MAX_REPLY_BYTES {
+        let too_big = error_reply(
+            reply.get("request_id"),
+            ErrorCode::ReplyTooLarge,
+            format!("the reply was {} bytes", bytes.len()),
+        );
+        bytes = serde_json::to_vec(&too_big).expect("replies serialize");
+    }
+    write_frame(output, &bytes)
+}
+
+/// One element of `verdicts[]` (and the `verdict` of a `verdict.update`).
+fn verdict_json(verdict: Verdict, cached: bool, analyses: &[ImageAnalysis]) -> Value {
+    let mut j = serde_json::to_value(verdict).expect("verdicts serialize");
+    j["cached"] = json!(cached);
+    if !analyses.is_empty() {
+        j["images"] = json!(analyses
+            .iter()
+            .map(|a| json!({"sha256": a.sha256, "text": a.text, "nsfw": a.nsfw,
+                            "error": a.error.as_ref().map(|(code, reason)| json!({"code": code, "reason": reason})),
+                            "ms": a.ms}))
+            .collect::<Vec<_>>());
+    }
+    j
+}
+
+/// The host's default image budget: `FEEDWARDEN_IMAGE_BUDGET_MS`, else [`DEFAULT_IMAGE_BUDGET_MS`].
+fn default_image_budget() -> Duration {
+    let ms = match std::env::var(IMAGE_BUDGET_ENV) {
+        Ok(v) => v.trim().parse::<u64>().unwrap_or_else(|_| {
+            log!("{IMAGE_BUDGET_ENV}={v:?} is not a whole number of milliseconds; using {DEFAULT_IMAGE_BUDGET_MS}");
+            DEFAULT_IMAGE_BUDGET_MS
+        }),
+        Err(_) => DEFAULT_IMAGE_BUDGET_MS,
+    };
+    Duration::from_millis(ms)
+}
+
+/// The image models' entries of `hello`, each with the provider that runs it or why it is not loaded.
+fn image_models_report(paths: &Paths, images: &ImageAnalyzer) -> Vec<Value> {
+    let dir = |d: &str| paths.models_dir.join(d).display().to_string();
+    [
+        ("pp-ocrv6-tiny", "ocr", "pp-ocrv6-tiny", images.ocr_status()),
+        (crate::images::nsfw::MODEL_ID, "nsfw", "open-nsfw", images.nsfw_status()),
+    ]
+    .into_iter()
+    .map(|(id, kind, path, status)| match status {
+        Ok(provider) => json!({"id": id, "kind": kind, "provider": provider, "path": dir(path)}),
+        Err(e) => json!({"id": id, "kind": kind, "provider": null, "path": dir(path), "error": e}),
+    })
+    .collect()
 }
 
 fn mtime(path: &std::path::Path) -> Option<SystemTime> {
@@ -116,6 +289,7 @@ impl Host {
     pub fn open(paths: Paths) -> anyhow::Result<Self> {
         let store = Store::open(&paths.database())?;
         let active = load_active(&paths, None);
+        let mut image_analyzer = None;
         let judge = EmbedderPool::try_new(&EmbedderOptions::new(paths.ort_library.clone(), &paths.models_dir), 0)
             .and_then(|e| Judge::new(e, active.policy.clone()))
             .map(|mut j| {
@@ -129,48 +303,106 @@ impl Host {
                         log!("{name} model unavailable: {e}");
                     }
                 }
-                j.set_image_analyzer(images, None);
+                // The image thread analyses images (see `serve`); the judge gets the results.
+                j.set_images_analysed_by_caller();
+                image_analyzer = Some(images);
                 j
             })
             .map_err(|e| {
                 log!("model unavailable: {e}");
                 e.to_string()
             });
-        Ok(Host { paths, store, judge, active, started: Instant::now(), requests: 0 })
+        let image_models = image_analyzer.as_ref().map(|a| image_models_report(&paths, a)).unwrap_or_default();
+        Ok(Host {
+            paths,
+            store,
+            judge,
+            active,
+            started: Instant::now(),
+            requests: 0,
+            image_analyzer,
+            image_models,
+            default_image_budget: default_image_budget(),
+        })
     }
 
-    /// Serve frames until the browser closes the pipe.
-    pub fn serve(&mut self, input: &mut impl Read, output: &mut impl Write) -> std::io::Result<()> {
-        loop {
-            let reply = match read_frame(input, MAX_REQUEST_BYTES) {
-                Ok(Frame::Message(body)) => self.handle(&body),
-                Ok(Frame::TooLarge { declared }) => error_reply(
-                    None,
-                    ErrorCode::FrameTooLarge,
-                    format!("declared {declared} bytes; the limit is {MAX_REQUEST_BYTES}"),
-                ),
-                Ok(Frame::Closed) => return Ok(()),
-                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
-                    log!("input ended inside a frame: {e}");
-                    return Ok(());
-                }
-                Err(e) => return Err(e),
-            };
-            let mut bytes = serde_json::to_vec(&reply).expect("replies serialize");
-            if bytes.len() > MAX_REPLY_BYTES {
-                let too_big = error_reply(
-                    reply.get("request_id"),
-                    ErrorCode::ReplyTooLarge,
-                    format!("the reply was {} bytes", bytes.len()),
-                );
-                bytes = serde_json::to_vec(&too_big).expect("replies serialize");
+    /// Serve frames until the browser closes the pipe. Frames are read on their own thread and images are
+    /// analysed on the image thread, so `classify` can answer on a post's text when its images miss the budget
+    /// and send the image-informed verdict later as a `verdict.update`. Every request still gets exactly one
+    /// reply, in order; this thread is the only writer of `output`. When the input ends, the posts whose
+    /// images are still being judged are finished (judged, cached, their updates written) before returning.
+    pub fn serve<R: Read + Send + 'static>(&mut self, input: R, output: &mut impl Write) -> std::io::Result<()> {
+        let (events_tx, events) = mpsc::sync_channel(EVENT_QUEUE);
+        spawn_frame_reader(input, events_tx.clone());
+        let (jobs, worker) = match self.image_analyzer.take() {
+            Some(analyzer) => {
+                let (jobs_tx, jobs_rx) = mpsc::channel();
+                (Some(jobs_tx), Some(spawn_image_worker(analyzer, jobs_rx, events_tx.clone())))
             }
-            write_frame(output, &bytes)?;
+            None => (None, None),
+        };
+        drop(events_tx);
+        let mut flow = Flow {
+            events,
+            deferred: VecDeque::new(),
+            jobs,
+            worker,
+            next_job: 0,
+            pending: HashMap::new(),
+            input_open: true,
+        };
+        let served = self.serve_events(&mut flow, output);
+        flow.stop_worker();
+        match served {
+            // The browser went away while updates were still being written: nobody is left to read them.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe && !flow.input_open => {
+                log!("the browser closed the pipe before the last updates: {e}");
+                Ok(())
+            }
+            other => other,
         }
     }
 
+    fn serve_events(&mut self, flow: &mut Flow, output: &mut impl Write) -> std::io::Result<()> {
+        while flow.input_open || !flow.pending.is_empty() {
+            let Some(event) = flow.next_event() else {
+                break;
+            };
+            match event {
+                Event::Frame(Ok(Frame::Message(body))) => {
+                    let reply = self.handle(&body, flow);
+                    write_reply(output, &reply)?;
+                }
+                Event::Frame(Ok(Frame::TooLarge { declared })) => {
+                    self.requests += 1;
+                    let reply = error_reply(
+                        None,
+                        ErrorCode::FrameTooLarge,
+                        format!("declared {declared} bytes; the limit is {MAX_REQUEST_BYTES}"),
+                    );
+                    write_reply(output, &reply)?;
+                }
+                Event::Frame(Ok(Frame::Closed)) => flow.close_input(),
+                Event::Frame(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    log!("input ended inside a frame: {e}");
+                    flow.close_input();
+                }
+                Event::Frame(Err(e)) => return Err(e),
+                Event::ImagesDone { job, analyses } => {
+                    if let Some(update) = self.finish_pending(flow, job, analyses) {
+                        write_reply(output, &update)?;
+                    }
+                }
+            }
+        }
+        if !flow.pending.is_empty() {
+            log!("{} posts' image verdicts were lost: the image thread stopped", flow.pending.len());
+        }
+        Ok(())
+    }
+
     /// Answer one message body. Never panics on bad input; always returns a reply.
-    pub fn handle(&mut self, body: &[u8]) -> Value {
+    fn handle(&mut self, body: &[u8], flow: &mut Flow) -> Value {
         self.requests += 1;
         let Ok(text) = std::str::from_utf8(body) else {
             return error_reply(None, ErrorCode::BadUtf8, "");
@@ -198,7 +430,10 @@ impl Host {
         let id = rid(&request).cloned();
         let reply = match request {
             Request::Hello { .. } => Ok(self.hello()),
-            Request::Classify { posts, .. } => self.classify(posts),
+            Request::Classify { posts, image_budget_ms, .. } => {
+                let budget = image_budget_ms.map(Duration::from_millis).unwrap_or(self.default_image_budget);
+                self.classify(posts, budget, id.as_ref(), flow)
+            }
             Request::PolicyGet { .. } => Ok(self.policy_reply(true, &self.active.diagnostics.clone())),
             Request::PolicySet { source, .. } => self.policy_set(source),
             Request::PolicyValidate { source, .. } => {
@@ -240,20 +475,9 @@ impl Host {
 
     /// Every model with the provider that actually runs it (or why it is not loaded).
     fn models_report(&self) -> Vec<Value> {
-        let dir = |d: &str| self.paths.models_dir.join(d).display().to_string();
-        let mut models = vec![json!({"id": MODEL_ID, "kind": "text-encoder", "provider": "CPU",
-                                      "path": dir("all-minilm-l6-v2")})];
-        if let Some(images) = self.judge.as_ref().ok().and_then(Judge::image_analyzer) {
-            for (id, kind, path, status) in [
-                ("pp-ocrv6-tiny", "ocr", "pp-ocrv6-tiny", images.ocr_status()),
-                (crate::images::nsfw::MODEL_ID, "nsfw", "open-nsfw", images.nsfw_status()),
-            ] {
-                models.push(match status {
-                    Ok(provider) => json!({"id": id, "kind": kind, "provider": provider, "path": dir(path)}),
-                    Err(e) => json!({"id": id, "kind": kind, "provider": null, "path": dir(path), "error": e}),
-                });
-            }
-        }
+        let dir = self.paths.models_dir.join("all-minilm-l6-v2").display().to_string();
+        let mut models = vec![json!({"id": MODEL_ID, "kind": "text-encoder", "provider": "CPU", "path": dir})];
+        models.extend(self.image_models.iter().cloned());
         models
     }
 
@@ -261,7 +485,18 @@ impl Host {
         self.judge.as_mut().map_err(|e| (ErrorCode::ModelUnavailable, e.clone()))
     }
 
-    fn classify(&mut self, posts: Vec<feedwarden_core::Post>) -> Result<Value, (ErrorCode, String)> {
+    /// Judge a batch of posts. Cache hits are answered from SQLite. The misses' images go to the image thread
+    /// while their text is judged here; images that finish within `budget` (counted from now) join their
+    /// post's verdict, the others leave the post with its text-only verdict, marked `images_pending`, and
+    /// the image-informed verdict follows as a `verdict.update` (see `finish_pending`). A budget of zero never
+    /// waits. Only final verdicts are cached and counted in the statistics.
+    fn classify(
+        &mut self,
+        posts: Vec<Post>,
+        budget: Duration,
+        request_id: Option<&Value>,
+        flow: &mut Flow,
+    ) -> Result<Value, (ErrorCode, String)> {
         let t0 = Instant::now();
         if posts.len() > MAX_POSTS_PER_REQUEST {
             return Err((ErrorCode::TooManyPosts, format!("{} posts; at most {MAX_POSTS_PER_REQUEST}", posts.len())));
@@ -289,43 +524,87 @@ impl Host {
                 }
             }
         }
+        // Images first, so the image thread works while the text is embedded here.
+        let mut waiting: HashMap<u64, usize> = HashMap::new();
+        for &i in &misses {
+            if !posts[i].images.is_empty() {
+                if let Some(job) = flow.submit(&posts[i].images) {
+                    waiting.insert(job, i);
+                }
+            }
+        }
+        let mut pending: Vec<usize> = Vec::new();
         if !misses.is_empty() {
-            let to_judge: Vec<feedwarden_core::Post> = misses.iter().map(|&i| posts[i].clone()).collect();
-            let judged =
-                self.judge_mut()?.judge_detailed(&to_judge).map_err(|e| (ErrorCode::ModelError, e.to_string()))?;
-            let mut entries = Vec::with_capacity(judged.len());
-            for (&i, (v, analyses)) in misses.iter().zip(judged) {
-                images[i] = analyses;
-                entries.push((keys[i].clone(), serde_json::to_string(&v).expect("verdicts serialize")));
+            let to_judge: Vec<Post> = misses.iter().map(|&i| posts[i].clone()).collect();
+            let judged = self
+                .judge_mut()?
+                .judge_with_analyses(&to_judge, vec![Vec::new(); to_judge.len()])
+                .map_err(|e| (ErrorCode::ModelError, e.to_string()))?;
+            for (&i, (v, _)) in misses.iter().zip(judged) {
                 verdicts[i] = Some((v, false));
             }
+            let mut done: Vec<usize> = Vec::new();
+            let deadline = t0 + budget;
+            while !waiting.is_empty() && !budget.is_zero() {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match flow.events.recv_timeout(left) {
+                    Ok(Event::ImagesDone { job, analyses }) if waiting.contains_key(&job) => {
+                        let i = waiting.remove(&job).expect("a job of this request");
+                        images[i] = analyses;
+                        done.push(i);
+                    }
+                    Ok(other) => flow.deferred.push_back(other),
+                    Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
+                }
+            }
+            if !done.is_empty() {
+                done.sort_unstable();
+                let to_judge: Vec<Post> = done.iter().map(|&i| posts[i].clone()).collect();
+                let analyses: Vec<Vec<ImageAnalysis>> = done.iter().map(|&i| std::mem::take(&mut images[i])).collect();
+                let judged = self
+                    .judge_mut()?
+                    .judge_with_analyses(&to_judge, analyses)
+                    .map_err(|e| (ErrorCode::ModelError, e.to_string()))?;
+                for (&i, (v, analyses)) in done.iter().zip(judged) {
+                    images[i] = analyses;
+                    verdicts[i] = Some((v, false));
+                }
+            }
+            pending = waiting.values().copied().collect();
+            pending.sort_unstable();
+            let entries: Vec<(String, String)> = misses
+                .iter()
+                .filter(|i| !pending.contains(i))
+                .map(|&i| {
+                    let v = &verdicts[i].as_ref().expect("every miss judged").0;
+                    (keys[i].clone(), serde_json::to_string(v).expect("verdicts serialize"))
+                })
+                .collect();
             self.store.cache_put_many(&entries).map_err(storage)?;
         }
         let policy = &self.active.policy;
         let events: Vec<(String, String, String)> = posts
             .iter()
             .zip(&verdicts)
-            .map(|(p, v)| {
-                let v = &v.as_ref().expect("every post judged").0;
-                let category = v.rule.as_deref().and_then(|r| policy.rule(r)).map(|r| r.category_id().to_string());
-                (p.site.clone().unwrap_or_default(), category.unwrap_or_default(), v.action.as_str().to_string())
-            })
+            .enumerate()
+            .filter(|(i, _)| !pending.contains(i))
+            .map(|(_, (p, v))| stats_event(policy, p, &v.as_ref().expect("every post judged").0))
             .collect();
         self.store.stats_record(&today_utc(), &events).map_err(storage)?;
+        for (job, i) in waiting {
+            let text_verdict = verdicts[i].as_ref().expect("every post judged").0.clone();
+            let post = posts[i].clone();
+            flow.pending.insert(job, PendingPost { request_id: request_id.cloned(), post, text_verdict, received: t0 });
+        }
         let out: Vec<Value> = verdicts
             .into_iter()
             .zip(images)
-            .map(|(v, analyses)| {
+            .enumerate()
+            .map(|(i, (v, analyses))| {
                 let (verdict, cached) = v.expect("every post judged");
-                let mut j = serde_json::to_value(verdict).expect("verdicts serialize");
-                j["cached"] = json!(cached);
-                if !analyses.is_empty() {
-                    j["images"] = json!(analyses
-                        .iter()
-                        .map(|a| json!({"sha256": a.sha256, "text": a.text, "nsfw": a.nsfw,
-                                        "error": a.error.as_ref().map(|(code, reason)| json!({"code": code, "reason": reason})),
-                                        "ms": a.ms}))
-                        .collect::<Vec<_>>());
+                let mut j = verdict_json(verdict, cached, &analyses);
+                if pending.contains(&i) {
+                    j["images_pending"] = json!(true);
                 }
                 j
             })
@@ -335,6 +614,41 @@ impl Host {
             "verdicts": out,
             "elapsed_ms": t0.elapsed().as_secs_f64() * 1000.0,
         }))
+    }
+
+    /// A pending post's images are done: judge it with them, cache and count the final verdict and build the
+    /// `verdict.update`. `None` for a job no reply announced (its request failed after queueing it).
+    fn finish_pending(&mut self, flow: &mut Flow, job: u64, analyses: Vec<ImageAnalysis>) -> Option<Value> {
+        let pending = flow.pending.remove(&job)?;
+        let judged = match self.judge.as_mut() {
+            Ok(judge) => judge
+                .judge_with_analyses(std::slice::from_ref(&pending.post), vec![analyses.clone()])
+                .map(|mut v| (v.remove(0).0, judge.cache_key(&pending.post)))
+                .map_err(|e| (ErrorCode::ModelError, e.to_string())),
+            Err(e) => Err((ErrorCode::ModelUnavailable, e.clone())),
+        };
+        let mut update = json!({"type": VERDICT_UPDATE_TYPE});
+        match judged {
+            Ok((verdict, key)) => {
+                let cached = serde_json::to_string(&verdict).expect("verdicts serialize");
+                if let Err(e) = self.store.cache_put_many(&[(key, cached)]) {
+                    log!("could not cache the verdict for post {}: {e}", pending.post.id);
+                }
+                let event = stats_event(&self.active.policy, &pending.post, &verdict);
+                if let Err(e) = self.store.stats_record(&today_utc(), &[event]) {
+                    log!("could not count the verdict for post {}: {e}", pending.post.id);
+                }
+                update["verdict"] = verdict_json(verdict, false, &analyses);
+            }
+            Err((code, detail)) => {
+                log!("judging post {} with its images failed: {detail}", pending.post.id);
+                update["verdict"] = verdict_json(pending.text_verdict, false, &analyses);
+                update["error"] = json!({"code": code.as_str(), "message": code.sentence(), "detail": detail});
+            }
+        }
+        update["verdict"]["images_pending"] = json!(false);
+        update["elapsed_ms"] = json!(pending.received.elapsed().as_secs_f64() * 1000.0);
+        Some(with_rid(update, pending.request_id.as_ref()))
     }
 
     fn policy_reply(&self, applied: bool, diagnostics: &[Diagnostic]) -> Value {
@@ -394,7 +708,7 @@ impl Host {
 
     fn feedback(
         &mut self,
-        post: feedwarden_core::Post,
+        post: Post,
         rule: Option<String>,
         kind: crate::store::FeedbackKind,
     ) -> Result<Value, (ErrorCode, String)> {
@@ -439,6 +753,12 @@ impl Host {
             "uptime_ms": self.started.elapsed().as_millis() as u64,
         }))
     }
+}
+
+/// One post's entry in the daily statistics: (site, category of the deciding rule, action).
+fn stats_event(policy: &EffectivePolicy, post: &Post, verdict: &Verdict) -> (String, String, String) {
+    let category = verdict.rule.as_deref().and_then(|r| policy.rule(r)).map(|r| r.category_id().to_string());
+    (post.site.clone().unwrap_or_default(), category.unwrap_or_default(), verdict.action.as_str().to_string())
 }
 
 /// Whether a verdict filters the post (for summaries).

@@ -37,6 +37,8 @@ pub struct Judge {
     images: Option<ImageAnalyzer>,
     /// Folder relative image paths are read from (batch mode); `None` refuses local files (the host).
     image_base_dir: Option<std::path::PathBuf>,
+    /// The caller analyses images and passes the results in (the host); see [`Judge::judge_with_analyses`].
+    images_analysed_by_caller: bool,
 }
 
 /// The built-in category scored from images alone (OpenNSFW), not from text.
@@ -55,6 +57,7 @@ impl Judge {
             feedback_version: 0,
             images: None,
             image_base_dir: None,
+            images_analysed_by_caller: false,
         };
         judge.set_policy(policy)?;
         Ok(judge)
@@ -122,10 +125,16 @@ impl Judge {
         self.feedback_by_rule = by_rule;
     }
 
+    /// Say that the caller analyses posts' images itself and passes the analyses to
+    /// [`Judge::judge_with_analyses`] (the host does, on its image thread): images then count in cache keys.
+    pub fn set_images_analysed_by_caller(&mut self) {
+        self.images_analysed_by_caller = true;
+    }
+
     /// Everything a verdict for `post` depends on besides the post: part of its cache key.
     pub fn cache_key(&self, post: &Post) -> String {
         // Images count by content (a data: URL is its content) and only when they are judged.
-        let images = if self.images.is_some() {
+        let images = if self.images.is_some() || self.images_analysed_by_caller {
             let entries: Vec<String> = post.images.iter().map(|i| feedwarden_core::sha256_hex(i.as_bytes())).collect();
             entries.join(",")
         } else {
@@ -184,6 +193,17 @@ impl Judge {
     /// post's text (the reason quotes it); `nsfw` is the highest P(nsfw) over the post's images.
     pub fn judge_detailed(&mut self, posts: &[Post]) -> Result<Vec<(Verdict, Vec<ImageAnalysis>)>, EmbedderError> {
         let analyses: Vec<Vec<ImageAnalysis>> = posts.iter().map(|p| self.analyse_images(p)).collect();
+        self.judge_with_analyses(posts, analyses)
+    }
+
+    /// Judge posts whose images were analysed elsewhere (the host analyses them on its image thread, see
+    /// `host.rs`): `analyses[i]` belongs to `posts[i]`; an empty list judges that post on its text alone.
+    pub fn judge_with_analyses(
+        &mut self,
+        posts: &[Post],
+        analyses: Vec<Vec<ImageAnalysis>>,
+    ) -> Result<Vec<(Verdict, Vec<ImageAnalysis>)>, EmbedderError> {
+        assert_eq!(posts.len(), analyses.len(), "one list of image analyses per post");
         let ocr_texts: Vec<String> = analyses
             .iter()
             .map(|a| a.iter().map(|i| i.text.as_str()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join("\n"))

@@ -122,6 +122,10 @@ pub enum Request {
         #[serde(default)]
         request_id: Option<Value>,
         posts: Vec<Post>,
+        /// How long to wait for the posts' images before answering on their text alone (the image-informed
+        /// verdict then follows as a `verdict.update`); absent → the host's default, 0 → never wait.
+        #[serde(default)]
+        image_budget_ms: Option<u64>,
     },
     #[serde(rename = "policy.get")]
     PolicyGet {
@@ -156,6 +160,16 @@ pub enum Request {
         request_id: Option<Value>,
     },
 }
+
+/// Default per-post image budget in milliseconds when neither the request nor `FEEDWARDEN_IMAGE_BUDGET_MS`
+/// sets one: above the measured p95 of one image at 512 px on 2 cores (107 ms, `docs/benchmarks.md`), so a
+/// typical image makes it into the first verdict and a slow one (a text-dense screenshot) follows as an update.
+pub const DEFAULT_IMAGE_BUDGET_MS: u64 = 150;
+/// Environment variable that sets the host's default image budget (milliseconds).
+pub const IMAGE_BUDGET_ENV: &str = "FEEDWARDEN_IMAGE_BUDGET_MS";
+/// The unsolicited message that carries a post's image-informed verdict after a `verdicts` reply that
+/// marked it `images_pending`.
+pub const VERDICT_UPDATE_TYPE: &str = "verdict.update";
 
 /// Every request type, for `unknown-type` replies and the protocol doc check.
 pub const REQUEST_TYPES: [&str; 7] =

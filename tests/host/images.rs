@@ -251,6 +251,9 @@ fn nsfw_scores_text_images_as_safe() {
     assert_eq!(nsfw.probability(&img).unwrap(), nsfw.probability(&img).unwrap());
 }
 
+/// An image budget no test image misses (ten minutes), so the reply carries the image-informed verdict.
+const WAIT_FOR_IMAGES_MS: u64 = 600_000;
+
 #[test]
 fn host_judges_a_memes_text_and_quotes_it() {
     let Some(models) = image_models() else { return };
@@ -279,7 +282,8 @@ fn host_judges_a_memes_text_and_quotes_it() {
         "data:image/png;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(&truncated[..truncated.len() / 3])
     );
-    let r = host.request(json!({"type": "classify", "request_id": 2, "posts": [
+    // The whole verdict in the reply: a budget no image misses (see tests/host/image_flow.rs for the update).
+    let r = host.request(json!({"type": "classify", "request_id": 2, "image_budget_ms": WAIT_FOR_IMAGES_MS, "posts": [
         {"id": "meme", "text": "", "images": [data]},
         {"id": "typed", "text": lines.join(" ")},
         {"id": "lunch", "text": "", "images": [plain]},
@@ -307,10 +311,12 @@ fn host_judges_a_memes_text_and_quotes_it() {
                   description = \"Explicit images\"\ncategory = \"nsfw\"\naction = \"blur\"\nthreshold = 0.8\n";
     let set = host.request(json!({"type": "policy.set", "source": policy}));
     assert_eq!(set["applied"], true, "{set}");
-    let r = host.request(json!({"type": "classify", "posts": [{"id": "lunch", "text": "", "images": [v[2]["images"][0]["sha256"].clone()]}]}));
+    let r = host.request(json!({"type": "classify", "image_budget_ms": WAIT_FOR_IMAGES_MS,
+                                "posts": [{"id": "lunch", "text": "", "images": [v[2]["images"][0]["sha256"].clone()]}]}));
     // (an entry that is not a data: URL is refused by the host, never read as a file)
     assert_eq!(r["verdicts"][0]["images"][0]["error"]["code"], "image-file-refused");
-    let r = host.request(json!({"type": "classify", "posts": [{"id": "meme2", "text": "", "images": [data]}]}));
+    let r = host.request(json!({"type": "classify", "image_budget_ms": WAIT_FOR_IMAGES_MS,
+                                "posts": [{"id": "meme2", "text": "", "images": [data]}]}));
     let p = r["verdicts"][0]["scores"]["nsfw"].as_f64().expect("nsfw scored when a rule asks for it");
     assert!(p < 0.2, "{p}");
 }

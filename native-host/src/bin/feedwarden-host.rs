@@ -15,9 +15,8 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let stdin = std::io::stdin();
     let stdout = std::io::stdout();
-    match host.serve(&mut stdin.lock(), &mut stdout.lock()) {
+    match host.serve(std::io::stdin(), &mut stdout.lock()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("feedwarden-host: stopped: {e}");

@@ -1,0 +1,90 @@
+//! Text rendered into PNG `data:` URLs for the black-box image tests: known words in a real TrueType font
+//! (DejaVu or Liberation, Debian's fonts-dejavu-core / fonts-liberation), so the OCR has something true to
+//! read. Included with `#[path = "common/render.rs"]` beside `mod common;`.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
+use base64::Engine;
+use image::{ImageEncoder, Rgb, RgbImage};
+
+/// The text and image models, with the same skip / fail rule as `common::models_dir`.
+pub fn image_models() -> Option<PathBuf> {
+    let dir = crate::common::models_dir()?;
+    let need =
+        ["pp-ocrv6-tiny/PP-OCRv6_det_tiny.onnx", "pp-ocrv6-tiny/PP-OCRv6_rec_tiny.onnx", "open-nsfw/open_nsfw.onnx"];
+    if need.iter().all(|f| dir.join(f).is_file()) {
+        return Some(dir);
+    }
+    if std::env::var("FEEDWARDEN_REQUIRE_MODELS").as_deref() == Ok("1") {
+        panic!("image models are missing in {}; run models/scripts/setup_models.sh", dir.display());
+    }
+    eprintln!("SKIPPED: image models not found in {}; run models/scripts/setup_models.sh", dir.display());
+    None
+}
+
+const FONT_FILES: [&str; 2] = [
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+];
+
+/// The first installed font of [`FONT_FILES`].
+pub fn font() -> FontVec {
+    FONT_FILES
+        .iter()
+        .find_map(|p| FontVec::try_from_vec(std::fs::read(p).ok()?).ok())
+        .expect("install fonts-dejavu-core or fonts-liberation to render the test images")
+}
+
+/// `lines` in `ink` on a plain `paper` background, `px` pixels high, one line under the other.
+pub fn render(lines: &[&str], font: &FontVec, px: f32, ink: [u8; 3], paper: [u8; 3]) -> RgbImage {
+    let scaled = font.as_scaled(PxScale::from(px));
+    let line_h = (scaled.ascent() - scaled.descent() + scaled.line_gap()).ceil();
+    let widths: Vec<f32> =
+        lines.iter().map(|l| l.chars().map(|c| scaled.h_advance(font.glyph_id(c))).sum::<f32>()).collect();
+    let w = (widths.iter().cloned().fold(0.0, f32::max) + 2.0 * px).ceil() as u32;
+    let h = (line_h * lines.len() as f32 + 2.0 * px).ceil() as u32;
+    let mut img = RgbImage::from_pixel(w, h, Rgb(paper));
+    for (i, line) in lines.iter().enumerate() {
+        let mut x = px;
+        let baseline = px + scaled.ascent() + i as f32 * line_h;
+        let mut prev = None;
+        for c in line.chars() {
+            let id = font.glyph_id(c);
+            if let Some(p) = prev {
+                x += scaled.kern(p, id);
+            }
+            let glyph = id.with_scale_and_position(PxScale::from(px), ab_glyph::point(x, baseline));
+            if let Some(outlined) = font.outline_glyph(glyph) {
+                let b = outlined.px_bounds();
+                outlined.draw(|gx, gy, cov| {
+                    let (x_, y_) = (gx as i32 + b.min.x as i32, gy as i32 + b.min.y as i32);
+                    if x_ >= 0 && y_ >= 0 && (x_ as u32) < w && (y_ as u32) < h {
+                        let dst = img.get_pixel_mut(x_ as u32, y_ as u32);
+                        for (d, k) in dst.0.iter_mut().zip(ink) {
+                            *d = (*d as f32 * (1.0 - cov) + k as f32 * cov) as u8;
+                        }
+                    }
+                });
+            }
+            x += scaled.h_advance(id);
+            prev = Some(id);
+        }
+    }
+    img
+}
+
+pub fn png_bytes(img: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
+        .unwrap();
+    out
+}
+
+/// `lines` rendered black on white at 30 px, as a PNG `data:` URL (what the extension sends).
+pub fn text_image_data_url(lines: &[&str]) -> String {
+    let img = render(lines, &font(), 30.0, [0, 0, 0], [255, 255, 255]);
+    format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(png_bytes(&img)))
+}
