@@ -260,30 +260,32 @@ describe("chromium: images judged after the text (verdict.update)", { skip: upda
     server = await startServer();
     b = await launchChromium({ server, policy: E2E_POLICY, hostEnv: { FEEDWARDEN_IMAGE_BUDGET_MS: "0" } });
     await b.waitForHost("connected", 30000);
+    mkdirSync(ARTIFACTS, { recursive: true });
   });
   after(async () => {
     await b?.close();
     await server?.close();
   });
 
-  /** Verdict updates the page's content script has applied (its published metrics). */
-  async function updatesApplied(page) {
-    return JSON.parse((await page.getAttribute("html", "data-fw-metrics")) ?? "{}").updates ?? 0;
-  }
-
-  /** Records every value the post's data-fw-state takes; the returned function gives them in order. */
-  async function watchStates(page, testId) {
+  /** Watches one post: every value its data-fw-state takes, in order, and whether it was ever marked as
+   * waiting for its images (data-fw-images-pending, set by a verdict with `images_pending`). */
+  async function watchPost(page, testId) {
     await page.evaluate((testId) => {
-      window.__fwOldStates = window.__fwOldStates ?? {};
-      const olds = (window.__fwOldStates[testId] = []);
+      const rec = { olds: [], pending: false };
+      (window.__fwWatch = window.__fwWatch ?? {})[testId] = rec;
       new MutationObserver((records) => {
-        for (const r of records) if (r.target.getAttribute("data-test-id") === testId) olds.push(r.oldValue);
-      }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-fw-state"], attributeOldValue: true });
+        for (const r of records) {
+          if (r.target.getAttribute("data-test-id") !== testId) continue;
+          if (r.attributeName === "data-fw-state") rec.olds.push(r.oldValue);
+          else if (r.target.hasAttribute("data-fw-images-pending")) rec.pending = true;
+        }
+      }).observe(document, { subtree: true, attributes: true, attributeFilter: ["data-fw-state", "data-fw-images-pending"], attributeOldValue: true });
     }, testId);
     return () =>
       page.evaluate((testId) => {
+        const rec = window.__fwWatch[testId];
         const now = document.querySelector(`article[data-test-id="${testId}"]`).getAttribute("data-fw-state");
-        return [...window.__fwOldStates[testId].slice(1), now]; // the first old value is "none yet"
+        return { states: [...rec.olds.slice(1), now], wasPending: rec.pending }; // the first old value is "none yet"
       }, testId);
   }
 
@@ -292,12 +294,12 @@ describe("chromium: images judged after the text (verdict.update)", { skip: upda
     await page.goto("https://x.com/home");
     await settled(page, TWEET);
     server.file("pbs.twimg.com", "/media/fw-rage-sign.png", await textImagePng(page, RAGE_SIGN_LINES), "image/png");
-    const states = await watchStates(page, "river");
-    const updates0 = await updatesApplied(page);
+    const watched = await watchPost(page, "river");
     await insertTweets(page, [{ id: "river", text: RIVER_TEXT, handle: "riverwalker", image: IMAGE }]);
     await page.waitForFunction(() => document.querySelector('article[data-test-id="river"]')?.getAttribute("data-fw-state") === "blur", null, { timeout: 30000 });
-    assert.deepEqual(await states(), ["pending", "show", "blur"], "first shown on its text, then blurred when the image was read");
-    assert.equal(await updatesApplied(page), updates0 + 1);
+    const { states, wasPending } = await watched();
+    assert.deepEqual(states, ["pending", "show", "blur"], "first shown on its text, then blurred when the image was read");
+    assert.ok(wasPending, "the first verdict said the images were pending");
     const river = 'article[data-test-id="river"]';
     assert.equal(await page.getAttribute(river, "data-fw-rule"), "rage-bait");
     assert.equal(await page.getAttribute(river, "data-fw-images-pending"), null);
@@ -305,7 +307,7 @@ describe("chromium: images judged after the text (verdict.update)", { skip: upda
     await page.locator(ui("river", "why")).click();
     assert.match(await page.locator(ui("river", "why-image-text")).textContent(), /THEY WANT YOU ANGRY/i);
     assert.ok(server.requests.includes("pbs.twimg.com/media/fw-rage-sign.png"), "the background fetched the image to send it");
-    await page.screenshot({ path: join(ARTIFACTS, "x-image-update.png") });
+    await page.locator(river).screenshot({ path: join(ARTIFACTS, "x-image-update.png") });
     // The popup's counts come from the host and include the post under its final category.
     const popup = await b.context.newPage();
     await popup.goto(`chrome-extension://${EXTENSION_ID}/popup.html`);
@@ -316,11 +318,10 @@ describe("chromium: images judged after the text (verdict.update)", { skip: upda
 
   test("an update that keeps the action: no state change, the why panel stays open and gains the image text", async () => {
     assert.ok(page, "runs after the previous test");
-    const states = await watchStates(page, "angry-river");
-    const updates0 = await updatesApplied(page);
+    const watched = await watchPost(page, "angry-river");
     // Its text alone is rage-bait (blurred); the sign (drawn wider, so the host has not seen these bytes yet)
     // adds its text, and the verdict stays "blur".
-    server.file("pbs.twimg.com", "/media/fw-rage-sign-wide.png", await textImagePng(page, RAGE_SIGN_LINES, { width: 1100 }), "image/png");
+    server.file("pbs.twimg.com", "/media/fw-rage-sign-wide.png", await textImagePng(page, RAGE_SIGN_LINES, { width: 1200 }), "image/png");
     const text = `${RIVER_TEXT}. ${RAGE_SIGN_LINES.join(" ")}`;
     await insertTweets(page, [{ id: "angry-river", text, handle: "riverwalker", image: "https://pbs.twimg.com/media/fw-rage-sign-wide.png" }]);
     await page.waitForFunction(() => document.querySelector('article[data-test-id="angry-river"]')?.getAttribute("data-fw-state") === "blur", null, { timeout: 30000 });
@@ -330,8 +331,9 @@ describe("chromium: images judged after the text (verdict.update)", { skip: upda
       null,
       { timeout: 30000 },
     );
-    assert.equal(await updatesApplied(page), updates0 + 1, "the verdict came as an update");
-    assert.deepEqual(await states(), ["pending", "blur"], "the update did not restyle the post");
+    const { states, wasPending } = await watched();
+    assert.ok(wasPending, "the first verdict said the images were pending; the image text came as an update");
+    assert.deepEqual(states, ["pending", "blur"], "the update did not restyle the post");
     assert.ok(await page.locator(ui("angry-river", "why-panel")).isVisible(), "the why panel stayed open");
   });
 });

@@ -131,7 +131,11 @@ export interface VerdictsReply {
 export interface VerdictUpdate {
   type: "verdict.update";
   request_id: number;
+  /** From the start of the classify request to this update. */
+  elapsed_ms?: number;
   verdict: Verdict;
+  /** Judging the post with its images failed: `verdict` is the text-only verdict again, with `images`. */
+  error?: { code: ErrorCode; message: string; detail?: string };
 }
 
 export interface FeedbackReply {

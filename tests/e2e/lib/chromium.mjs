@@ -43,6 +43,9 @@ export async function launchChromium({ server, policy, settings = {}, registerHo
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      // The fixture proxy's certificate is self-signed: ignoreHTTPSErrors covers pages, this flag also the
+      // extension's service worker (it fetches images to downsize them).
+      "--ignore-certificate-errors",
       `--disable-extensions-except=${EXT_CHROMIUM}`,
       `--load-extension=${EXT_CHROMIUM}`,
     ],

@@ -1,6 +1,6 @@
 // Draw text into a PNG with the browser's own canvas (no image committed, nothing downloaded): black,
 // bold sans-serif on white, one line per entry, large enough for the host's OCR to read.
-export async function textImagePng(page, lines, { width = 900, lineHeight = 64, font = "bold 44px sans-serif" } = {}) {
+export async function textImagePng(page, lines, { width = 1000, lineHeight = 64, font = "bold 44px sans-serif" } = {}) {
   const b64 = await page.evaluate(
     ({ lines, width, lineHeight, font }) => {
       const c = document.createElement("canvas");
