@@ -1,8 +1,9 @@
 // Extension speed on the saved x.com page in headless Chromium with the real host (warm):
-//   node bench.mjs [posts=1000] [posts per step=10] [ms between steps=50]
+//   node bench.mjs [posts=1000] [posts per step=10] [ms between steps=50] [--light] [--cells=N]
 // Inserts tweets the way infinite scroll does (10 per step, one step per 50 ms), drops old cells the way
-// X's virtualised list does (at most 100 in the page), and reports: insert → verdict applied (p50/p95),
-// the content script's main-thread time per post, and the JS heap before/after (after a forced GC).
+// X's virtualised list does (at most N in the page, 100 by default; the saved x.com page has 21), and
+// reports: insert → verdict applied (p50/p95) with the time of each stage, the content script's
+// main-thread time per post, and the JS heap before/after (after a forced GC).
 import { EXTENSION_ID, launchChromium, settled } from "./lib/chromium.mjs";
 import { missing, xPagesReason } from "./lib/env.mjs";
 import { E2E_POLICY } from "./lib/policy.mjs";
@@ -10,10 +11,13 @@ import { startServer } from "./lib/server.mjs";
 import { insertTweets } from "./lib/x-page.mjs";
 import { loadavg } from "node:os";
 
-const N = Number(process.argv[2] ?? 1000);
-const STEP = Number(process.argv[3] ?? 10); // posts per scroll step
-const PAUSE = Number(process.argv[4] ?? 50); // ms between steps
+const positional = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const N = Number(positional[0] ?? 1000);
+const STEP = Number(positional[1] ?? 10); // posts per scroll step
+const PAUSE = Number(positional[2] ?? 50); // ms between steps
 const LIGHT = process.argv.includes("--light"); // strip the saved page down to one template tweet
+// Cells kept in the page (older ones removed, as a virtualised list does).
+const CELLS = Number(process.argv.find((a) => a.startsWith("--cells="))?.slice(8) ?? 100);
 const why = missing().concat(xPagesReason() || []);
 if (why.length) {
   console.error(`cannot run: ${why.join("; ")}`);
@@ -57,7 +61,20 @@ try {
       const out = [];
       const num = (a, k) => (a.hasAttribute(k) ? Number(a.getAttribute(k)) : NaN);
       for (const a of document.querySelectorAll("article[data-fw-t][data-test-inserted]")) {
-        out.push({ inserted: num(a, "data-test-inserted"), sent: num(a, "data-fw-sent"), received: num(a, "data-fw-received"), applied: num(a, "data-fw-t"), bg: num(a, "data-fw-bg-ms"), host: num(a, "data-fw-host-ms") });
+        const [bgIn, bgOut] = (a.getAttribute("data-fw-bg-span") ?? "NaN NaN").split(" ").map(Number);
+        out.push({
+          inserted: num(a, "data-test-inserted"),
+          sent: num(a, "data-fw-sent"),
+          received: num(a, "data-fw-received"),
+          applied: num(a, "data-fw-t"),
+          bg: num(a, "data-fw-bg-ms"),
+          host: num(a, "data-fw-host-ms"),
+          // Wall clock (timeOrigin + now) in the page and in the service worker, for the two directions.
+          sentWall: num(a, "data-fw-sent-wall"),
+          receivedWall: num(a, "data-fw-received-wall"),
+          bgIn,
+          bgOut,
+        });
         a.removeAttribute("data-test-inserted");
       }
       return out;
@@ -70,10 +87,10 @@ try {
     await page.waitForTimeout(PAUSE);
     rows.push(...(await collect()));
     // Drop old cells (virtualisation).
-    await page.evaluate(() => {
+    await page.evaluate((cells) => {
       const feed = document.getElementById("fw-test-feed");
-      while (feed.children.length > 100) feed.firstElementChild.remove();
-    });
+      while (feed.children.length > cells) feed.firstElementChild.remove();
+    }, CELLS);
   }
   await page.waitForTimeout(1000);
   rows.push(...(await collect()));
@@ -98,6 +115,7 @@ try {
   const result = {
     posts: N,
     step: `${STEP} posts every ${PAUSE} ms`,
+    cells_kept: CELLS,
     page: LIGHT ? "saved x.com page stripped to one template tweet (--light)" : "saved x.com home page",
     judged: rows.length,
     load_average_1min: { start: +load0.toFixed(2), end: +load1.toFixed(2) },
@@ -105,6 +123,8 @@ try {
     stages_ms: {
       insert_to_sent: pct(rows.map((r) => r.sent - r.inserted)),
       page_to_service_worker_and_back: pct(rows.map((r) => r.received - r.sent - r.bg)),
+      page_to_service_worker: pct(rows.map((r) => r.bgIn - r.sentWall)),
+      service_worker_to_page: pct(rows.map((r) => r.receivedWall - r.bgOut)),
       in_service_worker: pct(rows.map((r) => r.bg)),
       host_judging: pct(rows.map((r) => r.host)),
       received_to_applied: pct(rows.map((r) => r.applied - r.received)),

@@ -94,9 +94,11 @@ function onPagePort(port: chrome.runtime.Port): void {
     const msg = raw as Partial<CsToBgPort> | null;
     if (!msg || msg.type !== "cs.classify" || typeof msg.batch !== "number") return;
     const batch = msg.batch;
-    void classify(msg.posts, site, msg.imageBudgetMs, (verdict) => post({ type: "bg.verdict.update", verdict }), origin).then((result) =>
-      post({ type: "bg.verdicts", batch, result }),
-    );
+    const arrived = performance.timeOrigin + performance.now();
+    void classify(msg.posts, site, msg.imageBudgetMs, (verdict) => post({ type: "bg.verdict.update", verdict }), origin).then((result) => {
+      if (result.ok) result.backgroundSpan = [arrived, performance.timeOrigin + performance.now()];
+      post({ type: "bg.verdicts", batch, result });
+    });
   });
 }
 

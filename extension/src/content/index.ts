@@ -235,7 +235,10 @@ class Warden {
     for (const t of batch) {
       t.sentAt = now;
       t.attempts++;
-      if (this.settings?.metrics) t.el.setAttribute("data-fw-sent", String(now));
+      if (this.settings?.metrics) {
+        t.el.setAttribute("data-fw-sent", String(now));
+        t.el.setAttribute("data-fw-sent-wall", String(performance.timeOrigin + now));
+      }
     }
     this.metrics.sent += batch.length;
     const timeout = this.settings?.pendingTimeoutMs ?? 1500;
@@ -337,6 +340,8 @@ class Warden {
           t.el.setAttribute("data-fw-host-ms", String(res.elapsedMs ?? ""));
           t.el.setAttribute("data-fw-bg-ms", String(res.backgroundMs ?? ""));
           t.el.setAttribute("data-fw-received", String(t0));
+          t.el.setAttribute("data-fw-received-wall", String(performance.timeOrigin + t0));
+          if (res.backgroundSpan) t.el.setAttribute("data-fw-bg-span", res.backgroundSpan.join(" "));
         }
       }
       for (const t of batch) {

@@ -47,9 +47,12 @@ export interface HostStatus {
   since: number;
 }
 
-/** `elapsedMs`: inside the judge; `backgroundMs`: inside the service worker, host round trip included. */
+/** `elapsedMs`: inside the judge; `backgroundMs`: inside the service worker, host round trip included;
+ * `backgroundSpan`: when the request reached the background and when its reply left, in wall-clock ms
+ * (`performance.timeOrigin + performance.now()`, comparable with the page's), so the two directions of the
+ * page ↔ background hop can be told apart (docs/benchmarks.md). */
 export type ClassifyResult =
-  | { ok: true; verdicts: Verdict[]; elapsedMs: number; backgroundMs?: number }
+  | { ok: true; verdicts: Verdict[]; elapsedMs: number; backgroundMs?: number; backgroundSpan?: [number, number] }
   | { ok: false; error: string; state: HostState };
 export type FeedbackResult = { ok: true; feedbackId: number } | { ok: false; error: string };
 export type PolicyResult = { ok: true; policy: PolicyReply } | { ok: false; error: string };
