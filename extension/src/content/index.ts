@@ -182,7 +182,8 @@ class Warden {
     const prev = this.byEl.get(el);
     const x = this.a.extract(el);
     if (!x) return; // not a post yet: stays in the pending look until its content arrives
-    const key = `${x.author ?? ""}\u0001${x.text}\u0001${x.quoted_text ?? ""}`;
+    // What the verdict depends on: two posts with the same text but different images are judged apart.
+    const key = `${x.author ?? ""}\u0001${x.text}\u0001${x.quoted_text ?? ""}\u0001${x.images?.join(" ") ?? ""}`;
     if (prev && prev.key === key && !force) return;
     if (prev) this.tracked.delete(prev.id);
     const id = `fw${this.nextId++}`;
