@@ -43,20 +43,17 @@ async function withImages(posts: Post[]): Promise<Post[]> {
   );
 }
 
+/** Posts without images first, then those with images (each part only when not empty). */
+function splitByImages(posts: Post[]): Post[][] {
+  const imaged = posts.filter((p) => p.images?.length);
+  const textOnly = posts.filter((p) => !p.images?.length);
+  return [textOnly, imaged].filter((part) => part.length > 0);
+}
+
 /** Judge a page's posts. `onUpdate` receives the later full verdict of any post answered with
  * `images_pending: true` (the native engine routes the host's `verdict.update` frames to it). */
-async function classify(
-  rawPosts: unknown,
-  site: string,
-  imageBudgetMs: unknown,
-  onUpdate: (v: Verdict) => void,
-  origin: string,
-): Promise<ClassifyResult> {
+async function classify(posts: Post[], budget: number | null, onUpdate: (v: Verdict) => void, origin: string): Promise<ClassifyResult> {
   const t0 = performance.now();
-  const posts = sanitizePosts(rawPosts);
-  if (!posts) return { ok: false, error: "malformed posts", state: engine.status().state };
-  for (const p of posts) p.site = site; // the page cannot claim to be another site
-  const budget = sanitizeImageBudget(imageBudgetMs);
   try {
     const req = { type: "classify" as const, posts: await withImages(posts), ...(budget === null ? {} : { image_budget_ms: budget }) };
     const reply = await engine.request(req, { timeoutMs: REQUEST_TIMEOUT_MS, onUpdate, origin });
@@ -95,10 +92,23 @@ function onPagePort(port: chrome.runtime.Port): void {
     if (!msg || msg.type !== "cs.classify" || typeof msg.batch !== "number") return;
     const batch = msg.batch;
     const arrived = performance.timeOrigin + performance.now();
-    void classify(msg.posts, site, msg.imageBudgetMs, (verdict) => post({ type: "bg.verdict.update", verdict }), origin).then((result) => {
-      if (result.ok) result.backgroundSpan = [arrived, performance.timeOrigin + performance.now()];
-      post({ type: "bg.verdicts", batch, result });
-    });
+    const posts = sanitizePosts(msg.posts);
+    if (!posts) {
+      const ids = Array.isArray(msg.posts) ? msg.posts.map((p) => String((p as { id?: unknown })?.id)) : [];
+      post({ type: "bg.verdicts", batch, ids, result: { ok: false, error: "malformed posts", state: engine.status().state } });
+      return;
+    }
+    for (const p of posts) p.site = site; // the page cannot claim to be another site
+    const budget = sanitizeImageBudget(msg.imageBudgetMs);
+    const onUpdate = (verdict: Verdict) => post({ type: "bg.verdict.update", verdict });
+    // Posts with images wait for their download and downsizing; the others are judged meanwhile.
+    const parts = hostJudgesImages(engine.status().hello?.models) ? splitByImages(posts) : [posts];
+    for (const part of parts) {
+      void classify(part, budget, onUpdate, origin).then((result) => {
+        if (result.ok) result.backgroundSpan = [arrived, performance.timeOrigin + performance.now()];
+        post({ type: "bg.verdicts", batch, ids: part.map((p) => p.id), result });
+      });
+    }
   });
 }
 

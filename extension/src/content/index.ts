@@ -311,8 +311,12 @@ class Warden {
     if (m.type === "bg.verdicts") {
       const b = this.inflight.get(m.batch);
       if (!b) return;
-      this.inflight.delete(m.batch);
-      this.onVerdicts(b.posts, m.result);
+      // The answer may cover part of the batch (posts with images come later); the rest stays in flight.
+      const ids = new Set(Array.isArray(m.ids) ? m.ids : []);
+      const answered = b.posts.filter((t) => ids.has(t.id));
+      b.posts = b.posts.filter((t) => !ids.has(t.id));
+      if (!b.posts.length) this.inflight.delete(m.batch);
+      this.onVerdicts(answered, m.result);
     } else if (m.type === "bg.verdict.update") {
       this.onVerdictUpdate(m.verdict);
     }

@@ -15,7 +15,9 @@ export const PAGE_PORT = "feedwarden.page";
 export type CsToBgPort = { type: "cs.classify"; batch: number; posts: Post[]; imageBudgetMs: number | null };
 
 export type BgToCsPort =
-  | { type: "bg.verdicts"; batch: number; result: ClassifyResult }
+  /** The answer for the posts `ids` of a batch. A batch may be answered in parts: posts without images are
+   * not held back while the background downloads and downsizes the others' images. */
+  | { type: "bg.verdicts"; batch: number; ids: string[]; result: ClassifyResult }
   /** A post's full verdict once its images are judged (it was answered with `images_pending: true`). */
   | { type: "bg.verdict.update"; verdict: Verdict };
 
