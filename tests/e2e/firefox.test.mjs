@@ -1,5 +1,6 @@
-// End-to-end, headless Firefox ESR: the core flow (saved x.com page → hidden/labelled tweets with "why")
-// with the real host registered by `feedwarden install --browser firefox` in a temporary HOME.
+// End-to-end, headless Firefox ESR: the core flow with the real host registered by
+// `feedwarden install --browser firefox` in a temporary HOME: the saved x.com page (crypto tweets hidden with
+// the rule named), then new tweets blurred, revealed, explained ("why"), and feedback reaching SQLite.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -8,13 +9,35 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import puppeteer from "puppeteer-core";
 import { CLI_BIN, EXT_FIREFOX, FIREFOX, HOST_BIN, skipReason, xPagesReason } from "./lib/env.mjs";
-import { E2E_POLICY } from "./lib/policy.mjs";
+import { E2E_POLICY, RECIPE_TEXT, SPIDER_TEXT } from "./lib/policy.mjs";
 import { startServer } from "./lib/server.mjs";
+import { query } from "./lib/sqlite.mjs";
+import { insertTweets } from "./lib/x-page.mjs";
+
+/** Run `action` on the element `part` inside the post's Feedwarden UI (an open shadow root); returns its text. */
+function inUi(page, testId, part, action = "text") {
+  return page.evaluate(
+    (testId, part, action) => {
+      const root = document.querySelector(`article[data-test-id="${testId}"] feedwarden-ui`)?.shadowRoot;
+      const el = root?.querySelector(`[data-fw="${part}"]`);
+      if (!el) return null;
+      if (action === "click") el.click();
+      return el.textContent;
+    },
+    testId,
+    part,
+    action,
+  );
+}
+
+function waitForState(page, testId, state) {
+  return page.waitForFunction((testId, state) => document.querySelector(`article[data-test-id="${testId}"]`)?.getAttribute("data-fw-state") === state, { timeout: 30000 }, testId, state);
+}
 
 const skip = skipReason({ firefox: true }) || xPagesReason();
 
 describe("firefox: extension + native host", { skip }, () => {
-  test("saved x.com home: crypto tweets hidden with the rule named, every tweet judged", async () => {
+  test("saved x.com home: crypto tweets hidden with the rule named; new tweets blurred, revealed, explained, feedback stored", async () => {
     const tmp = mkdtempSync(join(tmpdir(), "fw-ff-"));
     const dataDir = join(tmp, "data");
     mkdirSync(dataDir, { recursive: true });
@@ -53,7 +76,38 @@ describe("firefox: extension + native host", { skip }, () => {
       );
       assert.ok(hidden.length >= 3, `crypto tweets hidden: ${hidden.length}`);
       assert.ok(hidden.every((t) => /crypto/.test(t)));
+      // Infinite scroll: a spider post is blurred with the reason on top; Show reveals it.
+      await insertTweets(page, [
+        { id: "spider", text: SPIDER_TEXT, handle: "bugwatcher" },
+        { id: "recipe", text: RECIPE_TEXT, handle: "baker" },
+      ]);
+      await waitForState(page, "spider", "blur");
+      await waitForState(page, "recipe", "label");
+      assert.match(await inUi(page, "spider", "blur-reason"), /spiders/);
+      const filter = await page.evaluate(() => getComputedStyle(document.querySelector('article[data-test-id="spider"] > div')).filter);
+      assert.match(filter, /blur/);
+      await inUi(page, "spider", "reveal", "click");
+      await page.waitForFunction(() => document.querySelector('article[data-test-id="spider"]').hasAttribute("data-fw-revealed"), { timeout: 5000 });
+      assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('article[data-test-id="spider"] > div')).filter), "none", "revealed: no blur");
+      // Why: the rule, the reason and every category's score.
+      await inUi(page, "spider", "why", "click");
+      assert.match(await inUi(page, "spider", "why-rule"), /spiders/);
+      const cats = await page.evaluate(() =>
+        [...document.querySelector('article[data-test-id="spider"] feedwarden-ui').shadowRoot.querySelectorAll("tr[data-category]")].map((r) => r.getAttribute("data-category")).sort(),
+      );
+      assert.deepEqual(cats, ["clickbait", "crypto", "manipulation", "rage-bait", "recipes", "spiders"]);
       await page.screenshot({ path: join(tmp, "ff.png") });
+      // Feedback from the label's "why" reaches the host's SQLite.
+      await inUi(page, "recipe", "why", "click");
+      await inUi(page, "recipe", "feedback-fine", "click");
+      let rows = [];
+      for (let i = 0; i < 100 && !rows.length; i++) {
+        rows = query(join(dataDir, "feedwarden.sqlite3"), "SELECT rule, kind, text FROM feedback");
+        if (!rows.length) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(rows.length, 1, JSON.stringify(rows));
+      assert.deepEqual(rows[0].slice(0, 2), ["recipes", "was_fine"]);
+      assert.match(rows[0][2], /lemon cake/);
     } finally {
       await browser.close();
       await server.close();

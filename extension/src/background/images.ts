@@ -24,7 +24,8 @@ export async function downsizeImage(url: string, maxSide = MAX_SIDE, quality = 0
   return `data:image/jpeg;base64,${btoa(bin)}`;
 }
 
-/** True when the host says it has a model that judges images (none does yet: the text decides). */
-export function hostJudgesImages(models: { kind: string }[] | undefined): boolean {
-  return !!models?.some((m) => /image/i.test(m.kind));
+/** True when the host says it has a loaded model that judges images (OCR or NSFW; `provider: null` means
+ * the model is not installed). Otherwise images are not sent and the text decides. */
+export function hostJudgesImages(models: { kind: string; provider?: string | null }[] | undefined): boolean {
+  return !!models?.some((m) => /^(ocr|nsfw|image)/i.test(m.kind) && m.provider !== null);
 }

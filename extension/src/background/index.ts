@@ -2,14 +2,14 @@
 // listener is registered at top level and nothing lives only in memory: settings are in storage.local, the
 // host's status is mirrored to storage.session, the policy and feedback live in the host's data folder.
 import { api, setBadge } from "../shared/browser";
-import type { ClassifyResult, CsToBg, HostStatus, UiToBg } from "../shared/messages";
-import type { HostReply, Post } from "../shared/protocol";
+import { PAGE_PORT, type BgToCsPort, type ClassifyResult, type CsToBg, type CsToBgPort, type HostStatus, type UiToBg } from "../shared/messages";
+import type { HostReply, Post, Verdict } from "../shared/protocol";
 import { saveSettings } from "../shared/settings";
 import type { Engine } from "./engine";
 import { downsizeImage, hostJudgesImages } from "./images";
 import { FallbackEngine } from "./fallback-engine";
 import { NativeEngine } from "./native-engine";
-import { sanitizeFeedbackKind, sanitizePost, sanitizePosts, sanitizeRule } from "./validate";
+import { sanitizeFeedbackKind, sanitizeImageBudget, sanitizePost, sanitizePosts, sanitizeRule } from "./validate";
 
 // The native host, with the in-browser WASM engine standing in while the host is missing or down (issue 4).
 const engine: Engine = new FallbackEngine(new NativeEngine());
@@ -43,24 +43,79 @@ async function withImages(posts: Post[]): Promise<Post[]> {
   );
 }
 
+/** Posts without images first, then those with images (each part only when not empty). */
+function splitByImages(posts: Post[]): Post[][] {
+  const imaged = posts.filter((p) => p.images?.length);
+  const textOnly = posts.filter((p) => !p.images?.length);
+  return [textOnly, imaged].filter((part) => part.length > 0);
+}
+
+/** Judge a page's posts. `onUpdate` receives the later full verdict of any post answered with
+ * `images_pending: true` (the native engine routes the host's `verdict.update` frames to it). */
+async function classify(posts: Post[], budget: number | null, onUpdate: (v: Verdict) => void, origin: string): Promise<ClassifyResult> {
+  const t0 = performance.now();
+  try {
+    const req = { type: "classify" as const, posts: await withImages(posts), ...(budget === null ? {} : { image_budget_ms: budget }) };
+    const reply = await engine.request(req, { timeoutMs: REQUEST_TIMEOUT_MS, onUpdate, origin });
+    if (reply.type === "verdicts") return { ok: true, verdicts: reply.verdicts, elapsedMs: reply.elapsed_ms, backgroundMs: performance.now() - t0 };
+    return { ok: false, error: errorText(reply), state: engine.status().state };
+  } catch (e) {
+    return { ok: false, error: String((e as Error).message ?? e), state: engine.status().state };
+  }
+}
+
+/** One port per page (content script): posts to judge and their verdicts, then verdict updates, without
+ * opening a new message channel per batch (measured in docs/benchmarks.md). */
+function onPagePort(port: chrome.runtime.Port): void {
+  if (port.name !== PAGE_PORT) return;
+  const sender = port.sender;
+  const site = sender ? senderSite(sender) : null;
+  if (!sender || sender.id !== api.runtime.id || !site) {
+    port.disconnect();
+    return;
+  }
+  const origin = `tab ${sender.tab?.id ?? "?"} frame ${sender.frameId ?? 0}`;
+  let open = true;
+  const post = (m: BgToCsPort) => {
+    if (!open) return;
+    try {
+      port.postMessage(m);
+    } catch {
+      open = false; // the page went away; pending updates for it are dropped by the engine's bounds
+    }
+  };
+  port.onDisconnect.addListener(() => {
+    open = false;
+  });
+  port.onMessage.addListener((raw: unknown) => {
+    const msg = raw as Partial<CsToBgPort> | null;
+    if (!msg || msg.type !== "cs.classify" || typeof msg.batch !== "number") return;
+    const batch = msg.batch;
+    const arrived = performance.timeOrigin + performance.now();
+    const posts = sanitizePosts(msg.posts);
+    if (!posts) {
+      const ids = Array.isArray(msg.posts) ? msg.posts.map((p) => String((p as { id?: unknown })?.id)) : [];
+      post({ type: "bg.verdicts", batch, ids, result: { ok: false, error: "malformed posts", state: engine.status().state } });
+      return;
+    }
+    for (const p of posts) p.site = site; // the page cannot claim to be another site
+    const budget = sanitizeImageBudget(msg.imageBudgetMs);
+    const onUpdate = (verdict: Verdict) => post({ type: "bg.verdict.update", verdict });
+    // Posts with images wait for their download and downsizing; the others are judged meanwhile.
+    const parts = hostJudgesImages(engine.status().hello?.models) ? splitByImages(posts) : [posts];
+    for (const part of parts) {
+      void classify(part, budget, onUpdate, origin).then((result) => {
+        if (result.ok) result.backgroundSpan = [arrived, performance.timeOrigin + performance.now()];
+        post({ type: "bg.verdicts", batch, ids: part.map((p) => p.id), result });
+      });
+    }
+  });
+}
+
 async function handleContent(msg: CsToBg, sender: chrome.runtime.MessageSender): Promise<unknown> {
   const site = senderSite(sender);
   if (!site) return { ok: false, error: "unknown sender" };
   switch (msg.type) {
-    case "cs.classify": {
-      const t0 = performance.now();
-      const posts = sanitizePosts(msg.posts);
-      if (!posts) return { ok: false, error: "malformed posts", state: engine.status().state } satisfies ClassifyResult;
-      for (const p of posts) p.site = site; // the page cannot claim to be another site
-      try {
-        const reply = await engine.request({ type: "classify", posts: await withImages(posts) }, { timeoutMs: REQUEST_TIMEOUT_MS });
-        if (reply.type === "verdicts")
-          return { ok: true, verdicts: reply.verdicts, elapsedMs: reply.elapsed_ms, backgroundMs: performance.now() - t0 } satisfies ClassifyResult;
-        return { ok: false, error: errorText(reply), state: engine.status().state } satisfies ClassifyResult;
-      } catch (e) {
-        return { ok: false, error: String((e as Error).message ?? e), state: engine.status().state } satisfies ClassifyResult;
-      }
-    }
     case "cs.feedback": {
       const post = sanitizePost(msg.post);
       const kind = sanitizeFeedbackKind(msg.kind);
@@ -159,6 +214,8 @@ api.runtime.onMessage.addListener((msg: unknown, sender, sendResponse) => {
   p.then(sendResponse, (e) => sendResponse({ ok: false, error: String(e) }));
   return true;
 });
+
+api.runtime.onConnect.addListener(onPagePort);
 
 api.runtime.onInstalled.addListener(() => {
   void api.storage.local.get("policyVersion").then((g) => {

@@ -1,11 +1,13 @@
 // The native host as an Engine: one long-lived `connectNative` port (it keeps the host warm and, in
 // Chromium, the service worker alive), request ids, reconnect with backoff, and re-sending requests that
-// were in flight when the host went away.
+// were in flight when the host went away. Verdicts that came with `images_pending: true` are remembered
+// (request id → who asked and which posts, bounded and with a timeout) so the host's later
+// `verdict.update` frames reach the page that asked.
 import { api } from "../shared/browser";
 import { CLIENT, HOST_NAME, INSTALL_COMMAND } from "../shared/constants";
 import type { HostState, HostStatus } from "../shared/messages";
-import type { HelloReply, HostReply, HostRequest } from "../shared/protocol";
-import type { Engine } from "./engine";
+import type { HelloReply, HostReply, HostRequest, Verdict } from "../shared/protocol";
+import type { Engine, RequestOptions } from "./engine";
 
 interface InFlight {
   req: HostRequest;
@@ -14,7 +16,22 @@ interface InFlight {
   sentAt: number;
   timer: ReturnType<typeof setTimeout> | null;
   attempts: number;
+  onUpdate?: (v: Verdict) => void;
+  origin?: string;
 }
+
+/** A classify request some of whose posts still wait for their images' verdict. */
+interface PendingUpdates {
+  postIds: Set<string>;
+  onUpdate: (v: Verdict) => void;
+  origin: string;
+  expiresAt: number;
+}
+
+/** At most this many posts wait for a `verdict.update` at once (oldest requests dropped first)… */
+export const MAX_PENDING_UPDATE_POSTS = 2000;
+/** …and each waits at most this long (the host's image work is bounded well below it). */
+export const PENDING_UPDATE_TIMEOUT_MS = 60_000;
 
 const BACKOFF_MS = [200, 500, 1000, 2000, 5000, 10000, 30000];
 const MAX_ATTEMPTS = 3;
@@ -45,6 +62,9 @@ export class NativeEngine implements Engine {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private listeners: ((s: HostStatus) => void)[] = [];
   private latencies: number[] = [];
+  private pendingUpdates = new Map<number, PendingUpdates>();
+  private pendingUpdatePosts = 0;
+  private pendingSweep: ReturnType<typeof setTimeout> | null = null;
   private st: HostStatus = {
     state: "connecting",
     message: "Connecting to the Feedwarden host…",
@@ -79,10 +99,10 @@ export class NativeEngine implements Engine {
     this.connect();
   }
 
-  request(req: HostRequest, opts: { timeoutMs?: number } = {}): Promise<HostReply> {
+  request(req: HostRequest, opts: RequestOptions = {}): Promise<HostReply> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
-      const f: InFlight = { req, resolve, reject, sentAt: 0, timer: null, attempts: 0 };
+      const f: InFlight = { req, resolve, reject, sentAt: 0, timer: null, attempts: 0, onUpdate: opts.onUpdate, origin: opts.origin };
       this.inflight.set(id, f);
       if (opts.timeoutMs) {
         f.timer = setTimeout(() => {
@@ -185,14 +205,67 @@ export class NativeEngine implements Engine {
 
   private onMessage(msg: unknown): void {
     if (!msg || typeof msg !== "object") return;
-    const m = msg as { request_id?: unknown } & HostReply;
+    const m = msg as { request_id?: unknown; type?: unknown };
     const id = typeof m.request_id === "number" ? m.request_id : -1;
+    if (m.type === "verdict.update") return this.onVerdictUpdate(id, (msg as { verdict?: unknown }).verdict);
     const f = this.inflight.get(id);
     if (!f) return;
     this.inflight.delete(id);
     if (f.timer) clearTimeout(f.timer);
-    if (m.type === "verdicts") this.recordLatency(performance.now() - f.sentAt);
-    f.resolve(m);
+    const reply = msg as HostReply;
+    if (reply.type === "verdicts") {
+      this.recordLatency(performance.now() - f.sentAt);
+      if (f.onUpdate) this.rememberPending(id, reply.verdicts, f.onUpdate, f.origin ?? "");
+    }
+    f.resolve(reply);
+  }
+
+  /** Posts of request `id` whose images are still being judged: their update goes to `onUpdate`. */
+  private rememberPending(id: number, verdicts: Verdict[], onUpdate: (v: Verdict) => void, origin: string): void {
+    const postIds = new Set(verdicts.filter((v) => v.images_pending === true).map((v) => v.id));
+    if (!postIds.size) return;
+    this.pendingUpdates.set(id, { postIds, onUpdate, origin, expiresAt: Date.now() + PENDING_UPDATE_TIMEOUT_MS });
+    this.pendingUpdatePosts += postIds.size;
+    // Bound: drop the oldest requests (a Map iterates in insertion order) until the posts fit.
+    for (const [oldId, p] of this.pendingUpdates) {
+      if (this.pendingUpdatePosts <= MAX_PENDING_UPDATE_POSTS || oldId === id) break;
+      this.dropPending(oldId, p);
+    }
+    this.schedulePendingSweep();
+  }
+
+  private onVerdictUpdate(id: number, raw: unknown): void {
+    const p = this.pendingUpdates.get(id);
+    if (!p || !raw || typeof raw !== "object") return;
+    const v = raw as Verdict;
+    if (typeof v.id !== "string" || !p.postIds.delete(v.id)) return; // not a post that is waiting: ignore
+    this.pendingUpdatePosts--;
+    if (!p.postIds.size) this.pendingUpdates.delete(id);
+    try {
+      p.onUpdate(v);
+    } catch {
+      /* the page that asked is gone */
+    }
+  }
+
+  private dropPending(id: number, p: PendingUpdates): void {
+    this.pendingUpdates.delete(id);
+    this.pendingUpdatePosts -= p.postIds.size;
+  }
+
+  private schedulePendingSweep(): void {
+    if (this.pendingSweep || !this.pendingUpdates.size) return;
+    this.pendingSweep = setTimeout(() => {
+      this.pendingSweep = null;
+      const now = Date.now();
+      for (const [id, p] of this.pendingUpdates) if (p.expiresAt <= now) this.dropPending(id, p);
+      this.schedulePendingSweep();
+    }, 5000);
+  }
+
+  /** How many posts wait for a `verdict.update` now (tests). */
+  pendingUpdateCount(): number {
+    return this.pendingUpdatePosts;
   }
 
   private recordLatency(ms: number): void {
@@ -205,6 +278,9 @@ export class NativeEngine implements Engine {
 
   private onDisconnect(err: string | undefined): void {
     this.port = null;
+    // A new host process knows nothing of the old one's pending images; pages re-send such posts themselves.
+    this.pendingUpdates.clear();
+    this.pendingUpdatePosts = 0;
     const d = describeDisconnect(err);
     this.failures++;
     this.setStatus({ ...d });

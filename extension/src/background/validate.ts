@@ -54,3 +54,9 @@ export function sanitizeFeedbackKind(k: unknown): FeedbackKind | null {
 export function sanitizeRule(r: unknown): string | null {
   return typeof r === "string" && /^[a-z0-9-]{1,64}$/.test(r) ? r : null;
 }
+
+/** A page's image budget: an integer number of ms (0 = never wait for images), at most 10 s; anything
+ * else means "the host's default" (null). */
+export function sanitizeImageBudget(v: unknown): number | null {
+  return typeof v === "number" && Number.isInteger(v) && v >= 0 && v <= 10_000 ? v : null;
+}

@@ -1,15 +1,16 @@
 // The content script: common to every site. Finds posts with the site's adapter, holds each one in a
 // neutral pending look until its verdict comes (or a short timeout passes), batches new posts to the
-// background, applies verdicts (hide / blur / label, with "why", reveal and feedback), and follows infinite
-// scroll and single-page navigation with one MutationObserver.
+// background over one long-lived port, applies verdicts (hide / blur / label, with "why", reveal and
+// feedback) and later verdict updates (a post's images judged after its text), and follows infinite scroll
+// and single-page navigation with one MutationObserver.
 import { adapterFor } from "../adapters";
 import type { SiteAdapter } from "../adapters/types";
 import { api, contextAlive, isContextInvalidated } from "../shared/browser";
-import type { ClassifyResult, CsToBg, FeedbackResult } from "../shared/messages";
+import { PAGE_PORT, type BgToCsPort, type ClassifyResult, type CsToBg, type CsToBgPort, type FeedbackResult } from "../shared/messages";
 import type { FeedbackKind, Post, Verdict } from "../shared/protocol";
 import { normalizeSettings, SETTINGS_KEY, type Settings } from "../shared/settings";
 import { pageCss, STATE_ATTR, UI_TAG } from "./styles";
-import { removeUi, renderUi } from "./ui";
+import { isWhyOpen, removeUi, renderUi } from "./ui";
 
 interface Tracked {
   id: string;
@@ -20,11 +21,23 @@ interface Tracked {
   revealed: boolean;
   sentAt: number;
   attempts: number;
+  /** Times this post was sent again because its images' verdict never came. */
+  imageResends: number;
+}
+
+/** A batch sent over the port and not answered yet. */
+interface InFlightBatch {
+  posts: Tracked[];
+  /** Sent again once already after the port closed under it (the service worker was stopped). */
+  resent: boolean;
 }
 
 const BATCH = 64;
 const CACHE_MAX = 2000;
 const RETRY_MS = [1000, 2000, 5000, 10000, 30000];
+/** A post answered with `images_pending` whose update has not come after this long is sent again (once):
+ * the host or the service worker restarted in between and the update was lost. */
+const IMAGE_UPDATE_WAIT_MS = 30_000;
 
 class Warden {
   private style: HTMLStyleElement;
@@ -41,7 +54,10 @@ class Warden {
   private active = false;
   private retryStep = 0;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
-  private metrics = { posts: 0, costMs: 0, sent: 0, verdicts: 0, late: 0 };
+  private port: chrome.runtime.Port | null = null;
+  private nextBatch = 1;
+  private inflight = new Map<number, InFlightBatch>();
+  private metrics = { posts: 0, costMs: 0, sent: 0, verdicts: 0, updates: 0, late: 0 };
 
   constructor(private a: SiteAdapter) {
     // Synchronously, before the page paints any post: unjudged posts get the pending look.
@@ -103,6 +119,13 @@ class Warden {
     if (this.dead) return;
     this.dead = true;
     this.observer?.disconnect();
+    try {
+      this.port?.disconnect();
+    } catch {
+      /* context gone */
+    }
+    this.port = null;
+    this.inflight.clear();
     this.showEverything();
     this.style.remove();
     try {
@@ -159,7 +182,8 @@ class Warden {
     const prev = this.byEl.get(el);
     const x = this.a.extract(el);
     if (!x) return; // not a post yet: stays in the pending look until its content arrives
-    const key = `${x.author ?? ""}\u0001${x.text}\u0001${x.quoted_text ?? ""}`;
+    // What the verdict depends on: two posts with the same text but different images are judged apart.
+    const key = `${x.author ?? ""}\u0001${x.text}\u0001${x.quoted_text ?? ""}\u0001${x.images?.join(" ") ?? ""}`;
     if (prev && prev.key === key && !force) return;
     if (prev) this.tracked.delete(prev.id);
     const id = `fw${this.nextId++}`;
@@ -170,7 +194,7 @@ class Warden {
     if (x.images?.length) post.images = x.images;
     if (x.url) post.url = x.url;
     if (x.created_at) post.created_at = x.created_at;
-    const t: Tracked = { id, el, post, key, verdict: null, revealed: false, sentAt: 0, attempts: 0 };
+    const t: Tracked = { id, el, post, key, verdict: null, revealed: false, sentAt: 0, attempts: 0, imageResends: 0 };
     this.byEl.set(el, t);
     this.tracked.set(id, t);
     el.setAttribute("data-fw-id", id);
@@ -212,21 +236,102 @@ class Warden {
     for (const t of batch) {
       t.sentAt = now;
       t.attempts++;
-      if (this.settings?.metrics) t.el.setAttribute("data-fw-sent", String(now));
+      if (this.settings?.metrics) {
+        t.el.setAttribute("data-fw-sent", String(now));
+        t.el.setAttribute("data-fw-sent-wall", String(performance.timeOrigin + now));
+      }
     }
     this.metrics.sent += batch.length;
     const timeout = this.settings?.pendingTimeoutMs ?? 1500;
     setTimeout(() => {
       for (const t of batch) if (!t.verdict && t.el.getAttribute(STATE_ATTR) === "pending") this.late(t);
     }, timeout);
-    const msg: CsToBg = { type: "cs.classify", posts: batch.map((t) => t.post) };
-    api.runtime.sendMessage(msg).then(
-      (res: ClassifyResult | undefined) => this.onVerdicts(batch, res),
-      (e: unknown) => {
-        this.onError(e);
-        if (!this.dead) this.onVerdicts(batch, { ok: false, error: String(e), state: "disconnected" });
-      },
-    );
+    this.post(this.nextBatch++, { posts: batch, resent: false });
+  }
+
+  /** The port to the background, opened on first use and again after it closed (the service worker was
+   * stopped, or the extension reloaded). One port instead of a message channel per batch: see
+   * docs/benchmarks.md (page ↔ service worker hop). */
+  private openPort(): chrome.runtime.Port | null {
+    if (this.port) return this.port;
+    if (!contextAlive()) {
+      this.teardown();
+      return null;
+    }
+    let port: chrome.runtime.Port;
+    try {
+      port = api.runtime.connect({ name: PAGE_PORT });
+    } catch (e) {
+      this.onError(e);
+      return null;
+    }
+    this.port = port;
+    port.onMessage.addListener((m: unknown) => this.onPortMessage(m as BgToCsPort));
+    port.onDisconnect.addListener(() => {
+      if (this.port === port) this.onPortClosed();
+    });
+    return port;
+  }
+
+  private post(batchId: number, b: InFlightBatch): void {
+    const msg: CsToBgPort = {
+      type: "cs.classify",
+      batch: batchId,
+      posts: b.posts.map((t) => t.post),
+      imageBudgetMs: this.settings?.imageBudgetMs ?? null,
+    };
+    const port = this.openPort();
+    if (!port) return this.onVerdicts(b.posts, { ok: false, error: "no extension context", state: "disconnected" });
+    this.inflight.set(batchId, b);
+    try {
+      port.postMessage(msg);
+    } catch {
+      // The port closed before its disconnect event reached us: open another and send there.
+      this.port = null;
+      this.onPortClosed();
+    }
+  }
+
+  /** The background went away with batches unanswered: send each once more on a new port, then give up on
+   * them (shown late, sent again later with backoff). */
+  private onPortClosed(): void {
+    this.port = null;
+    if (this.dead) return;
+    if (!contextAlive()) return this.teardown();
+    const pending = [...this.inflight];
+    this.inflight.clear();
+    for (const [id, b] of pending) {
+      if (!b.resent) this.post(id, { posts: b.posts, resent: true });
+      else this.onVerdicts(b.posts, { ok: false, error: "the background stopped", state: "disconnected" });
+    }
+  }
+
+  private onPortMessage(m: BgToCsPort): void {
+    if (this.dead || !m || typeof m !== "object") return;
+    if (m.type === "bg.verdicts") {
+      const b = this.inflight.get(m.batch);
+      if (!b) return;
+      // The answer may cover part of the batch (posts with images come later); the rest stays in flight.
+      const ids = new Set(Array.isArray(m.ids) ? m.ids : []);
+      const answered = b.posts.filter((t) => ids.has(t.id));
+      b.posts = b.posts.filter((t) => !ids.has(t.id));
+      if (!b.posts.length) this.inflight.delete(m.batch);
+      this.onVerdicts(answered, m.result);
+    } else if (m.type === "bg.verdict.update") {
+      this.onVerdictUpdate(m.verdict);
+    }
+  }
+
+  /** A post's full verdict once its images were judged: applied in place of its text-only verdict. */
+  private onVerdictUpdate(v: Verdict): void {
+    const t0 = performance.now();
+    const t = v && typeof v.id === "string" ? this.tracked.get(v.id) : undefined;
+    // Only a post still showing a verdict that announced this update (not one judged again since).
+    if (!t || !t.verdict?.images_pending || !t.el.isConnected) return;
+    this.metrics.updates++;
+    this.apply(t, v);
+    this.metrics.costMs += performance.now() - t0;
+    this.publishMetrics();
   }
 
   private onVerdicts(batch: Tracked[], res: ClassifyResult | undefined): void {
@@ -240,6 +345,8 @@ class Warden {
           t.el.setAttribute("data-fw-host-ms", String(res.elapsedMs ?? ""));
           t.el.setAttribute("data-fw-bg-ms", String(res.backgroundMs ?? ""));
           t.el.setAttribute("data-fw-received", String(t0));
+          t.el.setAttribute("data-fw-received-wall", String(performance.timeOrigin + t0));
+          if (res.backgroundSpan) t.el.setAttribute("data-fw-bg-span", res.backgroundSpan.join(" "));
         }
       }
       for (const t of batch) {
@@ -286,38 +393,66 @@ class Warden {
   // ---- applying verdicts ---------------------------------------------------------------------------------
 
   private apply(t: Tracked, v: Verdict): void {
+    const before = t.verdict;
     t.verdict = v;
     this.metrics.verdicts++;
-    this.verdictCache.delete(t.key);
-    this.verdictCache.set(t.key, v);
-    if (this.verdictCache.size > CACHE_MAX) this.verdictCache.delete(this.verdictCache.keys().next().value!);
+    if (v.images_pending) this.awaitImageUpdate(t, v);
+    else {
+      // Only final verdicts are reused for an identical post elsewhere on the page.
+      this.verdictCache.delete(t.key);
+      this.verdictCache.set(t.key, v);
+      if (this.verdictCache.size > CACHE_MAX) this.verdictCache.delete(this.verdictCache.keys().next().value!);
+    }
     const el = t.el;
-    el.setAttribute(STATE_ATTR, v.action === "allow" ? "show" : v.action);
-    if (v.rule) el.setAttribute("data-fw-rule", v.rule);
-    else el.removeAttribute("data-fw-rule");
+    // Attributes are only written when they change, so an update that keeps the action restyles nothing.
+    const state = v.action === "allow" ? "show" : v.action;
+    if (el.getAttribute(STATE_ATTR) !== state) el.setAttribute(STATE_ATTR, state);
+    if (v.rule) {
+      if (el.getAttribute("data-fw-rule") !== v.rule) el.setAttribute("data-fw-rule", v.rule);
+    } else el.removeAttribute("data-fw-rule");
+    if (v.images_pending) el.setAttribute("data-fw-images-pending", "");
+    else el.removeAttribute("data-fw-images-pending");
     if (this.settings?.metrics) el.setAttribute("data-fw-t", String(performance.now()));
     if (v.action === "show" || v.action === "allow") {
       removeUi(el);
       return;
     }
-    this.render(t);
+    // Same action as before (an update that only adds the image text): keep the "why" panel as it was.
+    this.render(t, before?.action === v.action && isWhyOpen(el));
   }
 
-  private render(t: Tracked): void {
+  /** If the update announced by `v.images_pending` never comes (host or service worker restarted), send
+   * the post again once. */
+  private awaitImageUpdate(t: Tracked, v: Verdict): void {
+    setTimeout(() => {
+      if (this.dead || t.verdict !== v || this.tracked.get(t.id) !== t || !t.el.isConnected || t.imageResends >= 1) return;
+      t.imageResends++;
+      this.queue.add(t);
+      this.scheduleFlush();
+    }, IMAGE_UPDATE_WAIT_MS);
+  }
+
+  private render(t: Tracked, whyOpen = false): void {
     if (!t.verdict) return;
     if (t.revealed) t.el.setAttribute("data-fw-revealed", "");
     else t.el.removeAttribute("data-fw-revealed");
-    renderUi(t.el, t.verdict, t.revealed, {
-      reveal: () => {
-        t.revealed = true;
-        this.render(t);
+    renderUi(
+      t.el,
+      t.verdict,
+      t.revealed,
+      {
+        reveal: () => {
+          t.revealed = true;
+          this.render(t);
+        },
+        rehide: () => {
+          t.revealed = false;
+          this.render(t);
+        },
+        feedback: (kind) => this.feedback(t, kind),
       },
-      rehide: () => {
-        t.revealed = false;
-        this.render(t);
-      },
-      feedback: (kind) => this.feedback(t, kind),
-    });
+      whyOpen,
+    );
   }
 
   private async feedback(t: Tracked, kind: FeedbackKind): Promise<boolean> {

@@ -43,6 +43,7 @@ function whyPanel(v: Verdict, handlers: UiHandlers): HTMLElement {
           .map(([k, s]) => `${cat}: ${k} ${Math.round(s * 100)}%`),
       )
     : [];
+  const imageTexts = (v.images ?? []).map((i) => i.text?.trim()).filter((t): t is string => !!t);
   const fired = (v.fired ?? []).map((f) => `${f.rule} (${f.action}, ${f.score.toFixed(2)} ≥ ${f.threshold.toFixed(2)})`);
   const status = h("span", { "data-fw": "feedback-status" });
   const send = async (kind: FeedbackKind) => {
@@ -63,6 +64,8 @@ function whyPanel(v: Verdict, handlers: UiHandlers): HTMLElement {
     h("table", {}, ...rows),
     ...(fired.length ? [h("div", {}, h("b", {}, "Fired: "), fired.join("; "))] : []),
     ...(subs.length ? [h("div", {}, h("b", {}, "Techniques: "), subs.join(", "))] : []),
+    ...(imageTexts.length ? [h("div", { "data-fw": "why-image-text" }, h("b", {}, "Text in the image: "), imageTexts.map((t) => `“${t}”`).join(" · "))] : []),
+    ...(v.images_pending ? [h("div", { "data-fw": "why-images-pending" }, "The images are still being checked; this verdict is from the text.")] : []),
     h(
       "div",
       { class: "fb" },
@@ -83,18 +86,23 @@ export function ensureUiHost(post: Element): HTMLElement {
   return host;
 }
 
+/** Whether the reader has the "why" panel of this post open. */
+export function isWhyOpen(post: Element): boolean {
+  return !!post.querySelector(`:scope > ${UI_TAG}`)?.shadowRoot?.querySelector('[data-fw="why-panel"]');
+}
+
 export function removeUi(post: Element): void {
   post.querySelector(`:scope > ${UI_TAG}`)?.remove();
 }
 
-/** Render the UI for a verdict; `revealed` is the reader having clicked "Show". */
-export function renderUi(post: Element, v: Verdict, revealed: boolean, handlers: UiHandlers): void {
+/** Render the UI for a verdict; `revealed` is the reader having clicked "Show"; `whyOpen` opens the "why"
+ * panel (kept open when an update replaces the verdict). */
+export function renderUi(post: Element, v: Verdict, revealed: boolean, handlers: UiHandlers, whyOpen = false): void {
   const host = ensureUiHost(post);
   const root = host.shadowRoot!;
   root.replaceChildren(h("style", {}, UI_CSS));
   const action = v.action;
   host.setAttribute("data-action", action);
-  let whyOpen = false;
   const why = whyPanel(v, handlers);
   // The "why" panel opens in the flow of the post (on a blurred post: above the blurred content, so the
   // post grows instead of clipping the panel).
@@ -139,4 +147,5 @@ export function renderUi(post: Element, v: Verdict, revealed: boolean, handlers:
     container = h("div", { class: "overlay", "data-fw": "overlay" }, card);
   }
   root.append(container);
+  if (whyOpen) container.after(why);
 }

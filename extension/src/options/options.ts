@@ -1,5 +1,5 @@
 // The options page: the policy editor with the host's diagnostics on the offending lines, shipped policies
-// on/off, sensitivity per category, sites, and how pending posts look.
+// on/off, sensitivity per category, sites, how pending posts look, and how long to wait for images.
 import type { Diagnostic } from "../shared/protocol";
 import { loadSettings, SITE_IDS, type PendingStyle, type SiteId } from "../shared/settings";
 import { bg, el } from "../shared/ui-client";
@@ -128,6 +128,9 @@ async function buildSettings(): Promise<void> {
   const timeout = $<HTMLInputElement>("pending-timeout");
   timeout.value = String(s.pendingTimeoutMs);
   timeout.addEventListener("change", () => void bg.settingsSet({ pendingTimeoutMs: Number(timeout.value) }));
+  const budget = $<HTMLInputElement>("image-budget");
+  budget.value = s.imageBudgetMs === null ? "" : String(s.imageBudgetMs);
+  budget.addEventListener("change", () => void bg.settingsSet({ imageBudgetMs: budget.value.trim() === "" ? null : Math.round(Number(budget.value)) }));
 }
 
 async function save(): Promise<void> {

@@ -22,6 +22,16 @@ export interface FiredRule {
   threshold: number;
 }
 
+/** What the host found in one of a post's images (docs/protocol.md, "Images"). */
+export interface ImageFinding {
+  sha256?: string;
+  /** Text read from the image by OCR ("" when none). */
+  text: string;
+  nsfw?: number | null;
+  error?: { code: string; reason: string } | null;
+  ms?: number;
+}
+
 export interface Verdict {
   id: string;
   action: Action;
@@ -31,12 +41,17 @@ export interface Verdict {
   fired?: FiredRule[];
   reason: string;
   cached?: boolean;
+  images?: ImageFinding[];
+  /** The images were not judged within the request's image budget: this is the text-only verdict, and a
+   * `verdict.update` frame with the full verdict follows on the same connection. */
+  images_pending?: boolean;
 }
 
 export interface ModelInfo {
   id: string;
   kind: string;
-  provider?: string;
+  provider?: string | null;
+  error?: string | null;
   path?: string;
 }
 
@@ -111,6 +126,18 @@ export interface VerdictsReply {
   verdicts: Verdict[];
 }
 
+/** Unsolicited frame, written after the `verdicts` reply whose verdict had `images_pending: true`, once
+ * that post's images are judged. `request_id` is the classify request's; `verdict.id` is the post id. */
+export interface VerdictUpdate {
+  type: "verdict.update";
+  request_id: number;
+  /** From the start of the classify request to this update. */
+  elapsed_ms?: number;
+  verdict: Verdict;
+  /** Judging the post with its images failed: `verdict` is the text-only verdict again, with `images`. */
+  error?: { code: ErrorCode; message: string; detail?: string };
+}
+
 export interface FeedbackReply {
   type: "feedback";
   stored: boolean;
@@ -143,7 +170,13 @@ export type FeedbackKind = "was_fine" | "more_like_this";
 /** Every request the extension sends, by `type`. */
 export type HostRequest =
   | { type: "hello"; protocols: number[]; client: string }
-  | { type: "classify"; posts: Post[] }
+  | {
+      type: "classify";
+      posts: Post[];
+      /** How long the host may wait for a post's images before answering with the text-only verdict and a
+       * later `verdict.update` (0 = never wait). Absent: the host's default. */
+      image_budget_ms?: number;
+    }
   | { type: "policy.get" }
   | { type: "policy.set"; source: string }
   | { type: "policy.validate"; source: string }

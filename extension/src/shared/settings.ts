@@ -12,6 +12,9 @@ export interface Settings {
   pendingStyle: PendingStyle;
   /** After this long without a verdict a post is shown, and judged late when the verdict comes. */
   pendingTimeoutMs: number;
+  /** How long the host may wait for a post's images before answering with the text-only verdict (updated
+   * when the images are judged); 0 = never wait; null = the host's default (about 150 ms). */
+  imageBudgetMs: number | null;
   /** Content scripts publish timing counters on the page (tests and benchmarks). */
   metrics: boolean;
 }
@@ -21,6 +24,7 @@ export const DEFAULT_SETTINGS: Settings = {
   sites: { x: true, reddit: true, bluesky: true, mastodon: true, youtube: true },
   pendingStyle: "hidden",
   pendingTimeoutMs: 1500,
+  imageBudgetMs: null,
   metrics: false,
 };
 
@@ -43,6 +47,9 @@ export function normalizeSettings(raw: unknown): Settings {
   }
   if (typeof r.pendingTimeoutMs === "number" && r.pendingTimeoutMs >= 100 && r.pendingTimeoutMs <= 30000) {
     s.pendingTimeoutMs = r.pendingTimeoutMs;
+  }
+  if (r.imageBudgetMs === null || (typeof r.imageBudgetMs === "number" && Number.isInteger(r.imageBudgetMs) && r.imageBudgetMs >= 0 && r.imageBudgetMs <= 10000)) {
+    s.imageBudgetMs = r.imageBudgetMs;
   }
   if (typeof r.metrics === "boolean") s.metrics = r.metrics;
   return s;

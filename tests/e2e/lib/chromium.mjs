@@ -25,7 +25,9 @@ export function installHost(userDataDir, { hostPath = HOST_BIN } = {}) {
   });
 }
 
-export async function launchChromium({ server, policy, settings = {}, registerHost = true, hostPath } = {}) {
+/** `hostEnv`: extra environment for the browser, which the native host it starts inherits
+ * (e.g. FEEDWARDEN_IMAGE_BUDGET_MS). */
+export async function launchChromium({ server, policy, settings = {}, registerHost = true, hostPath, hostEnv = {} } = {}) {
   const { tmp, dataDir } = makeDataDir(policy);
   const userDataDir = join(tmp, "profile");
   mkdirSync(userDataDir, { recursive: true });
@@ -41,13 +43,16 @@ export async function launchChromium({ server, policy, settings = {}, registerHo
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      // The fixture proxy's certificate is self-signed: ignoreHTTPSErrors covers pages, this flag also the
+      // extension's service worker (it fetches images to downsize them).
+      "--ignore-certificate-errors",
       `--disable-extensions-except=${EXT_CHROMIUM}`,
       `--load-extension=${EXT_CHROMIUM}`,
     ],
     ignoreDefaultArgs: ["--disable-extensions"],
     ignoreHTTPSErrors: true,
     proxy: { server: server.proxy, bypass: "<-loopback>" },
-    env: { ...process.env, FEEDWARDEN_HOME: dataDir },
+    env: { ...process.env, ...hostEnv, FEEDWARDEN_HOME: dataDir },
     viewport: { width: 1100, height: 1400 },
   });
   let sw = context.serviceWorkers().find((w) => w.url().includes(EXTENSION_ID));

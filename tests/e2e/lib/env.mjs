@@ -9,8 +9,10 @@ export const E2E = dirname(dirname(fileURLToPath(import.meta.url)));
 export const ROOT = resolve(E2E, "../..");
 export const HOST_BIN = process.env.FEEDWARDEN_HOST_BIN ?? join(ROOT, "target/release/feedwarden-host");
 export const CLI_BIN = process.env.FEEDWARDEN_CLI_BIN ?? join(ROOT, "target/release/feedwarden");
-export const EXT_CHROMIUM = join(ROOT, "extension/dist/chromium");
-export const EXT_FIREFOX = join(ROOT, "extension/dist/firefox");
+// FEEDWARDEN_EXT_DIST: another build of the extension (e.g. an older one, to compare speed with bench.mjs).
+const EXT_DIST = process.env.FEEDWARDEN_EXT_DIST ?? join(ROOT, "extension/dist");
+export const EXT_CHROMIUM = join(EXT_DIST, "chromium");
+export const EXT_FIREFOX = join(EXT_DIST, "firefox");
 export const SHARED_DATA = process.env.FEEDWARDEN_SHARED_DATA ?? resolve(ROOT, "../shared/data");
 export const X_HTML = join(SHARED_DATA, "feeds/x-html");
 export const FIXTURES = join(E2E, "fixtures");

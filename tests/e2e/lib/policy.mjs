@@ -37,3 +37,15 @@ export const FRIEND_SPIDER_TEXT = "A small spider spun a web across my kitchen w
 export const RECIPE_TEXT = "My grandmother's lemon cake recipe: butter, sugar, three eggs, flour and the zest of two lemons";
 export const CALM_TEXT = "Lovely walk in the park today, the autumn leaves are beautiful";
 export const CRYPTO_TEXT = "Bitcoin ETF inflows hit a record and altcoins are pumping, the new token sale on Coinbase is almost filled";
+
+// "Hide more like this": a sourdough-starter recipe (labelled by "recipes", 0.71), and posts about a starter
+// that score below the recipes threshold (0.35, 0.33) until the reader asks for more like the recipe
+// (then 0.59, 0.70: measured against the real host).
+export const STARTER_RECIPE_TEXT = "How I feed my sourdough starter: equal parts flour and water every morning, then leave it on the kitchen counter";
+export const STARTER_TEXT = "My sourdough starter is bubbling nicely on the kitchen counter today";
+export const STARTER_LATER_TEXT = "Fed my sourdough starter this evening, it is bubbling on the counter";
+
+// Images judged after the text: a harmless post (shown on its text) whose image carries rage-bait text
+// (rage-bait 0.93 ≥ 0.80 once the image text is read with it).
+export const RIVER_TEXT = "Took the long way home along the river today, the water was calm";
+export const RAGE_SIGN_LINES = ["THEY WANT YOU ANGRY.", "THESE IDIOTS ARE RUINING EVERYTHING.", "SHARE IF YOU ARE FURIOUS!"];

@@ -1,5 +1,5 @@
 // Helpers that act on the saved x.com page like X's own infinite scroll does: clone a real tweet's markup,
-// put new text in it, and insert it as a new timeline cell.
+// put new text (and optionally a photo) in it, and insert it as a new timeline cell.
 export async function insertTweets(page, tweets) {
   return page.evaluate((tweets) => {
     const template = [...document.querySelectorAll('article[data-testid="tweet"]')].find(
@@ -23,6 +23,17 @@ export async function insertTweets(page, tweets) {
       const art = c.querySelector('article[data-testid="tweet"]');
       art.querySelector('[data-testid="tweetText"]').textContent = t.text;
       if (t.handle) for (const a of art.querySelectorAll('[data-testid="User-Name"] a[href]')) a.setAttribute("href", `/${t.handle}`);
+      if (t.image) {
+        // A photo the way X marks it up (the adapter reads [data-testid="tweetPhoto"] img).
+        const photo = document.createElement("div");
+        photo.setAttribute("data-testid", "tweetPhoto");
+        const img = document.createElement("img");
+        img.src = t.image;
+        img.alt = "Image";
+        img.style.maxWidth = "100%";
+        photo.append(img);
+        art.querySelector('[data-testid="tweetText"]').after(photo);
+      }
       if (t.followed) {
         const b = document.createElement("button");
         b.setAttribute("data-testid", `${t.handle}-unfollow`);

@@ -1,0 +1,95 @@
+// Ask the real host binary, over native messaging on stdio, what it can do — for tests that need a host
+// feature that may be newer than the binary that was built.
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { deflateSync } from "node:zlib";
+import { HOST_BIN } from "./env.mjs";
+
+/** A small grey PNG (no text in it). */
+function greyPng(size = 32) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0);
+  ihdr.writeUInt32BE(size, 4);
+  ihdr[8] = 8; // bit depth
+  ihdr[9] = 2; // RGB
+  const raw = Buffer.alloc((size * 3 + 1) * size, 0x80);
+  for (let y = 0; y < size; y++) raw[y * (size * 3 + 1)] = 0;
+  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+}
+
+/**
+ * Whether the host answers a post whose image it has not read with `images_pending: true` and then sends a
+ * `verdict.update` (started with FEEDWARDEN_IMAGE_BUDGET_MS=0). Resolves to true, or to a sentence saying
+ * what it did instead.
+ */
+export async function hostSendsVerdictUpdates(timeoutMs = 20000) {
+  const home = mkdtempSync(join(tmpdir(), "fw-probe-"));
+  const host = spawn(HOST_BIN, ["chrome-extension://cegiengkgffkajpkjmdpmbedpaphndmm/"], {
+    env: { ...process.env, FEEDWARDEN_HOME: home, FEEDWARDEN_IMAGE_BUDGET_MS: "0" },
+    stdio: ["pipe", "pipe", "ignore"],
+  });
+  const frames = [];
+  let buf = Buffer.alloc(0);
+  let wake = () => {};
+  host.stdout.on("data", (d) => {
+    buf = Buffer.concat([buf, d]);
+    while (buf.length >= 4 && buf.length >= 4 + buf.readUInt32LE(0)) {
+      frames.push(JSON.parse(buf.subarray(4, 4 + buf.readUInt32LE(0)).toString("utf8")));
+      buf = buf.subarray(4 + buf.readUInt32LE(0));
+      wake();
+    }
+  });
+  const send = (m) => {
+    const body = Buffer.from(JSON.stringify(m));
+    const len = Buffer.alloc(4);
+    len.writeUInt32LE(body.length);
+    host.stdin.write(Buffer.concat([len, body]));
+  };
+  const waitFor = async (pred) => {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end) {
+      const f = frames.find(pred);
+      if (f) return f;
+      await new Promise((r) => {
+        wake = r;
+        setTimeout(r, 200);
+      });
+    }
+    return null;
+  };
+  try {
+    send({ type: "hello", request_id: 1, protocols: [1], client: "feedwarden-e2e-probe" });
+    const hello = await waitFor((f) => f.request_id === 1);
+    if (!hello?.ready) return `the host is not ready (${hello?.error ?? "no hello"})`;
+    const image = `data:image/png;base64,${greyPng().toString("base64")}`;
+    send({ type: "classify", request_id: 2, image_budget_ms: 0, posts: [{ id: "probe", text: "A grey square", images: [image] }] });
+    const reply = await waitFor((f) => f.request_id === 2 && f.type !== "verdict.update");
+    if (reply?.type !== "verdicts") return `the host answered classify with ${reply?.type ?? "nothing"} (${reply?.message ?? ""})`;
+    if (reply.verdicts[0]?.images_pending !== true) return "the host judged the image inside classify (no images_pending: built before verdict.update)";
+    const update = await waitFor((f) => f.type === "verdict.update" && f.request_id === 2);
+    return update ? true : "the host announced images_pending but sent no verdict.update";
+  } finally {
+    host.kill();
+    rmSync(home, { recursive: true, force: true });
+  }
+}
