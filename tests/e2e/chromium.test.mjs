@@ -28,7 +28,15 @@ import { insertTweets, stateByText, stateOf } from "./lib/x-page.mjs";
 
 const skip = skipReason();
 // verdict.update is newer than some host builds: ask the binary itself (a skip names what it did instead).
-const updatesSkip = skip || xPagesReason() || (await hostSendsVerdictUpdates().then((ok) => (ok === true ? false : `host without verdict.update: ${ok}`)));
+// With FEEDWARDEN_REQUIRE_MODELS=1 (CI) a host that sends no update is a failure, not a skip.
+const updatesSkip =
+  skip ||
+  xPagesReason() ||
+  (await hostSendsVerdictUpdates().then((ok) => {
+    if (ok === true) return false;
+    if (process.env.FEEDWARDEN_REQUIRE_MODELS === "1") throw new Error(`the host sent no verdict.update: ${ok}`);
+    return `host without verdict.update: ${ok}`;
+  }));
 const TWEET = 'article[data-testid="tweet"]';
 const ui = (testId, part) => `article[data-test-id="${testId}"] feedwarden-ui [data-fw="${part}"]`;
 
