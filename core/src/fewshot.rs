@@ -92,6 +92,27 @@ pub fn apply_feedback(probability: f32, embedding: &[f32], feedback: &FeedbackEx
     crate::heads::sigmoid(logit + delta)
 }
 
+/// Apply the reader's corrections, grouped by rule id, to the scores of one post: each enabled rule with
+/// corrections gets [`apply_feedback`] of its category's probability, stored in `scores.rule_adjusted` when it
+/// moved (what `decide` then uses, and says so in the reason). The native host does this in its judge; the
+/// in-browser fallback (`tiny::TinyJudge`) calls this.
+pub fn apply_rule_feedback(
+    policy: &crate::EffectivePolicy,
+    embedding: &[f32],
+    feedback_by_rule: &std::collections::HashMap<String, FeedbackExamples>,
+    scores: &mut crate::decision::Scores,
+) {
+    for rule in policy.enabled_rules() {
+        let (Some(fb), Some(&p)) = (feedback_by_rule.get(&rule.id), scores.categories.get(rule.category_id())) else {
+            continue;
+        };
+        let adjusted = apply_feedback(p, embedding, fb);
+        if adjusted != p {
+            scores.rule_adjusted.insert(rule.id.clone(), adjusted);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,7 +72,7 @@ function sharedFeeds() {
 }
 
 const AGREEMENT_TARGET = 0.9;
-const AGREEMENT_FLOOR = 0.85;
+const AGREEMENT_FLOOR = 0.88;
 const feeds = sharedFeeds();
 const cli = path.join(ROOT, 'target/release/feedwarden');
 const skip = !feeds ? 'shared data not found (../shared/data or FEEDWARDEN_SHARED_DATA)' :
@@ -122,9 +122,10 @@ test('captured feeds: identical decisions given identical scores, and agreement 
   fs.mkdirSync(path.join(ROOT, 'target'), { recursive: true });
   fs.writeFileSync(path.join(ROOT, 'target/wasm-agreement.json'), JSON.stringify(report, null, 1));
   console.log(`[wasm] ${JSON.stringify(report)}`);
-  // The issue's target is 90%; the shipped tiny model reaches 86.5% (models/cards/tiny.md says why: the
-  // native judge labels ~11% of these posts clickbait, mostly short Reddit titles, and a static-embedding model
-  // does not reproduce which ones). This floor catches regressions; it is not the target.
+  // The issue's target is 90%; the shipped tiny model reaches 89.1% on these posts, none of which it was trained
+  // on (models/cards/tiny.md says why not more: the native judge labels ~11% of them clickbait, mostly short
+  // Reddit titles, and a static-embedding model does not reproduce which ones). This floor catches
+  // regressions; it is not the target.
   assert.ok(report.agreement >= AGREEMENT_FLOOR, `verdict agreement ${report.agreement.toFixed(3)} < ${AGREEMENT_FLOOR}`);
   if (report.agreement < AGREEMENT_TARGET) console.log(`[wasm] agreement below the ${AGREEMENT_TARGET} target (see models/cards/tiny.md)`);
   fs.rmSync(tmp, { recursive: true, force: true });

@@ -7,7 +7,7 @@
 
 use feedwarden_core::decision::Scores;
 use feedwarden_core::policy::{builtin_policy_source, parse_policy, resolve, EffectivePolicy};
-use feedwarden_core::tiny::{shipped_heads, shipped_model, TinyJudge, TINY_MODEL_ID};
+use feedwarden_core::tiny::{shipped_heads, shipped_model, FeedbackRow, TinyJudge, TINY_MODEL_ID};
 use feedwarden_core::{decide, Post};
 use wasm_bindgen::prelude::*;
 
@@ -100,6 +100,19 @@ impl TinyEngine {
         self.judge_posts(posts_json).map_err(|e| JsError::new(&e))
     }
 
+    /// Replace the reader's corrections: a JSON array of `{rule?, kind: "was_fine"|"more_like_this",
+    /// embedding}` (embeddings from [`TinyEngine::embed_post`]). Later verdicts move as the host's do.
+    #[wasm_bindgen(js_name = setFeedback)]
+    pub fn set_feedback(&mut self, rows_json: &str) -> Result<(), JsError> {
+        self.set_feedback_rows(rows_json).map_err(|e| JsError::new(&e))
+    }
+
+    /// The tiny embedding of a post (JSON), to store with a correction about it.
+    #[wasm_bindgen(js_name = embedPost)]
+    pub fn embed_post(&self, post_json: &str) -> Result<Vec<f32>, JsError> {
+        self.post_embedding(post_json).map_err(|e| JsError::new(&e))
+    }
+
     /// Hash of the active policy (changes whenever a rule does).
     #[wasm_bindgen(getter, js_name = policyHash)]
     pub fn policy_hash(&self) -> String {
@@ -112,6 +125,19 @@ impl TinyEngine {
     pub fn try_new(policy_source: &str) -> Result<TinyEngine, String> {
         let policy = load_policy(policy_source)?;
         Ok(TinyEngine { judge: TinyJudge::new(shipped_model(), shipped_heads(), policy) })
+    }
+
+    /// Native-friendly [`TinyEngine::set_feedback`].
+    pub fn set_feedback_rows(&mut self, rows_json: &str) -> Result<(), String> {
+        let rows: Vec<FeedbackRow> = serde_json::from_str(rows_json).map_err(|e| format!("bad feedback JSON: {e}"))?;
+        self.judge.set_feedback(&rows);
+        Ok(())
+    }
+
+    /// Native-friendly [`TinyEngine::embed_post`].
+    pub fn post_embedding(&self, post_json: &str) -> Result<Vec<f32>, String> {
+        let post: Post = serde_json::from_str(post_json).map_err(|e| format!("bad post JSON: {e}"))?;
+        Ok(self.judge.embedding(&post))
     }
 
     /// Native-friendly [`TinyEngine::judge`].

@@ -1,13 +1,32 @@
 //! Scores and verdicts with the tiny model: the fallback's counterpart of the native host's judge. Built-in
 //! categories use the tiny heads, user-defined ones the few-shot anchors embedded by the tiny model; the
-//! decision is `core::decide`, exactly as in the host.
+//! reader's corrections move later scores with the host's maths (`core::fewshot`); the decision is
+//! `core::decide`, exactly as in the host.
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::TinyModel;
 use crate::decision::Scores;
-use crate::fewshot::{user_category_probability, RuleAnchors};
+use crate::fewshot::{apply_rule_feedback, user_category_probability, FeedbackExamples, RuleAnchors};
 use crate::{decide, EffectivePolicy, Head, Post, Verdict};
+
+/// Which way a correction points ("this was fine" / "hide more like this"), as in the host's protocol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FeedbackKind {
+    WasFine,
+    MoreLikeThis,
+}
+
+/// One correction the fallback keeps (the extension stores these): the rule it is about (`None`: every rule
+/// of the policy, as in the host) and the tiny embedding of the post ([`TinyJudge::embedding`]).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct FeedbackRow {
+    #[serde(default)]
+    pub rule: Option<String>,
+    pub kind: FeedbackKind,
+    pub embedding: Vec<f32>,
+}
 
 /// A policy made ready for the tiny model: the anchors of its user-defined rules are embedded once.
 #[derive(Debug, Clone)]
@@ -16,6 +35,7 @@ pub struct TinyJudge<'m> {
     heads: &'m [Head],
     policy: EffectivePolicy,
     anchors: HashMap<String, RuleAnchors>,
+    feedback_by_rule: HashMap<String, FeedbackExamples>,
 }
 
 impl<'m> TinyJudge<'m> {
@@ -30,15 +50,41 @@ impl<'m> TinyJudge<'m> {
                 RuleAnchors { positive: positive.collect(), negative: negative.collect() },
             );
         }
-        TinyJudge { model, heads, policy, anchors }
+        TinyJudge { model, heads, policy, anchors, feedback_by_rule: HashMap::new() }
+    }
+
+    /// Replace the reader's corrections. Rows whose embedding has the wrong length (another model's) are
+    /// ignored; a row without a rule applies to every rule of the policy, as in the host.
+    pub fn set_feedback(&mut self, rows: &[FeedbackRow]) {
+        let mut by_rule: HashMap<String, FeedbackExamples> = HashMap::new();
+        for row in rows.iter().filter(|r| r.embedding.len() == self.model.dim()) {
+            let rules: Vec<&str> = match &row.rule {
+                Some(r) => vec![r.as_str()],
+                None => self.policy.rules.iter().map(|r| r.id.as_str()).collect(),
+            };
+            for rule in rules {
+                let entry = by_rule.entry(rule.to_string()).or_default();
+                match row.kind {
+                    FeedbackKind::WasFine => entry.was_fine.push(row.embedding.clone()),
+                    FeedbackKind::MoreLikeThis => entry.more_like_this.push(row.embedding.clone()),
+                }
+            }
+        }
+        self.feedback_by_rule = by_rule;
+    }
+
+    /// The tiny embedding of a post's judged text: what a correction about the post stores.
+    pub fn embedding(&self, post: &Post) -> Vec<f32> {
+        self.model.embed(&post.judged_text())
     }
 
     pub fn policy(&self) -> &EffectivePolicy {
         &self.policy
     }
 
-    /// Category scores for a text under the policy (no reader feedback in the fallback): built-in categories
-    /// from the heads on [`TinyModel::features`], user-defined ones from the embedding's few-shot similarity.
+    /// Category scores for a text under the policy: built-in categories from the heads on
+    /// [`TinyModel::features`], user-defined ones from the embedding's few-shot similarity; then the reader's
+    /// corrections ([`Self::set_feedback`]) per rule.
     pub fn scores(&self, text: &str) -> Scores {
         let features = self.model.features(text);
         let embedding = &features[..self.model.dim()];
@@ -54,6 +100,7 @@ impl<'m> TinyJudge<'m> {
                 scores.categories.insert(cat.to_string(), user_category_probability(embedding, anchors));
             }
         }
+        apply_rule_feedback(&self.policy, embedding, &self.feedback_by_rule, &mut scores);
         scores
     }
 

@@ -10,7 +10,7 @@ mod model;
 
 use std::sync::OnceLock;
 
-pub use judge::TinyJudge;
+pub use judge::{FeedbackKind, FeedbackRow, TinyJudge};
 pub use model::{TinyError, TinyModel, MAGIC, SURFACE_FEATURES};
 
 use crate::Head;

@@ -118,3 +118,30 @@ should_not_match = ["The city council approved the new budget"]
     assert!(on.categories["spiders"] > off.categories["spiders"], "{on:?} {off:?}");
     assert!(off.categories["spiders"] < 0.5, "{off:?}");
 }
+
+#[test]
+fn feedback_moves_later_verdicts_like_the_host() {
+    let mut judge = judge_for("[policy]\nname = \"d\"\nextends = [\"feedwarden:defaults\"]\n");
+    let post = |text: &str| Post { id: "1".into(), text: text.into(), ..Post::default() };
+    let bait = post("You Won't Believe What This Dog Did Next");
+    let before = judge.judge(&bait);
+    assert_eq!(before.action, crate::VerdictAction::Label, "{before:?}");
+    let row =
+        FeedbackRow { rule: Some("clickbait".into()), kind: FeedbackKind::WasFine, embedding: judge.embedding(&bait) };
+    judge.set_feedback(std::slice::from_ref(&row));
+    let after = judge.judge(&bait);
+    assert_eq!(after.action, crate::VerdictAction::Show, "{after:?}");
+    // an unrelated post is untouched
+    let calm = post("The city council approved the new budget on Tuesday after a two-hour debate.");
+    let fresh = judge_for("[policy]\nname = \"d\"\nextends = [\"feedwarden:defaults\"]\n");
+    assert_eq!(judge.scores(&calm.judged_text()), fresh.scores(&calm.judged_text()));
+    // "more like this" without a rule raises every rule for a similar post
+    let mut judge = fresh;
+    let calm_row = FeedbackRow { rule: None, kind: FeedbackKind::MoreLikeThis, embedding: judge.embedding(&calm) };
+    judge.set_feedback(&[calm_row]);
+    let raised = judge.judge(&calm);
+    assert_ne!(raised.action, crate::VerdictAction::Show, "{raised:?}");
+    // rows of another model (wrong length) are ignored
+    judge.set_feedback(&[FeedbackRow { rule: None, kind: FeedbackKind::MoreLikeThis, embedding: vec![1.0; 3] }]);
+    assert_eq!(judge.judge(&calm).action, crate::VerdictAction::Show);
+}

@@ -3,7 +3,9 @@
 // as soon as it is connected again every request goes to it. The reader's policy lives in the host, so the
 // last policy the host reported is kept in storage.local for the fallback (the shipped defaults before that).
 // When the host comes back, pages are told to judge their posts again (policyVersion), so the host's better
-// verdicts replace the fallback's. Setting `fallback: false` in storage.local settings turns the fallback off.
+// verdicts replace the fallback's. The reader's corrections given meanwhile are kept by the WASM engine
+// (storage.local) and move its later verdicts as the host's feedback does. Setting `fallback: false` in
+// storage.local settings turns the fallback off.
 import { api } from "../shared/browser";
 import type { HostStatus } from "../shared/messages";
 import type { HelloReply, HostReply, HostRequest } from "../shared/protocol";
@@ -105,11 +107,12 @@ export class FallbackEngine implements Engine {
       const got = await api.storage.local.get(POLICY_KEY);
       return this.wasm.classify(req.posts, typeof got[POLICY_KEY] === "string" ? got[POLICY_KEY] : "");
     }
+    if (req.type === "feedback") return this.wasm.feedback(req.post, req.rule, req.kind);
     return this.wasm.validate((req as { source: string }).source);
   }
 
   private canFallBack(req: HostRequest): boolean {
-    return this.enabled && (req.type === "classify" || req.type === "policy.validate");
+    return this.enabled && (req.type === "classify" || req.type === "policy.validate" || req.type === "feedback");
   }
 
   /** The host is back: pages judge again what the fallback judged, so the host's verdicts replace them. */

@@ -9,6 +9,8 @@ declare module "feedwarden-wasm" {
   export class TinyEngine {
     constructor(policySource: string);
     judge(postsJson: string): string;
+    setFeedback(rowsJson: string): void;
+    embedPost(postJson: string): Float32Array;
     readonly policyHash: string;
     free(): void;
   }

@@ -4,12 +4,27 @@
 // WebAssembly there. Needs 'wasm-unsafe-eval' in the extension pages' CSP (manifests/base.json).
 import init, { TinyEngine, checkPolicy, modelInfo } from "feedwarden-wasm";
 import { api } from "../shared/browser";
-import type { Post, ValidationReply, Verdict, VerdictsReply } from "../shared/protocol";
+import type { FeedbackKind, FeedbackReply, Post, ValidationReply, Verdict, VerdictsReply } from "../shared/protocol";
 
 export const WASM_PATH = "wasm/feedwarden_wasm_bg.wasm";
 const DEFAULTS_SOURCE = '[policy]\nname = "Feedwarden defaults"\nextends = ["feedwarden:defaults"]\n';
 /** Appended to every fallback verdict's reason, so the reader knows which engine judged. */
 export const FALLBACK_NOTE = " · judged in the browser (fallback model)";
+
+/** storage.local: the reader's corrections given while the browser judged (the host keeps its own). */
+export const FEEDBACK_KEY = "fallbackFeedback";
+/** At most this many corrections are kept (the oldest go first): ~2 KB each. */
+export const MAX_FEEDBACK_ROWS = 500;
+
+/** One stored correction: what core's `tiny::FeedbackRow` reads. The post itself is not kept, only the tiny
+ * model's embedding of it (as the host keeps MiniLM's). */
+export interface FeedbackRow {
+  id: number;
+  rule: string | null;
+  kind: FeedbackKind;
+  embedding: number[];
+  model: string;
+}
 
 export interface WasmInfo {
   engine: string;
@@ -23,6 +38,8 @@ export class WasmEngine {
   private loading: Promise<WasmInfo> | null = null;
   private engine: TinyEngine | null = null;
   private source: string | null = null;
+  /** The corrections the current engine holds (the stored array itself; storage hands out new arrays). */
+  private feedbackRows: FeedbackRow[] | null = null;
   info: WasmInfo | null = null;
   error: string | null = null;
 
@@ -54,12 +71,37 @@ export class WasmEngine {
         this.engine = new TinyEngine(""); // an unloadable policy: the defaults, as the host would keep the last good one
       }
       this.source = policySource;
+      this.feedbackRows = null;
     }
+    await this.syncFeedback(this.engine);
     const verdicts = (JSON.parse(this.engine.judge(JSON.stringify(posts))) as Verdict[]).map((v) => ({
       ...v,
       reason: v.reason + FALLBACK_NOTE,
     }));
     return { type: "verdicts", elapsed_ms: performance.now() - t0, verdicts } as VerdictsReply;
+  }
+
+  /** Store a correction ("this was fine" / "hide more like this") as the host would: the post's embedding by
+   * the tiny model, for one rule or (rule absent) all of them. Later verdicts of similar posts move. */
+  async feedback(post: Post, rule: string | undefined, kind: FeedbackKind): Promise<FeedbackReply> {
+    await this.load();
+    const engine = this.engine ?? new TinyEngine("");
+    const embedding = Array.from(engine.embedPost(JSON.stringify(post)), (x) => Math.round(x * 1e5) / 1e5);
+    if (engine !== this.engine) engine.free();
+    const rows = await storedFeedback();
+    const id = (rows.at(-1)?.id ?? 0) + 1;
+    rows.push({ id, rule: rule ?? null, kind, embedding, model: this.info?.model ?? "" });
+    await api.storage.local.set({ [FEEDBACK_KEY]: rows.slice(-MAX_FEEDBACK_ROWS) });
+    return { type: "feedback", stored: true, feedback_id: id };
+  }
+
+  /** Give the engine the stored corrections when they changed. */
+  private async syncFeedback(engine: TinyEngine): Promise<void> {
+    const rows = await storedFeedback();
+    const key = (r: FeedbackRow[] | null) => (r?.length ? `${r.length}:${r.at(-1)!.id}` : "");
+    if (this.feedbackRows !== null && key(rows) === key(this.feedbackRows)) return;
+    engine.setFeedback(JSON.stringify(rows.filter((r) => r.model === this.info?.model)));
+    this.feedbackRows = rows;
   }
 
   /** Name and rule count of the policy the fallback runs (the shipped defaults for ""), once loaded. */
@@ -78,4 +120,10 @@ export class WasmEngine {
     const r = JSON.parse(checkPolicy(source)) as { loadable: boolean; diagnostics: ValidationReply["diagnostics"] };
     return { type: "policy.validation", loadable: r.loadable, diagnostics: r.diagnostics };
   }
+}
+
+async function storedFeedback(): Promise<FeedbackRow[]> {
+  const got = await api.storage.local.get(FEEDBACK_KEY);
+  const rows = got[FEEDBACK_KEY];
+  return Array.isArray(rows) ? (rows as FeedbackRow[]) : [];
 }
