@@ -15,6 +15,7 @@ use feedwarden_core::{builtin_heads, Post, Verdict, VerdictAction};
 
 use crate::embedder::{EmbedderOptions, EmbedderPool, MODEL_ID};
 use crate::framing::{read_frame, write_frame, Frame, MAX_REPLY_BYTES, MAX_REQUEST_BYTES};
+use crate::images::clip::SharedVision;
 use crate::images::image_rules::ImageRules;
 use crate::images::{ImageAnalysis, ImageAnalyzer, ImageModelsOptions};
 use crate::judge::Judge;
@@ -76,6 +77,9 @@ const EVENT_QUEUE: usize = 16;
 struct ImageJob {
     job: u64,
     entries: Vec<String>,
+    /// CLIP's image encoder when the active policy has image descriptions: the images' CLIP embeddings are
+    /// computed with their analyses (inside the image budget). `None`: no CLIP work at all.
+    clip: Option<SharedVision>,
 }
 
 /// A post answered on its text alone whose image-informed verdict is still to come.
@@ -108,11 +112,11 @@ impl Flow {
     }
 
     /// Queue one post's images on the image thread; `None` when there is no image thread.
-    fn submit(&mut self, entries: &[String]) -> Option<u64> {
+    fn submit(&mut self, entries: &[String], clip: Option<&SharedVision>) -> Option<u64> {
         let jobs = self.jobs.as_ref()?;
         let job = self.next_job;
         self.next_job += 1;
-        jobs.send(ImageJob { job, entries: entries.to_vec() }).ok()?;
+        jobs.send(ImageJob { job, entries: entries.to_vec(), clip: clip.cloned() }).ok()?;
         Some(job)
     }
 
@@ -147,7 +151,8 @@ fn spawn_frame_reader<R: Read + Send + 'static>(mut input: R, events: SyncSender
 }
 
 /// The image thread: owns the image models (OCR and NSFW sessions and the content-hash cache) and analyses
-/// one post's images per job, in the order the jobs came.
+/// one post's images per job, in the order the jobs came, with their CLIP embeddings when the job carries
+/// CLIP's image encoder (shared with the judge, which embeds the policy's example images with it).
 fn spawn_image_worker(
     mut analyzer: ImageAnalyzer,
     jobs: Receiver<ImageJob>,
@@ -156,17 +161,19 @@ fn spawn_image_worker(
     std::thread::Builder::new()
         .name("images".into())
         .spawn(move || {
-            for ImageJob { job, entries } in jobs {
+            for ImageJob { job, entries, clip } in jobs {
                 let analyses = entries
                     .iter()
                     .map(|entry| {
                         // A bug in a decoder or model wrapper costs this image, not the thread (and every
                         // later post's images).
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| analyzer.analyse_entry(entry, None)))
-                            .unwrap_or_else(|_| ImageAnalysis {
-                                error: Some(("model-error".into(), "the image analysis failed unexpectedly".into())),
-                                ..Default::default()
-                            })
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            analyzer.analyse_entry(entry, None, clip.as_ref())
+                        }))
+                        .unwrap_or_else(|_| ImageAnalysis {
+                            error: Some(("model-error".into(), "the image analysis failed unexpectedly".into())),
+                            ..Default::default()
+                        })
                     })
                     .collect();
                 if events.send(Event::ImagesDone { job, analyses }).is_err() {
@@ -199,6 +206,7 @@ fn verdict_json(verdict: Verdict, cached: bool, analyses: &[ImageAnalysis]) -> V
         j["images"] = json!(analyses
             .iter()
             .map(|a| json!({"sha256": a.sha256, "text": a.text, "nsfw": a.nsfw,
+                            "clip": a.clip_embedding.is_some(),
                             "error": a.error.as_ref().map(|(code, reason)| json!({"code": code, "reason": reason})),
                             "ms": a.ms}))
             .collect::<Vec<_>>());
@@ -570,11 +578,13 @@ impl Host {
                 }
             }
         }
-        // Images first, so the image thread works while the text is judged here.
+        // Images first, so the image thread works while the text is judged here (with CLIP when the policy
+        // has image descriptions).
+        let clip = judge.image_rules().and_then(ImageRules::vision_wanted);
         let mut waiting: HashMap<u64, usize> = HashMap::new();
         for &i in &misses {
             if !posts[i].images.is_empty() {
-                if let Some(job) = flow.submit(&posts[i].images) {
+                if let Some(job) = flow.submit(&posts[i].images, clip.as_ref()) {
                     waiting.insert(job, i);
                 }
             }
@@ -659,7 +669,12 @@ impl Host {
         let judged = match self.judge.as_mut() {
             Ok(judge) => judge
                 .judge_with_analyses(std::slice::from_ref(&pending.post), vec![analyses.clone()])
-                .map(|mut v| (v.remove(0).0, judge.cache_key(&pending.post)))
+                .map(|mut v| {
+                    // Images analysed before the policy gained image descriptions have no CLIP embeddings:
+                    // that verdict is sent but not cached (the next classify of the post judges it fully).
+                    let complete = !judge.image_rules().is_some_and(|r| r.lacks_embeddings(&analyses));
+                    (v.remove(0).0, complete.then(|| judge.cache_key(&pending.post)))
+                })
                 .map_err(|e| (ErrorCode::ModelError, e.to_string())),
             Err(e) => Err((ErrorCode::ModelUnavailable, e.clone())),
         };
@@ -667,7 +682,7 @@ impl Host {
         match judged {
             Ok((verdict, key)) => {
                 let cached = serde_json::to_string(&verdict).expect("verdicts serialize");
-                if let Err(e) = self.store.cache_put_many(&[(key, cached)]) {
+                if let Some(Err(e)) = key.map(|key| self.store.cache_put_many(&[(key, cached)])) {
                     log!("could not cache the verdict for post {}: {e}", pending.post.id);
                 }
                 let event = stats_event(&self.active.policy, &pending.post, &verdict);

@@ -243,7 +243,8 @@ impl Judge {
     }
 
     /// Judge posts whose images were analysed elsewhere (the host analyses them on its image thread, see
-    /// `host.rs`): `analyses[i]` belongs to `posts[i]`; an empty list judges that post on its text alone.
+    /// `host.rs`, with the CLIP embeddings [`ImageRules::vision_wanted`] asks for): `analyses[i]` belongs to
+    /// `posts[i]`; an empty list judges that post on its text alone.
     pub fn judge_with_analyses(
         &mut self,
         posts: &[Post],
@@ -274,12 +275,10 @@ impl Judge {
             if let (true, Some(p)) = (nsfw_active, nsfw) {
                 scores.categories.insert(NSFW_CATEGORY.to_string(), p);
             }
-            // CLIP runs once the post's images were analysed: a text-only verdict (images pending in the host)
-            // leaves the image descriptions to the `verdict.update`.
-            let images_ready =
-                !(self.images_analysed_by_caller.is_some() && images.is_empty() && !post.images.is_empty());
-            if let (Some(image_rules), true) = (self.image_rules.as_mut(), images_ready) {
-                scores.images = image_rules.score_post(post, self.image_base_dir.as_deref());
+            // Image descriptions are scored from the CLIP embeddings computed with the images' analyses: a
+            // text-only verdict (images pending in the host) leaves them to the `verdict.update`.
+            if let Some(image_rules) = self.image_rules.as_ref() {
+                scores.images = image_rules.score_post(&images);
             }
             let mut verdict = decide(&self.policy, post, &scores);
             // A rule decided by its image score (CLIP) has no words to quote; nsfw neither.
@@ -373,7 +372,9 @@ impl Judge {
         let Some(analyzer) = self.images.as_mut() else {
             return Vec::new();
         };
-        post.images.iter().map(|entry| analyzer.analyse_entry(entry, self.image_base_dir.as_deref())).collect()
+        let clip = self.image_rules.as_ref().and_then(ImageRules::vision_wanted);
+        let base = self.image_base_dir.as_deref();
+        post.images.iter().map(|entry| analyzer.analyse_entry(entry, base, clip.as_ref())).collect()
     }
 
     /// Run every rule's own examples as tests. For user-defined rules each example is left out of the

@@ -1,8 +1,8 @@
 //! `feedwarden batch --images` on saved x.com pages: the x-html reader finds the posts and their local image
 //! files, the real OCR and NSFW models judge the images, and the image columns (`image_text`, `nsfw_max`,
-//! `image_errors`) reach JSONL, CSV and Parquet, with the image models' sha256 in the run manifest. A page
-//! this test writes itself covers the reader and the error column everywhere; the real saved pages
-//! (../shared/data/feeds/x-html) are used when present and skipped otherwise.
+//! `image_errors`, and `image_score_<rule>` with CLIP) reach JSONL, CSV and Parquet, with the image models'
+//! sha256 in the run manifest. A page this test writes itself covers the reader and the error column
+//! everywhere; the real saved pages (../shared/data/feeds/x-html) are used when present and skipped otherwise.
 
 mod common;
 
@@ -211,4 +211,89 @@ fn the_saved_x_com_pages_are_judged_with_their_images() {
     let m = manifest(&out);
     assert_eq!(m["counts"]["posts"], 21);
     assert_eq!(m["images"]["ocr"], "pp-ocrv6-tiny");
+}
+
+/// With `--images` and CLIP (the tiny test pair), a rule with an `image_description` gets its CLIP image
+/// score in every format: JSONL `image_scores`, CSV and Parquet `image_score_<rule>`; the same with one or two
+/// threads, byte for byte. The rule's example image is the first post's photo, so its score is 1.
+#[test]
+fn image_description_scores_reach_every_output_format() {
+    let Some(models) = models() else { return };
+    if !models.join("clip-tiny/vision_model.onnx").is_file() {
+        assert_ne!(std::env::var("FEEDWARDEN_REQUIRE_MODELS").as_deref(), Ok("1"), "the tiny CLIP is missing");
+        eprintln!("SKIPPED: the tiny CLIP is missing; run models/scripts/setup_models.sh");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let page = write_page(dir.path());
+    let policy = dir.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[policy]\nname = \"Photos\"\n\n[[rule]]\nid = \"photo-like\"\ndescription = \"Gradient photos\"\n\
+         image_description = \"a colour gradient\"\nimage_examples = [\"page_files/photo one.png\"]\n\
+         action = \"label\"\nthreshold = 0.95\ncontent = [\"images\"]\n",
+    )
+    .unwrap();
+    let run = |out: &Path, threads: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_feedwarden"))
+            .args(["batch", "-q", "--images", "--policy", s(&policy), "--threads", threads, s(&page), "-o", s(out)])
+            .current_dir(common::repo_root())
+            .env("FEEDWARDEN_MODELS_DIR", &models)
+            .env("FEEDWARDEN_CLIP_MODEL", "tiny")
+            .env_remove("FEEDWARDEN_ORT_LIB")
+            .env_remove("FEEDWARDEN_OCR_MODEL")
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(3), "the ad is malformed: {}", text(&o.stderr));
+    };
+    for ext in ["jsonl", "csv", "parquet"] {
+        let (one, two) = (dir.path().join(format!("t1.{ext}")), dir.path().join(format!("t2.{ext}")));
+        run(&one, "1");
+        run(&two, "2");
+        assert_eq!(std::fs::read(&one).unwrap(), std::fs::read(&two).unwrap(), "{ext}: same bytes for 1 and 2 threads");
+        let cols = manifest(&one)["output"]["columns"].clone();
+        assert_eq!(cols.as_array().unwrap().last().unwrap(), "image_score_photo-like", "{cols}");
+        match ext {
+            "jsonl" => {
+                let rows = jsonl(&one);
+                let by_id = |id: &str| rows.iter().find(|r| r["id"] == id).unwrap().clone();
+                let alice = by_id("101");
+                assert!(alice["image_scores"]["photo-like"].as_f64().unwrap() >= 0.95, "{alice}");
+                assert_eq!((alice["action"].as_str(), alice["rule"].as_str()), (Some("label"), Some("photo-like")));
+                for id in ["102", "103"] {
+                    let row = by_id(id);
+                    assert!(row.get("image_scores").is_none(), "a corrupt image or none, no score: {row}");
+                }
+            }
+            "csv" => {
+                let t = std::fs::read_to_string(&one).unwrap();
+                let mut r = csv::Reader::from_reader(t.as_bytes());
+                let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+                let at = |name: &str| header.iter().position(|h| h == name).unwrap();
+                let rows: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+                let cell = |id: &str| {
+                    rows.iter().find(|row| &row[at("id")] == id).unwrap()[at("image_score_photo-like")].to_string()
+                };
+                assert!(cell("101").parse::<f32>().unwrap() >= 0.95);
+                assert_eq!((cell("102"), cell("103")), (String::new(), String::new()));
+            }
+            _ => {
+                let reader = SerializedFileReader::new(std::fs::File::open(&one).unwrap()).unwrap();
+                let schema = reader.metadata().file_metadata().schema_descr();
+                let col = schema.columns().iter().find(|c| c.name() == "image_score_photo-like").unwrap();
+                assert_eq!(col.physical_type(), parquet::basic::Type::FLOAT);
+                let mut scored = Vec::new();
+                for row in reader.get_row_iter(None).unwrap() {
+                    let row = row.unwrap();
+                    let cells: Vec<(String, String)> =
+                        row.get_column_iter().map(|(name, field)| (name.clone(), field.to_string())).collect();
+                    let get = |n: &str| cells.iter().find(|(name, _)| name == n).unwrap().1.clone();
+                    scored.push((get("id"), get("image_score_photo-like")));
+                }
+                let alice = &scored.iter().find(|(id, _)| id.contains("101")).unwrap().1;
+                assert!(alice.parse::<f32>().unwrap() >= 0.95, "{scored:?}");
+                assert!(scored.iter().filter(|(_, v)| v == "null").count() == 2, "{scored:?}");
+            }
+        }
+    }
 }

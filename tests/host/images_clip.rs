@@ -214,3 +214,74 @@ fn clip_is_loaded_only_when_a_rule_needs_it() {
     assert_eq!(clip["id"], "clip-tiny", "{clip}");
     assert!(clip["provider"] == "CPU" || clip["provider"] == "CUDA", "{clip}");
 }
+
+/// CLIP's image side runs with the image's analysis on the image thread, so it is inside the image budget: with
+/// a budget of 0 an image-only rule cannot fire in the reply, only in the `verdict.update` that follows.
+#[test]
+fn budget_zero_leaves_image_descriptions_to_the_update() {
+    let Some(models) = clip_models() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let (example_png, example_url) = png_data_url(3);
+    std::fs::create_dir_all(home.path().join("examples")).unwrap();
+    std::fs::write(home.path().join("examples/spider.png"), &example_png).unwrap();
+    std::fs::write(home.path().join("policy.toml"), IMAGE_RULE_POLICY).unwrap();
+    let mut h = spawn_host(home.path(), &models, Some("tiny"));
+
+    let weather = "Light rain this afternoon, clearing by the evening.";
+    let posts = serde_json::json!([{"id": "same", "text": weather, "images": [example_url]}]);
+    let r = h.request(serde_json::json!({"type": "classify", "request_id": "b0", "posts": posts,
+                                         "image_budget_ms": 0}));
+    assert_eq!(r["type"], "verdicts", "{r}");
+    let v = &r["verdicts"][0];
+    assert_eq!(v["images_pending"], true, "{v}");
+    assert_eq!(v["action"], "show", "the text alone does not fire the image-only rule: {v}");
+    assert!(v.get("image_scores").is_none(), "no CLIP score before the images are analysed: {v}");
+
+    let update = h.read();
+    assert_eq!((update["type"].as_str(), &update["request_id"]), (Some("verdict.update"), &serde_json::json!("b0")));
+    let u = &update["verdict"];
+    assert_eq!((u["id"].as_str(), &u["images_pending"]), (Some("same"), &serde_json::json!(false)), "{update}");
+    assert!(u["image_scores"]["spider-pictures"].as_f64().unwrap() >= 0.95, "{u}");
+    assert_eq!((u["action"].as_str(), u["rule"].as_str()), (Some("blur"), Some("spider-pictures")), "{u}");
+    assert!(u["reason"].as_str().unwrap().contains("an image looks like \"a spider\""), "{u}");
+    assert_eq!(u["images"][0]["clip"], true, "the image was embedded with its analysis: {u}");
+    // The final verdict was cached: asked again, it is the reply.
+    let r = h.request(serde_json::json!({"type": "classify", "request_id": "b1", "posts": posts,
+                                         "image_budget_ms": 0}));
+    assert_eq!((r["verdicts"][0]["cached"].as_bool(), r["verdicts"][0]["action"].as_str()), (Some(true), Some("blur")));
+}
+
+/// Only a policy with image descriptions makes the image thread run CLIP: under the starter policy or a
+/// text-only one (no `image_description`) no image of a classified post gets a CLIP embedding, even with
+/// CLIP loaded earlier.
+#[test]
+fn without_image_rules_no_clip_embeddings_are_computed() {
+    let Some(models) = clip_models() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let mut h = spawn_host(home.path(), &models, Some("tiny"));
+    let hello = h.request(serde_json::json!({"type": "hello", "request_id": 1, "protocols": [1]}));
+    let clip = hello["models"].as_array().unwrap().iter().find(|m| m["kind"] == "clip").cloned().unwrap();
+    assert_eq!(clip["loaded"], false, "the starter policy has no image rule: {clip}");
+    let text = "Light rain this afternoon, clearing by the evening.";
+    let v = classify(&mut h, serde_json::json!([{"id": "a", "text": text, "images": [png_data_url(5).1]}]));
+    assert_eq!(v[0]["images"][0]["clip"], false, "{}", v[0]);
+    assert!(v[0]["images"][0]["error"].is_null(), "the image itself was analysed: {}", v[0]);
+
+    // With an image rule CLIP loads and embeds; back on a policy without one, it is not asked for again.
+    let src = IMAGE_RULE_POLICY.replace("image_examples = [\"examples/spider.png\"]\n", "");
+    let r = h.request(serde_json::json!({"type": "policy.set", "request_id": 2, "source": src}));
+    assert_eq!(r["applied"], true, "{r}");
+    let v = classify(&mut h, serde_json::json!([{"id": "b", "text": text, "images": [png_data_url(6).1]}]));
+    assert_eq!(v[0]["images"][0]["clip"], true, "{}", v[0]);
+    assert!(v[0]["image_scores"]["spider-pictures"].is_number(), "{}", v[0]);
+    let text_only = IMAGE_RULE_POLICY
+        .replace("image_description = \"a spider\"\n", "")
+        .replace("image_examples = [\"examples/spider.png\"]\n", "")
+        .replace("content = [\"images\"]\n", "");
+    assert!(!text_only.contains("image"), "{text_only}");
+    let r = h.request(serde_json::json!({"type": "policy.set", "request_id": 3, "source": text_only}));
+    assert_eq!(r["applied"], true, "{r}");
+    let v = classify(&mut h, serde_json::json!([{"id": "c", "text": text, "images": [png_data_url(7).1]}]));
+    assert_eq!(v[0]["images"][0]["clip"], false, "{}", v[0]);
+    assert!(v[0].get("image_scores").is_none(), "{}", v[0]);
+}

@@ -88,6 +88,7 @@ pub(crate) mod tests {
             image_text: None,
             nsfw_max: None,
             image_errors: None,
+            image_scores: BTreeMap::new(),
         }
     }
 

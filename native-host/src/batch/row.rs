@@ -1,5 +1,5 @@
 //! One output row per post (its identity, the verdict, the rule, every category score and, with `--images`,
-//! what its images said) and the flat column layout that CSV and Parquet share.
+//! what its images said, CLIP image scores included) and the flat column layout that CSV and Parquet share.
 
 use std::collections::BTreeMap;
 
@@ -42,6 +42,10 @@ pub struct Row {
     /// With `--images`: why some of the post's images were not judged, `path: code: reason`, one per line.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub image_errors: Option<String>,
+    /// With `--images` and CLIP: rule id → the rule's image score (CLIP, the highest over the post's images,
+    /// 4 decimals) for the rules with an `image_description`; empty for a post without a scored image.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    pub image_scores: BTreeMap<String, f32>,
 }
 
 impl Row {
@@ -63,6 +67,7 @@ impl Row {
             image_text: None,
             nsfw_max: None,
             image_errors: None,
+            image_scores: verdict.image_scores,
         }
     }
 
@@ -118,6 +123,8 @@ pub enum Column {
     ImageText,
     NsfwMax,
     ImageErrors,
+    /// `image_score_<rule>`: a rule's CLIP image score (with `--images`, for rules with an `image_description`).
+    ImageScore(String),
 }
 
 impl Column {
@@ -139,6 +146,7 @@ impl Column {
             Column::ImageText => "image_text".into(),
             Column::NsfwMax => "nsfw_max".into(),
             Column::ImageErrors => "image_errors".into(),
+            Column::ImageScore(r) => format!("image_score_{r}"),
         }
     }
 
@@ -157,7 +165,7 @@ impl Column {
             Column::Reason => Some(&row.reason),
             Column::ImageText => row.image_text.as_deref(),
             Column::ImageErrors => row.image_errors.as_deref(),
-            Column::Seq | Column::Score(_) | Column::Sub(..) | Column::NsfwMax => None,
+            Column::Seq | Column::Score(_) | Column::Sub(..) | Column::NsfwMax | Column::ImageScore(_) => None,
         }
     }
 
@@ -166,13 +174,14 @@ impl Column {
             Column::Score(c) => row.scores.get(c).copied(),
             Column::Sub(c, s) => row.sub_labels.get(c).and_then(|m| m.get(s)).copied(),
             Column::NsfwMax => row.nsfw_max,
+            Column::ImageScore(r) => row.image_scores.get(r).copied(),
             _ => None,
         }
     }
 
     /// Whether the column holds numbers (read with [`Column::number`]) rather than text.
     pub fn is_number(&self) -> bool {
-        matches!(self, Column::Score(_) | Column::Sub(..) | Column::NsfwMax)
+        matches!(self, Column::Score(_) | Column::Sub(..) | Column::NsfwMax | Column::ImageScore(_))
     }
 
     /// Whether every row has a value (the rest may be empty).
@@ -182,7 +191,8 @@ impl Column {
 }
 
 /// The flat layout for a policy: fixed columns, then one score per active category, then the built-in
-/// heads' sub-labels (manipulation techniques), then the image columns when images are judged.
+/// heads' sub-labels (manipulation techniques), then the image columns when images are judged (with one
+/// `image_score_<rule>` per enabled rule with an `image_description`, in policy order).
 pub fn columns(policy: &EffectivePolicy, with_text: bool, with_images: bool) -> Vec<Column> {
     let mut cols = vec![Column::Seq, Column::Source, Column::Id, Column::Site, Column::Author, Column::CreatedAt];
     cols.push(Column::Url);
@@ -199,6 +209,8 @@ pub fn columns(policy: &EffectivePolicy, with_text: bool, with_images: bool) -> 
     }
     if with_images {
         cols.extend([Column::ImageText, Column::NsfwMax, Column::ImageErrors]);
+        let image_rules = policy.enabled_rules().filter(|r| crate::images::image_rules::has_image_part(r));
+        cols.extend(image_rules.map(|r| Column::ImageScore(r.id.clone())));
     }
     cols
 }

@@ -1,10 +1,12 @@
-//! Per-image analysis for the judge: resolve, decode, OCR and NSFW, cached by the content's sha256. A
-//! missing image model only disables its part; a bad image is reported with its code, never fatal.
+//! Per-image analysis for the judge: resolve, decode, OCR, NSFW and (when the policy has image descriptions)
+//! the CLIP image embedding, cached by the content's sha256. A missing image model only disables its part; a
+//! bad image is reported with its code, never fatal.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use super::clip::{embed_shared, SharedVision};
 use super::decode::{decode, DecodeLimits};
 use super::nsfw::{Nsfw, NsfwOptions};
 use super::ocr::{join_lines, Ocr, OcrLine, OcrModel, OcrOptions};
@@ -54,6 +56,10 @@ pub struct ImageAnalysis {
     pub nsfw: Option<f32>,
     /// Why the image was not judged: (code, reason).
     pub error: Option<(String, String)>,
+    /// The normalised CLIP image embedding, when the caller asked for it (the policy has rules with an
+    /// `image_description`) and it could be computed; the judge compares it with the rules' descriptions.
+    #[serde(skip)]
+    pub clip_embedding: Option<Vec<f32>>,
     pub ms: f64,
 }
 
@@ -98,8 +104,14 @@ impl ImageAnalyzer {
         self.nsfw.as_ref().map(|n| n.provider).map_err(String::as_str)
     }
 
-    /// Analyse one `images` entry. `base_dir` allows local files (batch mode).
-    pub fn analyse_entry(&mut self, entry: &str, base_dir: Option<&Path>) -> ImageAnalysis {
+    /// Analyse one `images` entry. `base_dir` allows local files (batch mode). With `clip` the image's CLIP
+    /// embedding is computed too (from the same decoded image, beside OCR and NSFW).
+    pub fn analyse_entry(
+        &mut self,
+        entry: &str,
+        base_dir: Option<&Path>,
+        clip: Option<&SharedVision>,
+    ) -> ImageAnalysis {
         let bytes = match parse_image_ref(entry, base_dir, self.limits.max_bytes) {
             Ok(ImageRef::Data(b)) => b,
             Ok(ImageRef::File(p)) => match read_file(&p, self.limits.max_bytes) {
@@ -111,13 +123,19 @@ impl ImageAnalyzer {
             }
             Err(e) => return ImageAnalysis::failed(e.code(), e.to_string()),
         };
-        self.analyse_bytes(&bytes)
+        self.analyse_bytes(&bytes, clip)
     }
 
-    /// Analyse encoded image bytes (cached by their sha256).
-    pub fn analyse_bytes(&mut self, bytes: &[u8]) -> ImageAnalysis {
+    /// Analyse encoded image bytes (cached by their sha256), with the CLIP embedding when `clip` is given.
+    /// A cached analysis made without CLIP gets its embedding added when one is asked for later.
+    pub fn analyse_bytes(&mut self, bytes: &[u8], clip: Option<&SharedVision>) -> ImageAnalysis {
         let sha = feedwarden_core::sha256_hex(bytes);
-        if let Some(hit) = self.cache.get(&sha) {
+        if let Some(hit) = self.cache.get_mut(&sha) {
+            if let (Some(vision), None, None) = (clip, &hit.clip_embedding, &hit.error) {
+                let t0 = Instant::now();
+                hit.clip_embedding = decode(bytes, &self.limits).ok().and_then(|img| embed_shared(vision, &img).ok());
+                hit.ms += t0.elapsed().as_secs_f64() * 1000.0;
+            }
             return hit.clone();
         }
         let t0 = Instant::now();
@@ -125,7 +143,21 @@ impl ImageAnalyzer {
             Err(e) => ImageAnalysis::failed(e.code(), e.to_string()),
             Ok(img) => {
                 let mut a = ImageAnalysis::default();
-                let (lines, nsfw) = read_and_score(self.ocr.as_mut().ok(), self.nsfw.as_mut().ok(), &img);
+                let (ocr, nsfw) = (self.ocr.as_mut().ok(), self.nsfw.as_mut().ok());
+                let ((lines, nsfw), embedding) = match clip {
+                    // CLIP's own session runs beside OCR and NSFW, like NSFW beside OCR.
+                    Some(vision) => std::thread::scope(|s| {
+                        let embedded = s.spawn(|| embed_shared(vision, &img));
+                        let read = read_and_score(ocr, nsfw, &img);
+                        let embedding = embedded
+                            .join()
+                            .unwrap_or_else(|_| Err(EmbedderError::Tokenize("the CLIP pass panicked".into())));
+                        (read, Some(embedding))
+                    }),
+                    None => (read_and_score(ocr, nsfw, &img), None),
+                };
+                // A CLIP failure only leaves the image descriptions unjudged for this image.
+                a.clip_embedding = embedding.and_then(Result::ok);
                 match lines {
                     Some(Ok(lines)) => {
                         a.text = join_lines(&lines);

@@ -5,6 +5,7 @@
 //! optional example images; an image's score is its share against neutral prompts.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 use image::RgbImage;
 use ort::session::Session;
@@ -66,8 +67,42 @@ impl ClipOptions {
     }
 }
 
+/// CLIP's image encoder. Shared ([`SharedVision`]) between the judge, which embeds a policy's example
+/// images, and the image analyser, which embeds posts' images (on the host's image thread): one session in
+/// memory for both.
+pub struct ClipVision {
+    session: Session,
+}
+
+impl std::fmt::Debug for ClipVision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClipVision").finish_non_exhaustive()
+    }
+}
+
+/// The image encoder as the judge and the image analyser hold it.
+pub type SharedVision = Arc<Mutex<ClipVision>>;
+
+impl ClipVision {
+    /// Normalised image embedding.
+    pub fn embed(&mut self, img: &RgbImage) -> Result<Vec<f32>, EmbedderError> {
+        let input = Tensor::from_array(([1usize, 3, 224, 224], preprocess(img)))?;
+        let outputs = self.session.run(ort::inputs!["pixel_values" => input])?;
+        let (shape, data) = outputs["image_embeds"].try_extract_tensor::<f32>()?;
+        if data.len() != EMBED_DIM {
+            return Err(EmbedderError::Shape(shape.iter().copied().collect()));
+        }
+        Ok(normalize(data.to_vec()))
+    }
+}
+
+/// Embed one image with a shared encoder (a panic in an earlier call does not make it unusable).
+pub fn embed_shared(vision: &SharedVision, img: &RgbImage) -> Result<Vec<f32>, EmbedderError> {
+    vision.lock().unwrap_or_else(std::sync::PoisonError::into_inner).embed(img)
+}
+
 pub struct Clip {
-    vision: Session,
+    vision: SharedVision,
     text: Session,
     tokenizer: Tokenizer,
     pub provider: &'static str,
@@ -132,7 +167,8 @@ impl Clip {
         let tokenizer = Tokenizer::from_file(&opts.tokenizer_path)
             .map_err(|e| EmbedderError::Tokenizer { path: opts.tokenizer_path.clone(), message: e.to_string() })?;
         let provider = if vision.provider == "CUDA" && text.provider == "CUDA" { "CUDA" } else { "CPU" };
-        Ok(Clip { vision: vision.session, text: text.session, tokenizer, provider })
+        let vision = Arc::new(Mutex::new(ClipVision { session: vision.session }));
+        Ok(Clip { vision, text: text.session, tokenizer, provider })
     }
 
     /// CLIP token ids (with start and end of text), cut at 77.
@@ -164,13 +200,12 @@ impl Clip {
 
     /// Normalised image embedding.
     pub fn embed_image(&mut self, img: &RgbImage) -> Result<Vec<f32>, EmbedderError> {
-        let input = Tensor::from_array(([1usize, 3, 224, 224], preprocess(img)))?;
-        let outputs = self.vision.run(ort::inputs!["pixel_values" => input])?;
-        let (shape, data) = outputs["image_embeds"].try_extract_tensor::<f32>()?;
-        if data.len() != EMBED_DIM {
-            return Err(EmbedderError::Shape(shape.iter().copied().collect()));
-        }
-        Ok(normalize(data.to_vec()))
+        embed_shared(&self.vision, img)
+    }
+
+    /// The image encoder, for whoever embeds posts' images (see `ImageAnalyzer::analyse_entry`).
+    pub fn vision(&self) -> SharedVision {
+        Arc::clone(&self.vision)
     }
 
     /// Compile a rule's description (and example images) into a category.

@@ -1,18 +1,20 @@
 //! Rules with an `image_description`, judged on the host with CLIP: each such rule becomes a described image
 //! category (prompt ensemble + example images, `clip::Clip::describe`), and a post's image score for the
-//! rule is the highest probability over its images. Image embeddings are cached by the content's sha256.
+//! rule is the highest probability over its images. The images' CLIP embeddings come with their analyses
+//! (`ImageAnalyzer`, on the host's image thread, asked for only while [`ImageRules::vision_wanted`]); the
+//! text side (prompt ensembles, example images) is compiled here, per policy.
 //! Which CLIP runs is chosen here: the real ViT-B/32 when installed, the tiny random-weight pair only when
 //! `FEEDWARDEN_CLIP_MODEL=tiny` asks for it (tests), so meaningless weights never judge a reader's images.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use feedwarden_core::policy::{ContentKind, Diagnostic, EffectivePolicy, Rule, Severity};
-use feedwarden_core::Post;
 
-use super::clip::{Clip, ClipOptions, ImageCategory};
+use super::analyzer::ImageAnalysis;
+use super::clip::{Clip, ClipOptions, ImageCategory, SharedVision};
 use super::decode::{decode, DecodeLimits};
-use super::source::{parse_image_ref, read_file, ImageRef};
+use super::source::read_file;
 
 /// Which CLIP to load: unset or `clip-vit-b32` = the real one when installed; `tiny` = the random-weight
 /// test pair; `off` = none.
@@ -23,8 +25,6 @@ pub const CLIP_VIT_B32: &str = "clip-vit-b32";
 pub const CLIP_TINY: &str = "clip-tiny";
 /// What a reader runs to get CLIP.
 pub const FETCH_HINT: &str = "feedwarden models fetch clip-vit-b32";
-/// Image embeddings kept in memory; the cache is cleared when full.
-const CACHE_ENTRIES: usize = 2048;
 
 /// The CLIP a host should load, from `FEEDWARDEN_CLIP_MODEL`: `(model id, options)` or why there is none.
 pub fn clip_choice(ort_library: PathBuf, models_dir: &Path) -> Result<(&'static str, ClipOptions), String> {
@@ -67,8 +67,7 @@ pub enum ClipStatus<'a> {
     Unavailable(&'a str),
 }
 
-/// The CLIP (loaded lazily, or why there is none), the compiled categories of the active policy and the
-/// embedding cache.
+/// The CLIP (loaded lazily, or why there is none) and the compiled categories of the active policy.
 #[derive(Debug)]
 pub struct ImageRules {
     clip: ClipState,
@@ -82,8 +81,6 @@ pub struct ImageRules {
     problems: Vec<Diagnostic>,
     /// sha256 of the example images' bytes: changes the verdict cache key when an example file changes.
     examples_digest: String,
-    /// sha256 of encoded image bytes → normalised CLIP embedding (`None`: the image could not be decoded).
-    embeddings: HashMap<String, Option<Vec<f32>>>,
 }
 
 impl ImageRules {
@@ -118,7 +115,6 @@ impl ImageRules {
             categories: Vec::new(),
             problems: Vec::new(),
             examples_digest: String::new(),
-            embeddings: HashMap::new(),
         }
     }
 
@@ -222,46 +218,37 @@ impl ImageRules {
         out
     }
 
-    /// Rule id → the highest probability over the post's images that it shows the rule's description.
-    /// Images that cannot be read or decoded are skipped (the image analyser reports them).
-    pub fn score_post(&mut self, post: &Post, image_base_dir: Option<&Path>) -> BTreeMap<String, f32> {
+    /// The image encoder, when posts' images need CLIP embeddings: CLIP is loaded and the active policy has
+    /// at least one enabled rule with an `image_description`. `None` otherwise, so nobody pays for CLIP.
+    pub fn vision_wanted(&self) -> Option<SharedVision> {
+        match &self.clip {
+            ClipState::Loaded(clip) if !self.categories.is_empty() => Some(clip.vision()),
+            _ => None,
+        }
+    }
+
+    /// Whether some of these analyses lack the CLIP embedding the active policy needs (they were made before
+    /// it gained image descriptions); images that failed to be read count as judged.
+    pub fn lacks_embeddings(&self, analyses: &[ImageAnalysis]) -> bool {
+        self.vision_wanted().is_some() && analyses.iter().any(|a| a.error.is_none() && a.clip_embedding.is_none())
+    }
+
+    /// Rule id → the highest probability over the post's images that it shows the rule's description, from
+    /// the images' CLIP embeddings (`analyses`, see `ImageAnalyzer::analyse_entry`). Images without one
+    /// (unreadable, or analysed without CLIP) are skipped; no analyses, no scores.
+    pub fn score_post(&self, analyses: &[ImageAnalysis]) -> BTreeMap<String, f32> {
         let mut out = BTreeMap::new();
-        if self.categories.is_empty() || !self.is_loaded() {
+        if !self.is_loaded() {
             return out;
         }
-        for entry in &post.images {
-            let Some(embedding) = self.embed_entry(entry, image_base_dir) else {
-                continue;
-            };
+        for embedding in analyses.iter().filter_map(|a| a.clip_embedding.as_deref()) {
             for (rule, category) in &self.categories {
-                let p = category.probability(&embedding);
+                let p = category.probability(embedding);
                 let best = out.entry(rule.clone()).or_insert(p);
                 *best = best.max(p);
             }
         }
         out
-    }
-
-    /// The CLIP embedding of one `images` entry, cached by the content's sha256.
-    fn embed_entry(&mut self, entry: &str, base_dir: Option<&Path>) -> Option<Vec<f32>> {
-        let bytes = match parse_image_ref(entry, base_dir, self.limits.max_bytes).ok()? {
-            ImageRef::Data(b) => b,
-            ImageRef::File(p) => read_file(&p, self.limits.max_bytes).ok()?,
-            ImageRef::Remote(_) => return None,
-        };
-        let sha = feedwarden_core::sha256_hex(&bytes);
-        if let Some(hit) = self.embeddings.get(&sha) {
-            return hit.clone();
-        }
-        let ClipState::Loaded(clip) = &mut self.clip else {
-            return None;
-        };
-        let embedding = decode(&bytes, &self.limits).ok().and_then(|img| clip.embed_image(&img).ok());
-        if self.embeddings.len() >= CACHE_ENTRIES {
-            self.embeddings.clear();
-        }
-        self.embeddings.insert(sha, embedding.clone());
-        embedding
     }
 }
 
