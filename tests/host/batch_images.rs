@@ -15,16 +15,7 @@ use serde_json::Value;
 
 /// Text model plus the tiny OCR pair and OpenNSFW, with the usual skip / fail rule.
 fn models() -> Option<PathBuf> {
-    let dir = common::models_dir()?;
-    let need = ["pp-ocrv6-tiny/PP-OCRv6_det_tiny.onnx", "open-nsfw/open_nsfw.onnx"];
-    if need.iter().all(|f| dir.join(f).is_file()) {
-        return Some(dir);
-    }
-    if std::env::var("FEEDWARDEN_REQUIRE_MODELS").as_deref() == Ok("1") {
-        panic!("image models are missing in {}; run models/scripts/setup_models.sh", dir.display());
-    }
-    eprintln!("SKIPPED: image models not found in {}; run models/scripts/setup_models.sh", dir.display());
-    None
+    common::models_with(&["pp-ocrv6-tiny/PP-OCRv6_det_tiny.onnx", "open-nsfw/open_nsfw.onnx"], "image models")
 }
 
 fn feedwarden(args: &[&str], models: &Path) -> Output {

@@ -7,6 +7,8 @@
 #![allow(clippy::needless_range_loop, clippy::type_complexity)]
 
 mod common;
+#[path = "common/render.rs"]
+mod render;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -16,23 +18,10 @@ use base64::Engine;
 use feedwarden_host::images::nsfw::{Nsfw, NsfwOptions};
 use feedwarden_host::images::ocr::{cer, join_lines, Ocr, OcrModel, OcrOptions};
 use feedwarden_host::images::{decode, DecodeLimits};
-use image::{ImageEncoder, Rgb, RgbImage};
+use image::{Rgb, RgbImage};
 use serde_json::json;
 
-/// Image models and ONNX Runtime, with the same skip / fail rule as the text model.
-fn image_models() -> Option<PathBuf> {
-    let dir = common::models_dir()?;
-    let need =
-        ["pp-ocrv6-tiny/PP-OCRv6_det_tiny.onnx", "pp-ocrv6-tiny/PP-OCRv6_rec_tiny.onnx", "open-nsfw/open_nsfw.onnx"];
-    if need.iter().all(|f| dir.join(f).is_file()) {
-        return Some(dir);
-    }
-    if std::env::var("FEEDWARDEN_REQUIRE_MODELS").as_deref() == Ok("1") {
-        panic!("image models are missing in {}; run models/scripts/setup_models.sh", dir.display());
-    }
-    eprintln!("SKIPPED: image models not found in {}; run models/scripts/setup_models.sh", dir.display());
-    None
-}
+use render::{image_models, png_bytes};
 
 fn ort_lib(models: &std::path::Path) -> PathBuf {
     models.join("onnxruntime/libonnxruntime.so")
@@ -126,30 +115,9 @@ fn render(
         Rgb([p[0] as u8, p[1] as u8, p[2] as u8])
     });
     for (i, line) in lines.iter().enumerate() {
-        let mut x = (w as f32 - widths[i]) / 2.0;
+        let x = (w as f32 - widths[i]) / 2.0;
         let baseline = px + scaled.ascent() + i as f32 * line_h;
-        let mut prev = None;
-        for c in line.chars() {
-            let id = font.glyph_id(c);
-            if let Some(p) = prev {
-                x += scaled.kern(p, id);
-            }
-            let glyph = id.with_scale_and_position(PxScale::from(px), ab_glyph::point(x, baseline));
-            if let Some(outlined) = font.outline_glyph(glyph) {
-                let b = outlined.px_bounds();
-                outlined.draw(|gx, gy, cov| {
-                    let (px_, py_) = (gx as i32 + b.min.x as i32, gy as i32 + b.min.y as i32);
-                    if px_ >= 0 && py_ >= 0 && (px_ as u32) < w && (py_ as u32) < h {
-                        let dst = img.get_pixel_mut(px_ as u32, py_ as u32);
-                        for k in 0..3 {
-                            dst.0[k] = (dst.0[k] as f32 * (1.0 - cov) + ink[k] as f32 * cov) as u8;
-                        }
-                    }
-                });
-            }
-            x += scaled.h_advance(id);
-            prev = Some(id);
-        }
+        render::draw_line(&mut img, font, px, x, baseline, line, ink);
     }
     if let Background::Noise = bg {
         for p in img.pixels_mut() {
@@ -160,14 +128,6 @@ fn render(
         }
     }
     img
-}
-
-fn png_bytes(img: &RgbImage) -> Vec<u8> {
-    let mut out = Vec::new();
-    image::codecs::png::PngEncoder::new(&mut out)
-        .write_image(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8)
-        .unwrap();
-    out
 }
 
 const TEXTS: [&[&str]; 6] = [
@@ -186,15 +146,7 @@ fn norm(s: &str) -> String {
 
 /// The small OCR pair (the quality option), or `None` with a note; required with FEEDWARDEN_REQUIRE_MODELS=1.
 fn small_ocr_models() -> Option<PathBuf> {
-    let dir = image_models()?;
-    if dir.join("pp-ocrv6-small/PP-OCRv6_rec_small.onnx").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("FEEDWARDEN_REQUIRE_MODELS").as_deref() == Ok("1") {
-        panic!("pp-ocrv6-small is missing in {}; run models/scripts/setup_models.sh", dir.display());
-    }
-    eprintln!("SKIPPED: pp-ocrv6-small not found in {}; run models/scripts/setup_models.sh", dir.display());
-    None
+    common::models_with(&["pp-ocrv6-small/PP-OCRv6_rec_small.onnx"], "pp-ocrv6-small")
 }
 
 #[test]

@@ -11,16 +11,10 @@ use feedwarden_host::images::clip::{preprocess, Clip, ClipOptions, EMBED_DIM, TE
 use image::{Rgb, RgbImage};
 
 fn clip_models() -> Option<PathBuf> {
-    let dir = common::models_dir()?;
-    let need = ["clip-tiny/vision_model.onnx", "clip-tiny/text_model.onnx", "clip-tiny/tokenizer.json"];
-    if need.iter().all(|f| dir.join(f).is_file()) {
-        return Some(dir);
-    }
-    if std::env::var("FEEDWARDEN_REQUIRE_MODELS").as_deref() == Ok("1") {
-        panic!("the CLIP test assets are missing in {}; run models/scripts/setup_models.sh", dir.display());
-    }
-    eprintln!("SKIPPED: CLIP test assets not found in {}; run models/scripts/setup_models.sh", dir.display());
-    None
+    common::models_with(
+        &["clip-tiny/vision_model.onnx", "clip-tiny/text_model.onnx", "clip-tiny/tokenizer.json"],
+        "the CLIP test assets",
+    )
 }
 
 fn picture(seed: u8) -> RgbImage {

@@ -22,15 +22,7 @@ use serde_json::Value;
 const MAX_ABS_DIFF: f64 = 0.05;
 
 fn nsfw_model() -> Option<PathBuf> {
-    let dir = common::models_dir()?;
-    if dir.join("open-nsfw/open_nsfw.onnx").is_file() {
-        return Some(dir);
-    }
-    if std::env::var("FEEDWARDEN_REQUIRE_MODELS").as_deref() == Ok("1") {
-        panic!("open-nsfw is missing in {}; run models/scripts/setup_models.sh", dir.display());
-    }
-    eprintln!("SKIPPED: open-nsfw not found in {}; run models/scripts/setup_models.sh", dir.display());
-    None
+    common::models_with(&["open-nsfw/open_nsfw.onnx"], "open-nsfw")
 }
 
 /// xorshift64 (13, 7, 17), low byte per step: the script's `xorshift_bytes`.

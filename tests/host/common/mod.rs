@@ -27,6 +27,20 @@ pub fn models_dir() -> Option<PathBuf> {
     None
 }
 
+/// [`models_dir`] when it also holds every file of `need` (paths relative to it), with the same skip / fail
+/// rule: `what` names them in the message.
+pub fn models_with(need: &[&str], what: &str) -> Option<PathBuf> {
+    let dir = models_dir()?;
+    if need.iter().all(|f| dir.join(f).is_file()) {
+        return Some(dir);
+    }
+    if std::env::var("FEEDWARDEN_REQUIRE_MODELS").as_deref() == Ok("1") {
+        panic!("{what} are missing in {}; run models/scripts/setup_models.sh", dir.display());
+    }
+    eprintln!("SKIPPED: {what} not found in {}; run models/scripts/setup_models.sh", dir.display());
+    None
+}
+
 pub fn write_frame(w: &mut impl Write, body: &[u8]) {
     w.write_all(&(body.len() as u32).to_ne_bytes()).unwrap();
     w.write_all(body).unwrap();

@@ -11,17 +11,10 @@ use image::{ImageEncoder, Rgb, RgbImage};
 
 /// The text and image models, with the same skip / fail rule as `common::models_dir`.
 pub fn image_models() -> Option<PathBuf> {
-    let dir = crate::common::models_dir()?;
-    let need =
-        ["pp-ocrv6-tiny/PP-OCRv6_det_tiny.onnx", "pp-ocrv6-tiny/PP-OCRv6_rec_tiny.onnx", "open-nsfw/open_nsfw.onnx"];
-    if need.iter().all(|f| dir.join(f).is_file()) {
-        return Some(dir);
-    }
-    if std::env::var("FEEDWARDEN_REQUIRE_MODELS").as_deref() == Ok("1") {
-        panic!("image models are missing in {}; run models/scripts/setup_models.sh", dir.display());
-    }
-    eprintln!("SKIPPED: image models not found in {}; run models/scripts/setup_models.sh", dir.display());
-    None
+    crate::common::models_with(
+        &["pp-ocrv6-tiny/PP-OCRv6_det_tiny.onnx", "pp-ocrv6-tiny/PP-OCRv6_rec_tiny.onnx", "open-nsfw/open_nsfw.onnx"],
+        "image models",
+    )
 }
 
 const FONT_FILES: [&str; 2] = [
@@ -47,32 +40,38 @@ pub fn render(lines: &[&str], font: &FontVec, px: f32, ink: [u8; 3], paper: [u8;
     let h = (line_h * lines.len() as f32 + 2.0 * px).ceil() as u32;
     let mut img = RgbImage::from_pixel(w, h, Rgb(paper));
     for (i, line) in lines.iter().enumerate() {
-        let mut x = px;
         let baseline = px + scaled.ascent() + i as f32 * line_h;
-        let mut prev = None;
-        for c in line.chars() {
-            let id = font.glyph_id(c);
-            if let Some(p) = prev {
-                x += scaled.kern(p, id);
-            }
-            let glyph = id.with_scale_and_position(PxScale::from(px), ab_glyph::point(x, baseline));
-            if let Some(outlined) = font.outline_glyph(glyph) {
-                let b = outlined.px_bounds();
-                outlined.draw(|gx, gy, cov| {
-                    let (x_, y_) = (gx as i32 + b.min.x as i32, gy as i32 + b.min.y as i32);
-                    if x_ >= 0 && y_ >= 0 && (x_ as u32) < w && (y_ as u32) < h {
-                        let dst = img.get_pixel_mut(x_ as u32, y_ as u32);
-                        for (d, k) in dst.0.iter_mut().zip(ink) {
-                            *d = (*d as f32 * (1.0 - cov) + k as f32 * cov) as u8;
-                        }
-                    }
-                });
-            }
-            x += scaled.h_advance(id);
-            prev = Some(id);
-        }
+        draw_line(&mut img, font, px, px, baseline, line, ink);
     }
     img
+}
+
+/// Draw one line of `text` in `ink` onto `img`, starting at `x` on `baseline` (kerned, anti-aliased).
+pub fn draw_line(img: &mut RgbImage, font: &FontVec, px: f32, mut x: f32, baseline: f32, text: &str, ink: [u8; 3]) {
+    let scaled = font.as_scaled(PxScale::from(px));
+    let (w, h) = img.dimensions();
+    let mut prev = None;
+    for c in text.chars() {
+        let id = font.glyph_id(c);
+        if let Some(p) = prev {
+            x += scaled.kern(p, id);
+        }
+        let glyph = id.with_scale_and_position(PxScale::from(px), ab_glyph::point(x, baseline));
+        if let Some(outlined) = font.outline_glyph(glyph) {
+            let b = outlined.px_bounds();
+            outlined.draw(|gx, gy, cov| {
+                let (x_, y_) = (gx as i32 + b.min.x as i32, gy as i32 + b.min.y as i32);
+                if x_ >= 0 && y_ >= 0 && (x_ as u32) < w && (y_ as u32) < h {
+                    let dst = img.get_pixel_mut(x_ as u32, y_ as u32);
+                    for (d, k) in dst.0.iter_mut().zip(ink) {
+                        *d = (*d as f32 * (1.0 - cov) + k as f32 * cov) as u8;
+                    }
+                }
+            });
+        }
+        x += scaled.h_advance(id);
+        prev = Some(id);
+    }
 }
 
 pub fn png_bytes(img: &RgbImage) -> Vec<u8> {
