@@ -13,7 +13,6 @@ use anyhow::{bail, Context};
 use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::paths::Paths;
 
@@ -406,17 +405,7 @@ fn copy_body(mut body: impl Read, file: &mut File, bar: &ProgressBar) -> std::io
 }
 
 pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
-    let mut f = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    crate::batch::manifest::sha256_file(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Move a checked file into place atomically (same folder, rename, then fsync the folder).
