@@ -40,6 +40,11 @@ impl From<Action> for VerdictAction {
 }
 
 impl VerdictAction {
+    /// Whether the post is filtered (labelled, blurred or hidden) rather than shown.
+    pub fn filters(self) -> bool {
+        matches!(self, VerdictAction::Label | VerdictAction::Blur | VerdictAction::Hide)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             VerdictAction::Show => "show",

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::{json, Value};
 
 use feedwarden_core::policy::{Diagnostic, EffectivePolicy};
-use feedwarden_core::{builtin_heads, Post, Verdict, VerdictAction};
+use feedwarden_core::{builtin_heads, Post, Verdict};
 
 use crate::embedder::{EmbedderOptions, EmbedderPool, MODEL_ID};
 use crate::framing::{read_frame, write_frame, Frame, MAX_REPLY_BYTES, MAX_REQUEST_BYTES};
@@ -814,9 +814,4 @@ impl Host {
 fn stats_event(policy: &EffectivePolicy, post: &Post, verdict: &Verdict) -> (String, String, String) {
     let category = verdict.rule.as_deref().and_then(|r| policy.rule(r)).map(|r| r.category_id().to_string());
     (post.site.clone().unwrap_or_default(), category.unwrap_or_default(), verdict.action.as_str().to_string())
-}
-
-/// Whether a verdict filters the post (for summaries).
-pub fn is_filtered(action: VerdictAction) -> bool {
-    matches!(action, VerdictAction::Label | VerdictAction::Blur | VerdictAction::Hide)
 }

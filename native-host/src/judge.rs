@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use feedwarden_core::decision::Scores;
 use feedwarden_core::fewshot::{apply_feedback, user_category_probability, FeedbackExamples, RuleAnchors};
 use feedwarden_core::heads::builtin_head;
-use feedwarden_core::{decide, EffectivePolicy, Post, Verdict, VerdictAction};
+use feedwarden_core::{decide, EffectivePolicy, Post, Verdict};
 
 use crate::embedder::{EmbedderError, EmbedderPool, MODEL_ID};
 use crate::images::image_rules::ImageRules;
@@ -293,7 +293,7 @@ impl Judge {
             if let Some(rule) = text_rule {
                 let post_text = post.judged_text();
                 let long = post_text.chars().count() > LONG_TEXT_CHARS;
-                if filters(verdict.action) && (long || !ocr.is_empty()) {
+                if verdict.action.filters() && (long || !ocr.is_empty()) {
                     // Found below, for all filtered posts at once: the words that weigh most for this rule.
                     let mut pieces: Vec<(QuoteSource, String)> = if long {
                         segments(&post_text).into_iter().map(|t| (QuoteSource::Post, t)).collect()
@@ -340,12 +340,7 @@ impl Judge {
                 .iter()
                 .map(|(source, text)| {
                     let scores = self.scores(embeddings.next().expect("one embedding per piece"));
-                    let score = scores
-                        .rule_adjusted
-                        .get(&rule.id)
-                        .or_else(|| scores.categories.get(rule.category_id()))
-                        .copied()
-                        .unwrap_or(0.0);
+                    let score = scores.for_rule(rule).unwrap_or(0.0);
                     (score, source, text.as_str())
                 })
                 .collect();
@@ -422,11 +417,6 @@ impl Judge {
         }
         Ok(results)
     }
-}
-
-/// Whether a verdict filters the post (only those get their triggering words looked for).
-fn filters(action: VerdictAction) -> bool {
-    matches!(action, VerdictAction::Label | VerdictAction::Blur | VerdictAction::Hide)
 }
 
 /// The sentences of `text`, for quoting. OCR breaks sentences over lines, so a sentence still open at the end

@@ -13,7 +13,7 @@ mod render;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
+use ab_glyph::FontVec;
 use base64::Engine;
 use feedwarden_host::images::nsfw::{Nsfw, NsfwOptions};
 use feedwarden_host::images::ocr::{cer, join_lines, Ocr, OcrModel, OcrOptions};
@@ -48,20 +48,6 @@ fn fonts() -> Vec<(String, FontVec)> {
     fonts
 }
 
-/// xorshift: reproducible noise without a dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn unit(&mut self) -> f32 {
-        (self.next() % 10_000) as f32 / 10_000.0
-    }
-}
-
 #[derive(Clone, Copy, Debug)]
 enum Background {
     Plain,
@@ -79,13 +65,9 @@ fn render(
     bg: Background,
     seed: u64,
 ) -> RgbImage {
-    let scaled = font.as_scaled(PxScale::from(px));
-    let line_h = (scaled.ascent() - scaled.descent() + scaled.line_gap()).ceil();
-    let widths: Vec<f32> =
-        lines.iter().map(|l| l.chars().map(|c| scaled.h_advance(font.glyph_id(c))).sum::<f32>()).collect();
-    let w = (widths.iter().cloned().fold(0.0, f32::max) + 2.0 * px).ceil() as u32;
-    let h = (line_h * lines.len() as f32 + 2.0 * px).ceil() as u32;
-    let mut rng = Rng(seed | 1);
+    let layout = render::TextLayout::new(lines, font, px);
+    let (w, h) = (layout.width, layout.height);
+    let mut rng = common::Rng(seed | 1);
     // Photo-like: a few soft colour blobs over a gradient.
     let blobs: Vec<(f32, f32, f32, [f32; 3])> = (0..6)
         .map(|_| {
@@ -115,9 +97,8 @@ fn render(
         Rgb([p[0] as u8, p[1] as u8, p[2] as u8])
     });
     for (i, line) in lines.iter().enumerate() {
-        let x = (w as f32 - widths[i]) / 2.0;
-        let baseline = px + scaled.ascent() + i as f32 * line_h;
-        render::draw_line(&mut img, font, px, x, baseline, line, ink);
+        let x = (w as f32 - layout.widths[i]) / 2.0;
+        render::draw_line(&mut img, font, px, x, layout.baseline(i), line, ink);
     }
     if let Background::Noise = bg {
         for p in img.pixels_mut() {

@@ -85,6 +85,17 @@ threshold = 0.95
 content = ["images"]
 "#;
 
+/// A data folder holding [`IMAGE_RULE_POLICY`] and its example image; returns it with that image as a
+/// `data:` URL (so a post carrying it matches the example exactly).
+fn home_with_image_rule() -> (tempfile::TempDir, String) {
+    let home = tempfile::tempdir().unwrap();
+    let (example_png, example_url) = png_data_url(3);
+    std::fs::create_dir_all(home.path().join("examples")).unwrap();
+    std::fs::write(home.path().join("examples/spider.png"), &example_png).unwrap();
+    std::fs::write(home.path().join("policy.toml"), IMAGE_RULE_POLICY).unwrap();
+    (home, example_url)
+}
+
 fn spawn_host(home: &std::path::Path, models: &std::path::Path, clip: Option<&str>) -> common::HostProc {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_feedwarden-host"));
     match clip {
@@ -105,11 +116,7 @@ fn classify(h: &mut common::HostProc, posts: serde_json::Value) -> Vec<serde_jso
 #[test]
 fn image_description_rule_fires_on_an_image_through_the_host() {
     let Some(models) = clip_models() else { return };
-    let home = tempfile::tempdir().unwrap();
-    let (example_png, example_url) = png_data_url(3);
-    std::fs::create_dir_all(home.path().join("examples")).unwrap();
-    std::fs::write(home.path().join("examples/spider.png"), &example_png).unwrap();
-    std::fs::write(home.path().join("policy.toml"), IMAGE_RULE_POLICY).unwrap();
+    let (home, example_url) = home_with_image_rule();
     let mut h = spawn_host(home.path(), &models, Some("tiny"));
 
     let hello = h.request(serde_json::json!({"type": "hello", "request_id": 1, "protocols": [1]}));
@@ -214,11 +221,7 @@ fn clip_is_loaded_only_when_a_rule_needs_it() {
 #[test]
 fn budget_zero_leaves_image_descriptions_to_the_update() {
     let Some(models) = clip_models() else { return };
-    let home = tempfile::tempdir().unwrap();
-    let (example_png, example_url) = png_data_url(3);
-    std::fs::create_dir_all(home.path().join("examples")).unwrap();
-    std::fs::write(home.path().join("examples/spider.png"), &example_png).unwrap();
-    std::fs::write(home.path().join("policy.toml"), IMAGE_RULE_POLICY).unwrap();
+    let (home, example_url) = home_with_image_rule();
     let mut h = spawn_host(home.path(), &models, Some("tiny"));
 
     let weather = "Light rain this afternoon, clearing by the evening.";

@@ -4,6 +4,8 @@
 //! with a fuzz smoke pass (thousands of mutated and cut real files through the decoder entry point), the
 //! stable stand-in for the cargo-fuzz target in native-host/fuzz. Needs no model.
 
+mod common;
+
 use std::time::Instant;
 
 use feedwarden_host::images::{decode, DecodeError, DecodeLimits};
@@ -336,20 +338,6 @@ fn empty_zero_filled_and_wrong_magic() {
     assert_eq!(code(decode(b"GIF89a\xff\xff", &l)), "image-corrupt");
 }
 
-/// xorshift64: reproducible without a dependency.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 #[test]
 fn fuzz_smoke_mutated_and_cut_files_never_panic() {
     // The fuzz target's small limits: each case stays cheap.
@@ -373,7 +361,7 @@ fn fuzz_smoke_mutated_and_cut_files_never_panic() {
             std::fs::write(std::path::Path::new(&dir).join(format!("seed-{i}")), seed).unwrap();
         }
     }
-    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut rng = common::Rng(0x9e37_79b9_7f4a_7c15);
     let mut outcomes = std::collections::BTreeMap::<&str, usize>::new();
     let t = Instant::now();
     let per_seed = 800;

@@ -41,6 +41,29 @@ pub fn models_with(need: &[&str], what: &str) -> Option<PathBuf> {
     None
 }
 
+/// xorshift64: reproducible noise and mutations for the image tests, without a dependency. The seed must not
+/// be 0.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// In [0, 1), in steps of 1/10,000.
+    pub fn unit(&mut self) -> f32 {
+        (self.next() % 10_000) as f32 / 10_000.0
+    }
+
+    /// In [0, n).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
 pub fn write_frame(w: &mut impl Write, body: &[u8]) {
     w.write_all(&(body.len() as u32).to_ne_bytes()).unwrap();
     w.write_all(body).unwrap();

@@ -30,18 +30,39 @@ pub fn font() -> FontVec {
         .expect("install fonts-dejavu-core or fonts-liberation to render the test images")
 }
 
+/// Where `lines` of text `px` pixels high go, one under the other, with a margin of `px` all round.
+pub struct TextLayout {
+    /// Each line's advance width.
+    pub widths: Vec<f32>,
+    pub width: u32,
+    pub height: u32,
+    line_h: f32,
+    top: f32,
+}
+
+impl TextLayout {
+    pub fn new(lines: &[&str], font: &FontVec, px: f32) -> Self {
+        let scaled = font.as_scaled(PxScale::from(px));
+        let line_h = (scaled.ascent() - scaled.descent() + scaled.line_gap()).ceil();
+        let widths: Vec<f32> =
+            lines.iter().map(|l| l.chars().map(|c| scaled.h_advance(font.glyph_id(c))).sum::<f32>()).collect();
+        let width = (widths.iter().cloned().fold(0.0, f32::max) + 2.0 * px).ceil() as u32;
+        let height = (line_h * lines.len() as f32 + 2.0 * px).ceil() as u32;
+        TextLayout { widths, width, height, line_h, top: px + scaled.ascent() }
+    }
+
+    /// The baseline of line `i`.
+    pub fn baseline(&self, i: usize) -> f32 {
+        self.top + i as f32 * self.line_h
+    }
+}
+
 /// `lines` in `ink` on a plain `paper` background, `px` pixels high, one line under the other.
 pub fn render(lines: &[&str], font: &FontVec, px: f32, ink: [u8; 3], paper: [u8; 3]) -> RgbImage {
-    let scaled = font.as_scaled(PxScale::from(px));
-    let line_h = (scaled.ascent() - scaled.descent() + scaled.line_gap()).ceil();
-    let widths: Vec<f32> =
-        lines.iter().map(|l| l.chars().map(|c| scaled.h_advance(font.glyph_id(c))).sum::<f32>()).collect();
-    let w = (widths.iter().cloned().fold(0.0, f32::max) + 2.0 * px).ceil() as u32;
-    let h = (line_h * lines.len() as f32 + 2.0 * px).ceil() as u32;
-    let mut img = RgbImage::from_pixel(w, h, Rgb(paper));
+    let layout = TextLayout::new(lines, font, px);
+    let mut img = RgbImage::from_pixel(layout.width, layout.height, Rgb(paper));
     for (i, line) in lines.iter().enumerate() {
-        let baseline = px + scaled.ascent() + i as f32 * line_h;
-        draw_line(&mut img, font, px, px, baseline, line, ink);
+        draw_line(&mut img, font, px, px, layout.baseline(i), line, ink);
     }
     img
 }
