@@ -6,7 +6,7 @@ import { build } from "esbuild";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { deflateSync } from "node:zlib";
+import { encodePng } from "./png.mjs";
 
 const root = dirname(fileURLToPath(import.meta.url));
 const dist = join(root, "dist");
@@ -35,42 +35,13 @@ const entries = {
 
 // A tiny PNG icon (a shield-ish green square), drawn here so no binary is committed.
 function png(size) {
-  const crcTable = Array.from({ length: 256 }, (_, n) => {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    return c >>> 0;
+  return encodePng(size, size, (x, y) => {
+    const dx = (x - size / 2) / (size / 2);
+    const dy = (y - size / 2) / (size / 2);
+    const inside = Math.abs(dx) < 0.8 && dy > -0.8 && dy < 0.9 - Math.abs(dx) * 0.6;
+    const eye = Math.abs(dx) < 0.35 && Math.abs(dy) < 0.12;
+    return inside ? (eye ? [255, 255, 255, 255] : [26, 127, 55, 255]) : [0, 0, 0, 0];
   });
-  const crc = (buf) => {
-    let c = 0xffffffff;
-    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-    return (c ^ 0xffffffff) >>> 0;
-  };
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4);
-    len.writeUInt32BE(data.length);
-    const td = Buffer.concat([Buffer.from(type), data]);
-    const c = Buffer.alloc(4);
-    c.writeUInt32BE(crc(td));
-    return Buffer.concat([len, td, c]);
-  };
-  const raw = Buffer.alloc((size * 4 + 1) * size);
-  for (let y = 0; y < size; y++) {
-    raw[y * (size * 4 + 1)] = 0;
-    for (let x = 0; x < size; x++) {
-      const o = y * (size * 4 + 1) + 1 + x * 4;
-      const dx = (x - size / 2) / (size / 2);
-      const dy = (y - size / 2) / (size / 2);
-      const inside = Math.abs(dx) < 0.8 && dy > -0.8 && dy < 0.9 - Math.abs(dx) * 0.6;
-      const eye = Math.abs(dx) < 0.35 && Math.abs(dy) < 0.12;
-      raw.set(inside ? (eye ? [255, 255, 255, 255] : [26, 127, 55, 255]) : [0, 0, 0, 0], o);
-    }
-  }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(size, 0);
-  ihdr.writeUInt32BE(size, 4);
-  ihdr[8] = 8;
-  ihdr[9] = 6;
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
 }
 
 async function buildFor(browser) {

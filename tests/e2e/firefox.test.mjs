@@ -7,8 +7,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import puppeteer from "puppeteer-core";
-import { CLI_BIN, EXT_FIREFOX, FIREFOX, HOST_BIN, skipReason, xPagesReason } from "./lib/env.mjs";
+import { CLI_BIN, EXT_FIREFOX, HOST_BIN, skipReason, xPagesReason } from "./lib/env.mjs";
+import { launchFirefox } from "./lib/firefox.mjs";
 import { E2E_POLICY, RECIPE_TEXT, SPIDER_TEXT } from "./lib/policy.mjs";
 import { startServer } from "./lib/server.mjs";
 import { query } from "./lib/sqlite.mjs";
@@ -44,22 +44,7 @@ describe("firefox: extension + native host", { skip }, () => {
     writeFileSync(join(dataDir, "policy.toml"), E2E_POLICY);
     execFileSync(CLI_BIN, ["install", "--browser", "firefox", "--host-path", HOST_BIN], { env: { ...process.env, HOME: tmp } });
     const server = await startServer();
-    const browser = await puppeteer.launch({
-      browser: "firefox",
-      executablePath: FIREFOX,
-      headless: true,
-      acceptInsecureCerts: true,
-      env: { ...process.env, HOME: tmp, FEEDWARDEN_HOME: dataDir, MOZ_HEADLESS: "1" },
-      extraPrefsFirefox: {
-        "network.proxy.type": 1,
-        "network.proxy.http": "127.0.0.1",
-        "network.proxy.http_port": server.port,
-        "network.proxy.ssl": "127.0.0.1",
-        "network.proxy.ssl_port": server.port,
-        "network.proxy.allow_hijacking_localhost": false,
-        "extensions.manifestV3.enabled": true,
-      },
-    });
+    const browser = await launchFirefox({ server, env: { HOME: tmp, FEEDWARDEN_HOME: dataDir } });
     try {
       await browser.installExtension(EXT_FIREFOX);
       const page = await browser.newPage();

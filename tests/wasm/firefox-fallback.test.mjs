@@ -6,13 +6,12 @@
 //   node --test tests/wasm/firefox-fallback.test.mjs   (after ./setup.sh; scripts/test.sh runs it)
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { pathToFileURL } from "node:url";
-import { ARTIFACTS, E2E, EXT_FIREFOX, FIREFOX, skipReason } from "../e2e/lib/env.mjs";
-import { E2E_POLICY } from "../e2e/lib/policy.mjs";
+import { ARTIFACTS, EXT_FIREFOX, skipReason } from "../e2e/lib/env.mjs";
+import { launchFirefox } from "../e2e/lib/firefox.mjs";
+import { assertMarkerPosts, E2E_POLICY } from "../e2e/lib/policy.mjs";
 import { startServer } from "../e2e/lib/server.mjs";
 
 const skip = skipReason({ firefox: true }) ||
@@ -20,12 +19,6 @@ const skip = skipReason({ firefox: true }) ||
 const GECKO_ID = "feedwarden@feedwarden.org"; // extension/manifests/firefox.json
 const UUID = "5f1d0c9e-4b7a-4c1e-9a57-feedwarden04"; // pinned so the test can open the popup
 const REDDIT = "shreddit-post, shreddit-comment";
-
-async function loadPuppeteer() {
-  // puppeteer-core is installed for tests/e2e (tests/e2e/package.json); resolve it from there
-  const path = createRequire(join(E2E, "package.json")).resolve("puppeteer-core");
-  return (await import(pathToFileURL(path).href)).default;
-}
 
 /** Open an extension page. Firefox loads it (in the extension process) but WebDriver BiDi reports no
  * navigation events for it, so goto's wait ends in a timeout: check where the page is instead. */
@@ -47,27 +40,14 @@ async function settled(page, selector, timeoutMs) {
 }
 
 test("firefox, no host: posts are filtered by the WASM engine, the popup says so, feedback moves verdicts", { skip, timeout: 180000 }, async () => {
-  const puppeteer = await loadPuppeteer();
   const tmp = mkdtempSync(join(tmpdir(), "fw-ff-fallback-"));
   const server = await startServer();
   // A fresh HOME without ~/.mozilla/native-messaging-hosts: the native host is not installed.
   // MOZ_REMOTE_ALLOW_SYSTEM_ACCESS lets WebDriver BiDi open the extension's popup (a moz-extension: URL).
-  const browser = await puppeteer.launch({
-    browser: "firefox",
-    executablePath: FIREFOX,
-    headless: true,
-    acceptInsecureCerts: true,
-    env: { ...process.env, HOME: tmp, FEEDWARDEN_HOME: join(tmp, "data"), MOZ_HEADLESS: "1", MOZ_REMOTE_ALLOW_SYSTEM_ACCESS: "1" },
-    extraPrefsFirefox: {
-      "network.proxy.type": 1,
-      "network.proxy.http": "127.0.0.1",
-      "network.proxy.http_port": server.port,
-      "network.proxy.ssl": "127.0.0.1",
-      "network.proxy.ssl_port": server.port,
-      "network.proxy.allow_hijacking_localhost": false,
-      "extensions.manifestV3.enabled": true,
-      "extensions.webextensions.uuids": JSON.stringify({ [GECKO_ID]: UUID }),
-    },
+  const browser = await launchFirefox({
+    server,
+    env: { HOME: tmp, FEEDWARDEN_HOME: join(tmp, "data"), MOZ_REMOTE_ALLOW_SYSTEM_ACCESS: "1" },
+    prefs: { "extensions.webextensions.uuids": JSON.stringify({ [GECKO_ID]: UUID }) },
   });
   try {
     await browser.installExtension(EXT_FIREFOX);
@@ -87,10 +67,7 @@ test("firefox, no host: posts are filtered by the WASM engine, the popup says so
     await page.goto("https://www.reddit.com/");
     const states = await settled(page, REDDIT, 30000);
     const judgedMs = Date.now() - t0;
-    const by = (needle) => states.find((x) => x.text.includes(needle))?.state;
-    assert.equal(by("Bitcoin ETF inflows"), "hide", `crypto post hidden by the fallback ${JSON.stringify(states)}`);
-    assert.equal(by("huge hairy spider"), "blur", "spider post blurred by the fallback");
-    assert.equal(by("autumn leaves"), "show", "calm post shown");
+    assertMarkerPosts(states, "judged by the fallback");
     assert.ok(states.every((s) => s.state !== "late"), `every post judged, none shown unjudged ${JSON.stringify(states)}`);
     const reason = await page.$eval('shreddit-post[data-fw-state="blur"] feedwarden-ui', (ui) => ui.shadowRoot.querySelector('[data-fw="blur-reason"]')?.textContent ?? "");
     assert.match(reason, /^Blurred by rule "spiders".*judged in the browser \(fallback model\)/, reason);

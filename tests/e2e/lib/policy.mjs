@@ -1,3 +1,5 @@
+import assert from "node:assert/strict";
+
 // The policy the end-to-end tests run with: the shipped defaults plus two user-defined rules whose verdicts
 // on the test posts are far from their thresholds (checked with `feedwarden classify --format table`), so
 // the real model's outcome is deterministic.
@@ -49,3 +51,12 @@ export const STARTER_LATER_TEXT = "Fed my sourdough starter this evening, it is 
 // (rage-bait 0.93 ≥ 0.80 once the image text is read with it).
 export const RIVER_TEXT = "Took the long way home along the river today, the water was calm";
 export const RAGE_SIGN_LINES = ["THEY WANT YOU ANGRY.", "THESE IDIOTS ARE RUINING EVERYTHING.", "SHARE IF YOU ARE FURIOUS!"];
+
+/** What E2E_POLICY does to the three marker posts every fixture feed carries: the crypto post hidden, the
+ * spider post blurred, the calm one shown. `states` as `settled` returns them; `where` names the page/engine. */
+export function assertMarkerPosts(states, where) {
+  const by = (needle) => states.find((x) => x.text.includes(needle))?.state;
+  assert.equal(by("Bitcoin ETF inflows"), "hide", `${where}: crypto post hidden ${JSON.stringify(states)}`);
+  assert.equal(by("huge hairy spider"), "blur", `${where}: spider post blurred`);
+  assert.equal(by("autumn leaves"), "show", `${where}: calm post shown`);
+}
