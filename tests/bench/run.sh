@@ -4,22 +4,13 @@
 # Results: a table on stdout and target/bench/host.json. See docs/benchmarks.md.
 # Set FEEDWARDEN_BENCH_NO_BUILD=1 to skip `cargo build --release` (benchmarks the binary already built).
 set -euo pipefail
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-cd "$ROOT"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-PY="${FEEDWARDEN_BENCH_PYTHON:-$ROOT/.cache/venv/bin/python}"
-if [[ ! -x "$PY" ]]; then
-  echo "bench: $PY not found; run models/scripts/setup_models.sh first (it creates .cache/venv)" >&2
-  exit 2
-fi
 if [[ ! -f models/build/all-minilm-l6-v2/model.int8.onnx && -z "${FEEDWARDEN_MODELS_DIR:-}" ]]; then
   echo "bench: models/build is missing; run models/scripts/setup_models.sh first" >&2
   exit 2
 fi
 
-if [[ "${FEEDWARDEN_BENCH_NO_BUILD:-0}" != "1" ]]; then
-  echo "bench: cargo build --release ..." >&2
-  cargo build --release >&2
-fi
+bench_build
 
 exec "$PY" "$ROOT/tests/bench/bench_host.py" "$@"
