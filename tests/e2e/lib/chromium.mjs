@@ -27,6 +27,18 @@ export function installHost(userDataDir, { hostPath = HOST_BIN } = {}) {
 
 /** `hostEnv`: extra environment for the browser, which the native host it starts inherits
  * (e.g. FEEDWARDEN_IMAGE_BUDGET_MS). */
+/** A service worker caught right as it starts can evaluate before Chromium has bound the extension APIs to its
+ * global (`chrome is not defined`): wait until `chrome.storage` is there. */
+async function extensionApisReady(sw, timeoutMs = 15000) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await sw.evaluate(() => typeof chrome !== "undefined" && !!chrome.storage?.local).catch(() => false);
+    if (ready) return;
+    if (Date.now() > end) throw new Error(`the extension's service worker had no chrome.storage after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function launchChromium({ server, policy, settings = {}, registerHost = true, hostPath, hostEnv = {} } = {}) {
   const { tmp, dataDir } = makeDataDir(policy);
   const userDataDir = join(tmp, "profile");
@@ -57,6 +69,7 @@ export async function launchChromium({ server, policy, settings = {}, registerHo
   });
   let sw = context.serviceWorkers().find((w) => w.url().includes(EXTENSION_ID));
   if (!sw) sw = await context.waitForEvent("serviceworker", { predicate: (w) => w.url().includes(EXTENSION_ID), timeout: 15000 });
+  await extensionApisReady(sw);
   await sw.evaluate((s) => chrome.storage.local.set({ settings: { metrics: true, ...s } }), settings);
   return {
     context,
