@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import re
 import struct
 import subprocess
 import sys
@@ -58,8 +59,8 @@ WHEEL = "wordllama-0.4.0.post1-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x
 WHEEL_SHA256 = "42c2c88907ace0b0681ac6f9092d6a300a6409a5d2d61071a3fb5e7159370c97"
 WHEEL_TABLE = "wordllama/weights/l2_supercat_256.safetensors"
 WHEEL_TOKENIZER = "wordllama/tokenizers/l2_supercat_tokenizer_config.json"
-MODEL_ID = "feedwarden-tiny-v1"
-MAGIC = b"FWTINY01"
+MODEL_ID = "feedwarden-tiny-v2"
+MAGIC = b"FWTINY02"
 
 N_TOKENS = 7000
 DIM = 192
@@ -76,6 +77,10 @@ FEED_COPIES = 0  # measured with 10/50/200 copies: no gain on the held-out half 
 # than its own set), pure teacher targets. Raises the verdict agreement on the (never trained on) captured
 # feeds from 86.3 % to 89.1 % at a small cost in validation ROC-AUC (models/cards/tiny.md).
 DISTIL_OTHER_SETS = True
+# Re-fit of the token table to MiniLM (refit_table): ridge penalties tried, the one with the best R² on the
+# validation texts is kept. Measured 2026-11-23 (models/cards/tiny.md): with case folding and the re-fit, the
+# verdict agreement on the never-trained-on captured feeds rose from 89.1 % to about 90.8 %.
+REFIT_LAMBDAS = (0.1, 0.3, 1.0)
 SEED = th.SEED
 
 # Rust's char::is_whitespace (Unicode White_Space); Python's str.split() also splits on \x1c-\x1f.
@@ -138,10 +143,16 @@ def tokenize_word(w: str, vocab: Vocab) -> list[int]:
     return ids
 
 
+def fold_case(word: str) -> str:
+    """Per-character lowercase (Rust: char::to_lowercase, no context rules). The teacher (MiniLM) is uncased;
+    a cased student learned "Title Case = clickbait" from the headline data and missed sentence-case titles."""
+    return "".join(c.lower() for c in word)
+
+
 def tokenize(text: str, vocab: Vocab) -> list[int]:
     ids: list[int] = []
     for w in words(text):
-        ids += tokenize_word(w, vocab)
+        ids += tokenize_word(fold_case(w), vocab)
         if len(ids) >= MAX_TOKENS:
             return ids[:MAX_TOKENS]
     return ids
@@ -172,19 +183,17 @@ def load_wordllama() -> tuple[list[str], np.ndarray]:
 
 
 SURFACE = ["ln(1+tokens)", "ln(1+tokens)^2", "ln(1+chars)", "has ?", "has !", "has http", "has newline",
-           "uppercase share of ASCII letters", "starts with an ASCII digit"]
+           "starts with an ASCII digit"]
 
 
 def surface(text: str, n_tokens: int) -> list[float]:
     """Surface features the heads see beside the embedding (mean pooling forgets length and punctuation,
     which the native judge does notice: on the captured feeds it labels short titles as clickbait far more
-    often than long posts). Computed on the normalised text; f32 on the Rust side."""
+    often than long posts). Computed on the normalised text; f32 on the Rust side. No case feature: the
+    teacher is uncased, and an uppercase share taught the student that Title Case headlines are clickbait."""
     lt = float(np.float32(np.log1p(np.float32(n_tokens))))
-    letters = [c for c in text if c.isascii() and c.isalpha()]
-    upper = sum(1 for c in letters if c.isupper())
     return [lt, lt * lt, float(np.log1p(np.float32(len(text)))), float("?" in text), float("!" in text),
-            float("http" in text), float("\n" in text), upper / len(letters) if letters else 0.0,
-            float(bool(text) and text[0] in "0123456789")]
+            float("http" in text), float("\n" in text), float(bool(text) and text[0] in "0123456789")]
 
 
 class TinyBuilder:
@@ -205,15 +214,30 @@ class TinyBuilder:
         keep = sorted(keep[:max(n_tokens, len(singles))], key=lambda i: (-counts[i], i))
         self.tokens = [vocab[i] for i in keep]
         self.vocab = Vocab({t: k for k, t in enumerate(self.tokens)})
-        rows = table[keep, :dim]
-        # int8 per row: q = round(row / scale), scale = max|row| / 127
+        self.dim = dim
+        self.set_rows(table[keep, :dim])
+        self.mean = np.zeros(dim, dtype=np.float32)
+        self.coverage = float(counts[keep].sum() / max(counts.sum(), 1))
+
+    def set_rows(self, rows: np.ndarray) -> None:
+        """int8 per row: q = round(row / scale), scale = max|row| / 127."""
         self.scales = (np.abs(rows).max(1) / 127.0).astype(np.float32)
         self.scales[self.scales == 0] = 1.0
         self.q = np.clip(np.round(rows / self.scales[:, None]), -127, 127).astype(np.int8)
         self.rows = self.q.astype(np.float32) * self.scales[:, None]
-        self.dim = dim
-        self.mean = np.zeros(dim, dtype=np.float32)
-        self.coverage = float(counts[keep].sum() / max(counts.sum(), 1))
+
+    def pooling(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The mean-pooling matrix A (row = text, column = token, entry = count / tokens of the text) as
+        (row, column, value) triples, for the same tokenizer and normalisation as inference."""
+        ri, ci, vi = [], [], []
+        for k, t in enumerate(texts):
+            ids = tokenize(normalize(t), self.vocab)
+            if ids:
+                u, c = np.unique(ids, return_counts=True)
+                ri.append(np.full(len(u), k))
+                ci.append(u)
+                vi.append(c / len(ids))
+        return np.concatenate(ri), np.concatenate(ci), np.concatenate(vi)
 
     def pooled(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -249,6 +273,96 @@ class TinyBuilder:
 
 
 # ---------------------------------------------------------------------------------------------
+def refit_table(tb: TinyBuilder, texts: list[str], val_texts: list[str], minilm: dict[str, np.ndarray],
+                nheads: dict[str, dict]) -> float:
+    """Re-fit the token table so that mean pooling reproduces MiniLM's sentence embeddings (closed form).
+
+    With A the mean-pooling matrix of `texts` and Y a fixed 192-d linear projection of their centred MiniLM
+    embeddings (3 columns = the orthonormalised weight directions of the native clickbait, rage-bait and
+    manipulation heads, the rest = the top principal components of what remains), the table E solves
+        min ‖A E − Y‖² + λ Σ_j d_j ‖E_j − E⁰_j‖²,   d = diag(AᵀA),
+    where E⁰ = the wordllama rows mapped into Y's space by least squares (rarely seen tokens stay near their
+    wordllama meaning). λ from REFIT_LAMBDAS by R² on `val_texts`. Same size and format afterwards."""
+    t0 = time.time()
+    Y = np.stack([minilm[t] for t in texts]).astype(np.float64)
+    y_mean = Y.mean(0)
+    Yc = Y - y_mean
+    dirs, _ = np.linalg.qr(np.stack([np.array(nheads[h]["weights"]) for h in ("clickbait", "rage-bait",
+                                                                             "manipulation")], 1))
+    rest = Yc - Yc @ dirs @ dirs.T
+    _, _, vt = np.linalg.svd(rest[::4], full_matrices=False)
+    basis = np.hstack([dirs, vt[:tb.dim - dirs.shape[1]].T])  # 384 × dim
+    Yp = Yc @ basis
+    n, V = len(texts), len(tb.tokens)
+    ri, ci, vi = tb.pooling(texts)
+    gram = np.zeros((V, V))
+    bounds = np.flatnonzero(np.diff(ri)) + 1
+    pi, pj, pv = [], [], []
+    for c, v in zip(np.split(ci, bounds), np.split(vi, bounds)):
+        pi.append(np.repeat(c, len(c)))
+        pj.append(np.tile(c, len(c)))
+        pv.append(np.outer(v, v).ravel())
+    np.add.at(gram, (np.concatenate(pi), np.concatenate(pj)), np.concatenate(pv))
+    aty = np.zeros((V, tb.dim))
+    np.add.at(aty, ci, vi[:, None] * Yp[ri])
+    w0 = tb.rows.astype(np.float64)
+    aw0 = np.zeros((n, tb.dim))
+    np.add.at(aw0, ri, vi[:, None] * w0[ci])
+    e0 = w0 @ np.linalg.lstsq(aw0, Yp, rcond=None)[0]
+    d = np.diag(gram).copy()
+    vr, vc, vv = tb.pooling(val_texts)
+    Yv = (np.stack([minilm[t] for t in val_texts]).astype(np.float64) - y_mean) @ basis
+    best = None
+    for lam in REFIT_LAMBDAS:
+        E = np.linalg.solve(gram + lam * np.diag(d) + 1e-6 * np.eye(V), aty + lam * d[:, None] * e0)
+        pred = np.zeros_like(Yv)
+        np.add.at(pred, vr, vv[:, None] * E[vc])
+        r2 = 1 - float(((pred - Yv) ** 2).sum() / ((Yv - Yv.mean(0)) ** 2).sum())
+        log(f"re-fit λ={lam}: R² on {len(val_texts)} validation texts {r2:.3f} ({time.time() - t0:.0f} s)")
+        if best is None or r2 > best[0]:
+            best = (r2, lam, E)
+    tb.set_rows(best[2])
+    log(f"re-fitted the token table to MiniLM with λ={best[1]} (R² {best[0]:.3f})")
+    return best[1]
+
+
+def transfer_pool(datasets: dict, d: Path) -> list[str]:
+    """Extra distillation texts (no labels; the native judge's probabilities are the targets): the TweetEval
+    tweets of the fit splits with their Twitter markup removed (@user, URLs, '#'), so that they read like
+    posts on other sites. Only fit-split texts are used, never a validation text or a captured post."""
+    headlines = {t.strip() for f in ("clickbait.txt", "news.txt") for t in th.read_lines(d / "clickbait" / f)}
+    tweets = list(datasets["rage-bait"]["fit"][0]) + [t for t in datasets["clickbait"]["fit"][0]
+                                                      if t not in headlines]
+    known = {t for ds in datasets.values() for k in ("fit", "cal", "val") for t in ds[k][0]}
+    out = []
+    for t in tweets:
+        c = re.sub(r"@user\b", "", t)
+        c = re.sub(r"https?://\S+", "", c).replace("#", "")
+        c = re.sub(r"\s+", " ", c).strip(" .,:")
+        if len(c) >= 8 and c not in known:
+            out.append(c)
+    return sorted(set(out))
+
+
+def embed_cached(emb: "th.Embedder", texts: list[str], name: str) -> dict[str, np.ndarray]:
+    """MiniLM embeddings of texts outside train_heads.py's cache, batched as there; cached by content."""
+    key = hashlib.sha256((f"{emb.model_sha}\nbatch={th.BATCH}\n" + "\0".join(texts)).encode()).hexdigest()[:24]
+    path = ROOT / ".cache" / "tiny" / f"{name}-{key}.npy"
+    if path.is_file():
+        return dict(zip(texts, np.load(path)))
+    lens = [len(e.ids) for e in emb.tok.encode_batch(texts)]
+    order = sorted(range(len(texts)), key=lambda i: (lens[i], texts[i]))
+    out = np.zeros((len(texts), 384), dtype=np.float32)
+    t0 = time.time()
+    for k in range(0, len(order), th.BATCH):
+        idx = order[k:k + th.BATCH]
+        out[idx] = emb._run([texts[i] for i in idx])
+    log(f"{name}: embedded {len(texts)} texts in {time.time() - t0:.0f} s")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, out)
+    return dict(zip(texts, out))
+
+
 def train_head(Xf, tf, Xc, yc, tc, Xv, yv, split: str, platt_on=None):
     """Logistic regression on soft targets (label/teacher mix), standardised features, penalty picked by
     cross-entropy against the soft calibration targets tc; then Platt scaling on tc."""
@@ -354,6 +468,10 @@ def main() -> None:
     emb = th.Embedder()
     table = emb.embed_all(all_texts)
     nheads = native_heads()
+    pool = transfer_pool(datasets, d)
+    table.update(embed_cached(emb, pool, "pool"))
+    val_texts = [t for ds in datasets.values() for t in ds["val"][0]]
+    log(f"transfer pool: {len(pool)} cleaned fit-split tweets")
     teacher = lambda hid, texts: th.prob(nheads[hid], np.stack([table[t] for t in texts]).astype(np.float64))  # noqa
 
     vocab, wl = load_wordllama()
@@ -380,6 +498,7 @@ def main() -> None:
         configs = [(7000, 192, 0.5, 0.5, 0, False), (7000, 192, 0.5, 0.5, 0, True)]
     for n_tokens, dim, mix, cal_mix, feed_copies, distil_other in configs:
         tb = TinyBuilder(vocab, wl, train_texts, n_tokens, dim)
+        refit_lambda = refit_table(tb, list(dict.fromkeys(train_texts + pool)), val_texts, table, nheads)
         tb.set_mean(train_texts)
         cache: dict[str, np.ndarray] = {}
 
@@ -398,7 +517,8 @@ def main() -> None:
             (tf, yf), (tc, yc), (tv, yv) = ds["fit"], ds["cal"], ds["val"]
             target = (1 - mix) * yf + mix * teacher(hid, tf)
             ctarget = (1 - cal_mix) * yc + cal_mix * teacher(hid, tc)
-            other = [t for h2, ds2 in datasets.items() if h2 != hid for t in ds2["fit"][0]] if distil_other else []
+            other = [t for h2, ds2 in datasets.items() if h2 != hid for t in ds2["fit"][0]] + pool if distil_other \
+                else []
             fd = other + [fts[i] for i in range(len(fts)) if not held[i]] * feed_copies
             fdt = np.concatenate([teacher(hid, other) if other else np.zeros(0), np.tile(native_feed[hid][~held], feed_copies)])
             platt = (X([fts[i] for i in range(len(fts)) if not held[i]]), native_feed[hid][~held]) if feed_copies \
@@ -426,7 +546,8 @@ def main() -> None:
                 "training": {"data": ds["data"], "n_train": int(len(yf)), "n_calibration": int(len(yc)),
                              "seed": SEED, "inputs": f"{dim}-d tiny embedding followed by the surface features {SURFACE}",
                              "target": f"{1 - mix:g} * label + {mix:g} * native judge probability" + (
-                                 "; plus the native judge probability on the other heads' fit texts" if distil_other else ""),
+                                 "; plus the native judge probability on the other heads' fit texts and the transfer pool (cleaned "
+                                 "fit-split tweets)" if distil_other else ""),
                              "calibration_target": f"{1 - cal_mix:g} * label + {cal_mix:g} * native judge probability",
                              "script": "models/scripts/train_tiny.py"},
             }
@@ -451,7 +572,8 @@ def main() -> None:
         golden = {"description": "Expected tiny-model embeddings (first 8 dims) and head probabilities for the Rust "
                                  "tests, computed by models/scripts/train_tiny.py from the shipped files.",
                   "tolerance_abs": 1e-4, "model_id": MODEL_ID, "sentences": []}
-        gts = th.GOLDEN_SENTENCES + ["", "🙂🙂 ok", "Ünïcödé — test\u200b\tTABS\n\nand  spaces"]
+        gts = th.GOLDEN_SENTENCES + ["", "🙂🙂 ok", "Ünïcödé — test\u200b\tTABS\n\nand  spaces",
+                                      "WHAT Do You THINK? ΣΟΦΙΑΣ İstanbul ǅemal"]
         ge = tb.features(gts).astype(np.float64)
         for i, t in enumerate(gts):
             row = {"text": t, "token_ids": tokenize(normalize(t), tb.vocab),
@@ -468,6 +590,10 @@ def main() -> None:
                     "surface_features": SURFACE, "max_tokens": MAX_TOKENS, "max_token_chars": MAX_TOKEN_CHARS,
                     "source": {"package": "PyPI wordllama==0.4.0.post1 (MIT)", "wheel": WHEEL,
                                "wheel_sha256": WHEEL_SHA256, "table": WHEEL_TABLE, "tokenizer": WHEEL_TOKENIZER},
+                    "case_folding": "per-character lowercase before tokenizing",
+                    "token_table": f"wordllama rows re-fitted to all-MiniLM-L6-v2 sentence embeddings (ridge, "
+                                   f"λ={refit_lambda}) on {len(train_texts)} training texts + {len(pool)} transfer "
+                                   f"pool texts",
                     "training_token_coverage": round(tb.coverage, 6),
                     "feeds_agreement_defaults_python": round(agree, 4),
                     "feeds_agreement_held_out_half_python": round(agree_held, 4)}

@@ -16,7 +16,7 @@ if (!fs.existsSync(PKG)) {
 const wasm = createRequire(import.meta.url)(PKG);
 
 const bait = { id: 'b', site: 'reddit.com', text: "You Won't Believe What This Dog Did Next" };
-const alike = { id: 'b2', site: 'reddit.com', text: "You Won't Believe What This Puppy Did Next" };
+const alike = { id: 'b2', site: 'reddit.com', text: "You Won't Believe What This Cat Did Next" };
 const calm = { id: 'c', site: 'reddit.com', text: 'The city council approved the new budget on Tuesday after a two-hour debate.' };
 const judge = (engine, post) => JSON.parse(engine.judge(JSON.stringify([post])))[0];
 // what the extension stores (wasm-engine.ts): the embedding rounded to 5 decimals, through JSON

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 /// File magic of `models/tiny/feedwarden-tiny.bin`.
-pub const MAGIC: &[u8; 8] = b"FWTINY01";
+pub const MAGIC: &[u8; 8] = b"FWTINY02";
 
 /// Errors from reading a tiny model file.
 #[derive(Debug, thiserror::Error)]
@@ -23,8 +23,9 @@ pub enum TinyError {
 }
 
 /// Names of the surface features that follow the embedding in [`TinyModel::features`]. Mean pooling forgets
-/// length and punctuation, which the native judge notices; the heads learn how much they matter.
-pub const SURFACE_FEATURES: [&str; 9] = [
+/// length and punctuation, which the native judge notices; the heads learn how much they matter. There is no
+/// case feature: the native judge is uncased (a case feature taught the model "Title Case = clickbait").
+pub const SURFACE_FEATURES: [&str; 8] = [
     "ln(1+tokens)",
     "ln(1+tokens)^2",
     "ln(1+chars)",
@@ -32,17 +33,12 @@ pub const SURFACE_FEATURES: [&str; 9] = [
     "has !",
     "has http",
     "has newline",
-    "uppercase share of ASCII letters",
     "starts with an ASCII digit",
 ];
 
-fn surface_features(text: &str, n_tokens: usize) -> [f32; 9] {
+fn surface_features(text: &str, n_tokens: usize) -> [f32; 8] {
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     let lt = (n_tokens as f32).ln_1p();
-    let (letters, upper) = text
-        .chars()
-        .filter(char::is_ascii_alphabetic)
-        .fold((0usize, 0usize), |(l, u), c| (l + 1, u + usize::from(c.is_ascii_uppercase())));
     [
         lt,
         lt * lt,
@@ -51,7 +47,6 @@ fn surface_features(text: &str, n_tokens: usize) -> [f32; 9] {
         flag(text.contains('!')),
         flag(text.contains("http")),
         flag(text.contains('\n')),
-        if letters > 0 { upper as f32 / letters as f32 } else { 0.0 },
         flag(text.starts_with(|c: char| c.is_ascii_digit())),
     ]
 }
@@ -63,7 +58,8 @@ fn is_dropped(c: char) -> bool {
 
 /// A static token-embedding sentence model (see `models/cards/tiny.md`):
 ///
-/// * tokens: each whitespace-separated word `w` becomes `"▁" + w`, matched greedily against the vocabulary,
+/// * tokens: each whitespace-separated word `w`, lowercased character by character (`char::to_lowercase`, as
+///   the uncased native judge sees it), becomes `"▁" + w`, matched greedily against the vocabulary,
 ///   longest token first (at most `max_token_chars` characters); a character that no token starts with is
 ///   skipped; at most `max_tokens` tokens per text;
 /// * embedding: `normalize(mean(rows of the tokens) − mean_vector)`, the zero vector when there is no token;
@@ -161,7 +157,7 @@ impl TinyModel {
         while chars.peek().is_some() {
             word.truncate('\u{2581}'.len_utf8());
             while let Some(c) = chars.next_if(|c| !c.is_whitespace()) {
-                word.push(c);
+                word.extend(c.to_lowercase());
             }
             while chars.next_if(|c| c.is_whitespace()).is_some() {}
             if word.len() > '\u{2581}'.len_utf8() && self.tokenize_word(&word, &mut ids) {

@@ -65,6 +65,10 @@ fn tokenizer_splits_on_whitespace_and_skips_unknown_characters() {
     // zero-width and control characters are dropped, whitespace of any kind separates words
     assert_eq!(m.tokenize("hello\u{200B} world"), m.tokenize("hello  world"));
     assert_eq!(m.tokenize("hello\u{3000}world"), m.tokenize("hello world"));
+    // case-folded like the uncased native judge: headline case and sentence case read the same
+    assert_eq!(m.tokenize("What Movie Should Be More Popular?"), m.tokenize("what movie should be more popular?"));
+    assert_eq!(m.tokenize("ΣΟΦΙΑΣ"), m.tokenize("σοφιασ"));
+    assert_ne!(m.tokenize("What"), m.tokenize("Whet"));
     // the cap on tokens per post
     let long = "word ".repeat(1000);
     assert_eq!(m.tokenize(&long).len(), 256);
