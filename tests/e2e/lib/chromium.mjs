@@ -91,7 +91,12 @@ export async function launchChromium({ server, policy, settings = {}, registerHo
       throw new Error(`host status is ${JSON.stringify(st)} after ${timeoutMs} ms, expected ${state}`);
     },
     async close() {
-      await context.close().catch(() => {});
+      // Bounded: if the browser process is already gone, Playwright's close can wait on a pipe that will never
+      // answer, and a promise nothing keeps alive ends the test run with "Promise resolution is still pending".
+      let timer;
+      const limit = new Promise((r) => (timer = setTimeout(r, 20000)));
+      await Promise.race([context.close().catch(() => {}), limit]);
+      clearTimeout(timer);
       rmSync(tmp, { recursive: true, force: true });
     },
   };

@@ -96,6 +96,13 @@ export async function startServer() {
   };
   const tls = https.createServer(selfSigned(), handler);
   const proxy = http.createServer(handler);
+  // Every socket the browser opened (CONNECT tunnels included), so that close() can end them: a tunnel kept
+  // alive by a browser that is going away must not hold the test process's last hook open.
+  const sockets = new Set();
+  proxy.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+  });
   proxy.on("connect", (req, socket) => {
     socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
     tls.emit("connection", socket);
@@ -114,6 +121,10 @@ export async function startServer() {
     file(host, path, bytes, type) {
       extraFiles.set(`${host}${path}`, { bytes, type });
     },
-    close: () => new Promise((r) => proxy.close(() => r())),
+    close: () =>
+      new Promise((r) => {
+        proxy.close(() => r());
+        for (const socket of sockets) socket.destroy();
+      }),
   };
 }
