@@ -1,6 +1,6 @@
 // End-to-end, headless Chromium, NO native host installed: the extension judges posts with the in-browser
 // WASM engine (issue 4), the popup says so, and when the host is installed and comes back the host takes
-// over and the pages are judged again by it. Reuses the e2e helpers of tests/e2e (real extension build from
+// over, takes over the reader's corrections given meanwhile, and the pages are judged again by it. Reuses the e2e helpers of tests/e2e (real extension build from
 // extension/dist/chromium, local pages served from 127.0.0.1, never live sites).
 //   node --test tests/wasm/chromium-fallback.test.mjs   (after ./setup.sh; scripts/test.sh runs it)
 import assert from "node:assert/strict";
@@ -11,10 +11,12 @@ import { EXTENSION_ID, installHost, launchChromium, settled } from "../e2e/lib/c
 import { ARTIFACTS, EXT_CHROMIUM, skipReason } from "../e2e/lib/env.mjs";
 import { assertMarkerPosts, E2E_POLICY } from "../e2e/lib/policy.mjs";
 import { startServer } from "../e2e/lib/server.mjs";
+import { query } from "../e2e/lib/sqlite.mjs";
 
 const skip = skipReason() || (!existsSync(join(EXT_CHROMIUM, "wasm/feedwarden_wasm_bg.wasm")) && "extension built without the WASM engine (run wasm-classifier/build.sh, then the extension build)");
 const REDDIT = "shreddit-post, shreddit-comment";
 const BLUR_REASON = 'shreddit-post feedwarden-ui [data-fw="blur-reason"]';
+const HIDDEN_UI = 'shreddit-post[data-fw-state="hide"] feedwarden-ui';
 
 test("no host: posts are filtered by the WASM engine, the popup says so; the host takes over when it returns", { skip, timeout: 180000 }, async () => {
   const server = await startServer();
@@ -40,6 +42,20 @@ test("no host: posts are filtered by the WASM engine, the popup says so; the hos
     mkdirSync(ARTIFACTS, { recursive: true });
     await popup.screenshot({ path: join(ARTIFACTS, "popup-fallback.png") });
 
+    // "This was fine" on the hidden crypto post while the browser judges: the fallback keeps the correction
+    // (and the post's text, for the host) and shows the post.
+    await page.locator(`${HIDDEN_UI} [data-fw="why"]`).click();
+    await page.locator(`${HIDDEN_UI} [data-fw="feedback-fine"]`).click();
+    await page.waitForFunction(
+      () => [...document.querySelectorAll("shreddit-post")].find((p) => p.textContent.includes("Bitcoin ETF inflows"))?.getAttribute("data-fw-state") === "show",
+      null,
+      { timeout: 20000 },
+    );
+    const pending = await b.sw.evaluate(async () => (await chrome.storage.local.get("fallbackFeedback")).fallbackFeedback);
+    assert.equal(pending?.length, 1, JSON.stringify(pending));
+    assert.equal(pending[0].rule, "crypto");
+    assert.match(pending[0].post?.text ?? "", /Bitcoin ETF inflows/, "the post waits in storage.local for the host");
+
     // The host is installed and comes back: it takes over and the page is judged again by it.
     installHost(b.userDataDir);
     await popup.click("#retry");
@@ -54,6 +70,23 @@ test("no host: posts are filtered by the WASM engine, the popup says so; the hos
     }
     assert.match(reason, /^Blurred by rule "spiders"/, "the host judged the page again after it came back");
     assert.doesNotMatch(reason, /judged in the browser/);
+    // The correction given in fallback reached the host's SQLite, and the extension dropped its copy of the text.
+    const db = join(b.dataDir, "feedwarden.sqlite3");
+    let rows = [];
+    for (const stop = Date.now() + 20000; Date.now() < stop && !rows.length; await new Promise((r) => setTimeout(r, 200))) {
+      rows = existsSync(db) ? query(db, "SELECT rule, kind, text FROM feedback") : [];
+    }
+    assert.equal(rows.length, 1, JSON.stringify(rows));
+    const [rule, kind, text] = rows[0];
+    assert.equal(rule, "crypto");
+    assert.equal(kind, "was_fine");
+    assert.match(text, /Bitcoin ETF inflows/);
+    const kept = await b.sw.evaluate(async () => (await chrome.storage.local.get("fallbackFeedback")).fallbackFeedback);
+    assert.equal(kept?.length, 1, "the fallback keeps applying the correction");
+    assert.equal(kept[0].post, undefined, "the post's text is dropped once the host has the correction");
+    // The host's own verdict uses it: the crypto post is shown by the host now, not hidden again.
+    const after = await settled(page, REDDIT, 20000);
+    assert.equal(after.find((x) => x.text.includes("Bitcoin ETF inflows"))?.state, "show", JSON.stringify(after));
     await popup.reload();
     await popup.waitForFunction(() => !/fallback/.test(document.querySelector("#status-text")?.textContent ?? ""), null, { timeout: 10000 });
     console.log(`[fallback-e2e] reddit page judged by the WASM engine in ${judgedMs} ms (page load included)`);

@@ -86,7 +86,8 @@ test("firefox, no host: posts are filtered by the WASM engine, the popup says so
     assert.equal(stored?.length, 1, JSON.stringify(stored));
     assert.equal(stored[0].rule, "spiders");
     assert.equal(stored[0].kind, "was_fine");
-    assert.ok(stored[0].embedding.length >= 64, "the tiny embedding of the post is stored, not its text");
+    assert.ok(stored[0].embedding.length >= 64, "the tiny embedding of the post is stored");
+    assert.match(stored[0].post?.text ?? "", /huge hairy spider/, "and the post, until a host takes the correction over");
 
     await openExtensionPage(popup, `moz-extension://${UUID}/popup.html`);
     await popup.waitForFunction(() => /Judging in the browser \(fallback\)/.test(document.querySelector("#status-text")?.textContent ?? ""), { timeout: 10000 });

@@ -4,7 +4,8 @@
 // last policy the host reported is kept in storage.local for the fallback (the shipped defaults before that).
 // When the host comes back, pages are told to judge their posts again (policyVersion), so the host's better
 // verdicts replace the fallback's. The reader's corrections given meanwhile are kept by the WASM engine
-// (storage.local) and move its later verdicts as the host's feedback does. Setting `fallback: false` in
+// (storage.local) and move its later verdicts as the host's feedback does; when the host is back they are
+// handed over to it (sent as ordinary feedback requests), so no correction is lost. Setting `fallback: false` in
 // storage.local settings turns the fallback off.
 import { api } from "../shared/browser";
 import type { HostStatus } from "../shared/messages";
@@ -22,6 +23,7 @@ export const FALLBACK_MESSAGE = "Judging in the browser (fallback): the small bu
 export class FallbackEngine implements Engine {
   private listeners: ((s: HostStatus) => void)[] = [];
   private judgedInBrowser = false;
+  private replaying: Promise<number> | null = null;
   private enabled = true;
   private policySource = "";
 
@@ -115,13 +117,37 @@ export class FallbackEngine implements Engine {
     return this.enabled && (req.type === "classify" || req.type === "policy.validate" || req.type === "feedback");
   }
 
-  /** The host is back: pages judge again what the fallback judged, so the host's verdicts replace them. */
+  /** The host is back: the reader's corrections given meanwhile go to it, and pages judge again what the
+   * fallback judged, so the host's verdicts replace them. */
   private async handBack(): Promise<void> {
+    const replayed = await (this.replaying ??= this.replayFeedback().finally(() => (this.replaying = null)));
     const stored = await api.storage.session?.get(JUDGED_KEY).catch(() => ({}) as Record<string, unknown>);
-    if (!this.judgedInBrowser && !stored?.[JUDGED_KEY]) return;
+    if (!this.judgedInBrowser && !stored?.[JUDGED_KEY] && !replayed) return;
     this.judgedInBrowser = false;
     await api.storage.session?.remove(JUDGED_KEY).catch(() => {});
     await bumpPolicyVersion();
+  }
+
+  /** Send the corrections given while the browser judged to the host, oldest first; returns how many it took.
+   * A correction the host refuses (e.g. its rule was removed meanwhile) is not retried; if the host goes away
+   * again, the rest wait for the next hand-back. */
+  private async replayFeedback(): Promise<number> {
+    const rows = await this.wasm.pendingForHost();
+    const done: number[] = [];
+    for (const r of rows) {
+      try {
+        const reply = await this.native.request(
+          { type: "feedback", post: r.post, kind: r.kind, ...(r.rule ? { rule: r.rule } : {}) },
+          { timeoutMs: 15_000 },
+        );
+        if (reply.type !== "feedback") console.warn("Feedwarden: the host refused a correction given in fallback", reply);
+        done.push(r.id);
+      } catch {
+        break;
+      }
+    }
+    if (done.length) await this.wasm.handedOver(done);
+    return done.length;
   }
 
   private async rememberPolicy(): Promise<void> {

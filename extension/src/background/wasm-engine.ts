@@ -16,14 +16,20 @@ export const FEEDBACK_KEY = "fallbackFeedback";
 /** At most this many corrections are kept (the oldest go first): ~2 KB each. */
 export const MAX_FEEDBACK_ROWS = 500;
 
-/** One stored correction: what core's `tiny::FeedbackRow` reads. The post itself is not kept, only the tiny
- * model's embedding of it (as the host keeps MiniLM's). */
+/** Longest post text kept for handing a correction over to the host. */
+const MAX_PENDING_TEXT_CHARS = 4000;
+
+/** One stored correction: what core's `tiny::FeedbackRow` reads (the tiny model's embedding of the post, as
+ * the host keeps MiniLM's), plus `post` until the host has taken the correction over: the host embeds the
+ * post with its own model, so it needs the text. Stays in storage.local on this machine and is dropped as
+ * soon as the host has stored the correction. */
 export interface FeedbackRow {
   id: number;
   rule: string | null;
   kind: FeedbackKind;
   embedding: number[];
   model: string;
+  post?: Post;
 }
 
 export interface WasmInfo {
@@ -90,9 +96,23 @@ export class WasmEngine {
     if (engine !== this.engine) engine.free();
     const rows = await storedFeedback();
     const id = (rows.at(-1)?.id ?? 0) + 1;
-    rows.push({ id, rule: rule ?? null, kind, embedding, model: this.info?.model ?? "" });
+    const kept: Post = { id: post.id, text: post.text.slice(0, MAX_PENDING_TEXT_CHARS) };
+    for (const k of ["quoted_text", "site", "author", "url", "created_at"] as const) if (post[k]) kept[k] = post[k];
+    rows.push({ id, rule: rule ?? null, kind, embedding, model: this.info?.model ?? "", post: kept });
     await api.storage.local.set({ [FEEDBACK_KEY]: rows.slice(-MAX_FEEDBACK_ROWS) });
     return { type: "feedback", stored: true, feedback_id: id };
+  }
+
+  /** Corrections the host has not taken over yet (oldest first). */
+  async pendingForHost(): Promise<(FeedbackRow & { post: Post })[]> {
+    return (await storedFeedback()).filter((r): r is FeedbackRow & { post: Post } => !!r.post?.text);
+  }
+
+  /** The host has these corrections now: drop their post text (the fallback keeps applying the rows). */
+  async handedOver(ids: number[]): Promise<void> {
+    const done = new Set(ids);
+    const rows = (await storedFeedback()).map((r) => (done.has(r.id) ? { ...r, post: undefined } : r));
+    await api.storage.local.set({ [FEEDBACK_KEY]: rows });
   }
 
   /** Give the engine the stored corrections when they changed. */
