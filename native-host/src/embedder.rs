@@ -45,6 +45,8 @@ pub enum EmbedderError {
     Run(#[from] ort::Error),
     #[error("the model's output has an unexpected shape {0:?}; expected [batch, 384]")]
     Shape(Vec<i64>),
+    #[error("{0} panicked (a bug: please report it); this image is not judged by that model")]
+    Panicked(&'static str),
 }
 
 /// Where the encoder's files are and how it runs.

@@ -149,9 +149,8 @@ impl ImageAnalyzer {
                     Some(vision) => std::thread::scope(|s| {
                         let embedded = s.spawn(|| embed_shared(vision, &img));
                         let read = read_and_score(ocr, nsfw, &img);
-                        let embedding = embedded
-                            .join()
-                            .unwrap_or_else(|_| Err(EmbedderError::Tokenize("the CLIP pass panicked".into())));
+                        let embedding =
+                            embedded.join().unwrap_or_else(|_| Err(EmbedderError::Panicked("the CLIP pass")));
                         (read, Some(embedding))
                     }),
                     None => (read_and_score(ocr, nsfw, &img), None),
@@ -198,7 +197,7 @@ pub fn read_and_score(
         (Some(ocr), Some(nsfw)) => std::thread::scope(|s| {
             let scored = s.spawn(|| nsfw.probability(img));
             let lines = ocr.read(img);
-            let p = scored.join().unwrap_or_else(|_| Err(EmbedderError::Tokenize("the NSFW pass panicked".into())));
+            let p = scored.join().unwrap_or_else(|_| Err(EmbedderError::Panicked("the NSFW pass")));
             (Some(lines), Some(p))
         }),
         (ocr, nsfw) => (ocr.map(|o| o.read(img)), nsfw.map(|n| n.probability(img))),
