@@ -5,8 +5,8 @@
 // When the host comes back, pages are told to judge their posts again (policyVersion), so the host's better
 // verdicts replace the fallback's. The reader's corrections given meanwhile are kept by the WASM engine
 // (storage.local) and move its later verdicts as the host's feedback does; when the host is back they are
-// handed over to it (sent as ordinary feedback requests), so no correction is lost. Setting `fallback: false` in
-// storage.local settings turns the fallback off.
+// handed over to it (sent as ordinary feedback requests), so no correction is lost. The options page's
+// "Judge in the browser" checkbox (settings.fallback) turns the fallback off.
 import { api } from "../shared/browser";
 import type { HostStatus } from "../shared/messages";
 import type { HelloReply, HostReply, HostRequest } from "../shared/protocol";

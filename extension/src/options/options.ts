@@ -131,6 +131,9 @@ async function buildSettings(): Promise<void> {
   const budget = $<HTMLInputElement>("image-budget");
   budget.value = s.imageBudgetMs === null ? "" : String(s.imageBudgetMs);
   budget.addEventListener("change", () => void bg.settingsSet({ imageBudgetMs: budget.value.trim() === "" ? null : Math.round(Number(budget.value)) }));
+  const fallback = $<HTMLInputElement>("fallback");
+  fallback.checked = s.fallback;
+  fallback.addEventListener("change", () => void bg.settingsSet({ fallback: fallback.checked }));
 }
 
 async function save(): Promise<void> {

@@ -15,6 +15,8 @@ export interface Settings {
   /** How long the host may wait for a post's images before answering with the text-only verdict (updated
    * when the images are judged); 0 = never wait; null = the host's default (about 150 ms). */
   imageBudgetMs: number | null;
+  /** Judge in the browser (the WASM fallback) while the host is missing or down; false: posts wait, then show. */
+  fallback: boolean;
   /** Content scripts publish timing counters on the page (tests and benchmarks). */
   metrics: boolean;
 }
@@ -25,6 +27,7 @@ export const DEFAULT_SETTINGS: Settings = {
   pendingStyle: "hidden",
   pendingTimeoutMs: 1500,
   imageBudgetMs: null,
+  fallback: true,
   metrics: false,
 };
 
@@ -51,6 +54,7 @@ export function normalizeSettings(raw: unknown): Settings {
   if (r.imageBudgetMs === null || (typeof r.imageBudgetMs === "number" && Number.isInteger(r.imageBudgetMs) && r.imageBudgetMs >= 0 && r.imageBudgetMs <= 10000)) {
     s.imageBudgetMs = r.imageBudgetMs;
   }
+  if (typeof r.fallback === "boolean") s.fallback = r.fallback;
   if (typeof r.metrics === "boolean") s.metrics = r.metrics;
   return s;
 }
