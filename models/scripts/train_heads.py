@@ -281,21 +281,22 @@ class Embedder:
     def embed_single(self, texts: list[str]) -> np.ndarray:
         return np.stack([self._run([t])[0] for t in texts])
 
-    def embed_all(self, texts: list[str]) -> dict[str, np.ndarray]:
+    def embed_all(self, texts: list[str], cache_dir: Path = CACHE_DIR, name: str = "embeddings") -> dict[str, np.ndarray]:
         """Embeds the unique texts, sorted by (token length, text), in batches of BATCH. The int8 model's
-        activation scale is per batch tensor, so the batching is part of the cache key."""
+        activation scale is per batch tensor, so the batching is part of the cache key. Cached as
+        `cache_dir/name-<key>.npy`, one file per name (older ones of that name are removed)."""
         uniq = sorted(set(texts))
         h = hashlib.sha256()
         h.update(f"{self.model_sha}\n{self.tok_sha}\nbatch={BATCH}\n".encode())
         for t in uniq:
             h.update(t.encode("utf-8") + b"\0")
         key = h.hexdigest()[:24]
-        CACHE_DIR.mkdir(parents=True, exist_ok=True)
-        path = CACHE_DIR / f"embeddings-{key}.npy"
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        path = cache_dir / f"{name}-{key}.npy"
         if path.is_file():
             cached = np.load(path, allow_pickle=False)
             if cached.shape == (len(uniq), 384):
-                log(f"embeddings: {len(uniq)} texts from cache {path.relative_to(ROOT)}")
+                log(f"{name}: {len(uniq)} texts from cache {path.relative_to(ROOT)}")
                 return dict(zip(uniq, cached))
         lens = [len(e.ids) for e in self.tok.encode_batch(uniq)]
         order = sorted(range(len(uniq)), key=lambda i: (lens[i], uniq[i]))
@@ -305,9 +306,9 @@ class Embedder:
             idx = order[k:k + BATCH]
             emb[idx] = self._run([uniq[i] for i in idx])
             if (k // BATCH) % 200 == 0:
-                log(f"embeddings: {k}/{len(uniq)} ({time.time() - t0:.0f} s)")
-        log(f"embeddings: {len(uniq)} texts in {time.time() - t0:.0f} s")
-        for old in CACHE_DIR.glob("embeddings-*"):
+                log(f"{name}: {k}/{len(uniq)} ({time.time() - t0:.0f} s)")
+        log(f"{name}: {len(uniq)} texts in {time.time() - t0:.0f} s")
+        for old in cache_dir.glob(f"{name}-*"):
             old.unlink()  # one data set version at a time
         np.save(path, emb)  # rows follow the sorted unique texts, which the key covers
         return dict(zip(uniq, emb))

@@ -344,25 +344,6 @@ def transfer_pool(datasets: dict, d: Path) -> list[str]:
     return sorted(set(out))
 
 
-def embed_cached(emb: "th.Embedder", texts: list[str], name: str) -> dict[str, np.ndarray]:
-    """MiniLM embeddings of texts outside train_heads.py's cache, batched as there; cached by content."""
-    key = hashlib.sha256((f"{emb.model_sha}\nbatch={th.BATCH}\n" + "\0".join(texts)).encode()).hexdigest()[:24]
-    path = ROOT / ".cache" / "tiny" / f"{name}-{key}.npy"
-    if path.is_file():
-        return dict(zip(texts, np.load(path)))
-    lens = [len(e.ids) for e in emb.tok.encode_batch(texts)]
-    order = sorted(range(len(texts)), key=lambda i: (lens[i], texts[i]))
-    out = np.zeros((len(texts), 384), dtype=np.float32)
-    t0 = time.time()
-    for k in range(0, len(order), th.BATCH):
-        idx = order[k:k + th.BATCH]
-        out[idx] = emb._run([texts[i] for i in idx])
-    log(f"{name}: embedded {len(texts)} texts in {time.time() - t0:.0f} s")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    np.save(path, out)
-    return dict(zip(texts, out))
-
-
 def train_head(Xf, tf, Xc, yc, tc, Xv, yv, split: str, platt_on=None):
     """Logistic regression on soft targets (label/teacher mix), standardised features, penalty picked by
     cross-entropy against the soft calibration targets tc; then Platt scaling on tc."""
@@ -469,7 +450,7 @@ def main() -> None:
     table = emb.embed_all(all_texts)
     nheads = native_heads()
     pool = transfer_pool(datasets, d)
-    table.update(embed_cached(emb, pool, "pool"))
+    table.update(emb.embed_all(pool, cache_dir=ROOT / ".cache" / "tiny", name="pool"))
     val_texts = [t for ds in datasets.values() for t in ds["val"][0]]
     log(f"transfer pool: {len(pool)} cleaned fit-split tweets")
     teacher = lambda hid, texts: th.prob(nheads[hid], np.stack([table[t] for t in texts]).astype(np.float64))  # noqa
