@@ -2,12 +2,9 @@
 // chrome.storage.local: defaults, what is kept, what is refused, and that saving one setting keeps the others
 // (the fallback switch was once dropped by every save). Needs no browser, host or model.
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import { join } from "node:path";
 import { before, test } from "node:test";
-import { ROOT } from "./lib/env.mjs";
+import { importExtensionModule } from "./lib/bundle.mjs";
 
-const require = createRequire(join(ROOT, "extension/package.json"));
 const stored = {};
 globalThis.chrome = {
   runtime: { id: "test" },
@@ -21,14 +18,7 @@ globalThis.chrome = {
 
 let settings;
 before(async () => {
-  const out = await require("esbuild").build({
-    entryPoints: [join(ROOT, "extension/src/shared/settings.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    write: false,
-  });
-  settings = await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString("base64")}`);
+  settings = await importExtensionModule("src/shared/settings.ts");
 });
 
 test("defaults: the fallback is on, nothing else is surprising", () => {

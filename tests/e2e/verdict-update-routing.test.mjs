@@ -4,12 +4,8 @@
 // frames reach the callback of the request that asked, and only for posts that were announced; the table
 // is bounded, expires, and is dropped when the host goes away. Needs no model, host or browser.
 import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import { join } from "node:path";
 import { afterEach, before, beforeEach, describe, mock, test } from "node:test";
-import { ROOT } from "./lib/env.mjs";
-
-const require = createRequire(join(ROOT, "extension/package.json"));
+import { importExtensionModule } from "./lib/bundle.mjs";
 
 /** A fake `chrome.runtime` whose connectNative port records what the extension sends. */
 function fakeChrome() {
@@ -47,15 +43,7 @@ const fake = fakeChrome();
 globalThis.chrome = fake.chrome;
 
 before(async () => {
-  const esbuild = require("esbuild");
-  const out = await esbuild.build({
-    entryPoints: [join(ROOT, "extension/src/background/native-engine.ts")],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    write: false,
-  });
-  const mod = await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString("base64")}`);
+  const mod = await importExtensionModule("src/background/native-engine.ts");
   ({ NativeEngine, MAX_PENDING_UPDATE_POSTS, PENDING_UPDATE_TIMEOUT_MS } = mod);
 });
 

@@ -1,0 +1,20 @@
+// Import one of the extension's TypeScript modules into a Node test: bundled with the extension's own esbuild
+// (no file written), then imported from a data: URL. Set any globals the module reads when it loads (e.g. a
+// fake `chrome`) before calling.
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { ROOT } from "./env.mjs";
+
+const require = createRequire(join(ROOT, "extension/package.json"));
+
+/** The module at `extension/<relPath>`, e.g. `src/shared/settings.ts`. */
+export async function importExtensionModule(relPath) {
+  const out = await require("esbuild").build({
+    entryPoints: [join(ROOT, "extension", relPath)],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    write: false,
+  });
+  return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString("base64")}`);
+}
