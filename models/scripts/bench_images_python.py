@@ -7,9 +7,12 @@ Needs a venv with rapidocr==3.10.0, onnxruntime==1.31.1 and pillow (not the pinn
     python3 -m venv /tmp/benchvenv && /tmp/benchvenv/bin/pip install rapidocr==3.10.0 onnxruntime==1.31.1 pillow
     /tmp/benchvenv/bin/python models/scripts/bench_images_python.py --rounds 5 IMAGES...
 """
+import os
+
+# ONNX Runtime (>= 1.29, PyPI builds) sends telemetry by default; this must be set before it loads.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path

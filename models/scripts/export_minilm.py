@@ -21,6 +21,10 @@ Usage:
       [--golden models/golden/minilm_golden.json] [--weight-type qint8|quint8] [--benchmark]
 """
 from __future__ import annotations
+import os
+
+# ONNX Runtime (>= 1.29, PyPI builds) sends telemetry by default; this must be set before it loads.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 import argparse
 import hashlib

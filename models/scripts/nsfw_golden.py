@@ -14,6 +14,10 @@ venv does not carry (Pillow is not in models/scripts/requirements.txt):
     python3 -m venv /tmp/nsfwref && /tmp/nsfwref/bin/pip install pillow==13.0.0 numpy==2.4.6 onnxruntime==1.31.1
     /tmp/nsfwref/bin/python models/scripts/nsfw_golden.py --xhtml ../shared/data/feeds/x-html
 """
+import os
+
+# ONNX Runtime (>= 1.29, PyPI builds) sends telemetry by default; this must be set before it loads.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 import argparse
 import hashlib

@@ -19,6 +19,8 @@
 # output already matches is skipped, so a second run takes seconds.
 # Environment: PYTHON (default python3, must be >= 3.11).
 set -Eeuo pipefail
+# ONNX Runtime (>= 1.29, PyPI builds) sends telemetry by default: off for every script this runs.
+export ORT_DISABLE_TELEMETRY=1
 
 # ----------------------------------------------------------------------------------------------
 # Pins. Keep in sync with models/manifests/onnxruntime.toml and models/manifests/all-minilm-l6-v2.toml.

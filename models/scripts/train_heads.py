@@ -19,9 +19,12 @@ Validation figures come from validation splits only. Same inputs -> same JSON (f
 elsewhere; embeddings are cached under .cache/heads keyed by the hash of the model, tokenizer and texts).
 """
 from __future__ import annotations
+import os
+
+# ONNX Runtime (>= 1.29, PyPI builds) sends telemetry by default; this must be set before it loads.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 import hashlib
-import os
 import sys
 import time
 import tomllib

@@ -34,6 +34,10 @@ Writes (committed): models/tiny/feedwarden-tiny.bin, models/tiny/heads/<id>.json
 and prints the validation table for models/cards/tiny.md.
 """
 from __future__ import annotations
+import os
+
+# ONNX Runtime (>= 1.29, PyPI builds) sends telemetry by default; this must be set before it loads.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 import argparse
 import hashlib

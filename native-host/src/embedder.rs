@@ -113,6 +113,9 @@ pub fn ort_environment(path: &Path) -> Result<&'static ort::environment::Environ
         return Err(EmbedderError::RuntimeMissing { path: path.to_path_buf() });
     }
     let env = ORT_INIT.get_or_init(|| {
+        // Telemetry is read when ONNX Runtime creates its environment: switch it off before (the binaries'
+        // `main`s already did; this covers every other user of the library).
+        crate::ort_telemetry::disable_before_load();
         ort::init_from(path)
             .map_err(|e| e.to_string())
             .and_then(|b| b.with_name("feedwarden").with_telemetry(false).build().map_err(|e| e.to_string()))

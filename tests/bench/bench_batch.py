@@ -6,6 +6,10 @@ section "Batch mode (researchers)". Writes target/bench/batch.json.
 Inputs: 10,000 real texts: every post of the captured feeds in ../shared/data/feeds (as `feedwarden batch
 --with-text` reads them), then TweetEval training tweets in file order until there are 10,000.
 """
+import os
+
+# ONNX Runtime (>= 1.29, PyPI builds) sends telemetry by default; this must be set before it loads.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 import argparse, json, os, subprocess, sys, tempfile, time, glob, resource
 from pathlib import Path
 

@@ -19,14 +19,17 @@ Measures (see docs/benchmarks.md):
 Targets are informational (PASS/MISS): a miss never fails the script. The script exits non-zero only on a
 real failure: the host replies with an error, says it is not ready, returns the wrong verdicts, or dies.
 """
-
 from __future__ import annotations
+
+import os
+
+# ONNX Runtime (>= 1.29, PyPI builds) sends telemetry by default; this must be set before it loads.
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 import argparse
 import datetime as _dt
 import glob
 import json
-import os
 import platform
 import random
 import select

@@ -7,6 +7,8 @@ use feedwarden_host::host::Host;
 use feedwarden_host::paths::Paths;
 
 fn main() -> ExitCode {
+    // First, while single-threaded: ONNX Runtime's telemetry off before anything can load it.
+    feedwarden_host::ort_telemetry::disable_before_load();
     let paths = Paths::discover();
     let mut host = match Host::open(paths) {
         Ok(h) => h,

@@ -39,6 +39,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // First, while single-threaded: ONNX Runtime's telemetry off before anything can load it.
+    feedwarden_host::ort_telemetry::disable_before_load();
     let args = Args::parse();
     let result = match args.command {
         Command::Classify(a) => cli::classify::run(a),

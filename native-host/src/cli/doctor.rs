@@ -12,6 +12,7 @@ use clap::Args;
 use super::install::{default_host_path, home_dir, manifest_path, Browser, CHROMIUM_EXTENSION_ID, GECKO_ID};
 use crate::framing::{read_frame, write_frame, Frame, MAX_REPLY_BYTES};
 use crate::images::image_rules::{has_image_part, CLIP_MODEL_ENV, CLIP_VIT_B32, FETCH_HINT};
+use crate::ort_telemetry;
 use crate::paths::Paths;
 use crate::policy_store::load_policy_file;
 
@@ -98,6 +99,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         Ok((id, false)) => r.warn(&format!("OCR in use: {id}, not installed — run models/scripts/setup_models.sh")),
         Err(e) => r.fail(&e),
     }
+    check_telemetry(&mut r);
     println!("Browser registrations");
     let home = home_dir()?;
     let mut registered = 0;
@@ -198,6 +200,33 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     } else {
         println!("{} problem(s) found; the lines marked FAIL say what to do.", r.problems);
         Ok(ExitCode::from(1))
+    }
+}
+
+/// ONNX Runtime's telemetry: off in this program (set before the library loads), and no files left by older
+/// versions of Feedwarden (or other programs built on ONNX Runtime) that ran with it on.
+fn check_telemetry(r: &mut Report) {
+    println!("Privacy");
+    if ort_telemetry::is_disabled() {
+        r.ok(&format!(
+            "ONNX Runtime telemetry is off ({}=1 is set by the host and the CLI)",
+            ort_telemetry::DISABLE_ENV
+        ));
+    } else {
+        r.fail(&format!("ONNX Runtime telemetry is not switched off ({} is not 1)", ort_telemetry::DISABLE_ENV));
+    }
+    let Some(dir) = ort_telemetry::telemetry_dir() else { return };
+    let files = ort_telemetry::leftover_files(&dir);
+    if !files.is_empty() {
+        let names: Vec<String> =
+            files.iter().map(|f| f.file_name().unwrap_or_default().to_string_lossy().into_owned()).collect();
+        r.warn(&format!(
+            "ONNX Runtime telemetry files found in {} ({}): written by an older Feedwarden or another program \
+             that ran ONNX Runtime with telemetry on (this version writes none); remove them with `rm -r '{}'`",
+            dir.display(),
+            names.join(", "),
+            dir.display()
+        ));
     }
 }
 

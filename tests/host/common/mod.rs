@@ -108,6 +108,16 @@ impl HostProc {
         HostProc { child, stdin, stdout, home: home.to_path_buf() }
     }
 
+    /// Start `cmd` as it is (its environment untouched, e.g. a plain one as a browser gives); `home` is the
+    /// data folder it is expected to use.
+    pub fn spawn_plain(mut cmd: Command, home: &Path) -> Self {
+        let mut child =
+            cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("spawn the host");
+        let stdin = child.stdin.take();
+        let stdout = child.stdout.take().unwrap();
+        HostProc { child, stdin, stdout, home: home.to_path_buf() }
+    }
+
     pub fn send_raw(&mut self, body: &[u8]) {
         write_frame(self.stdin.as_mut().unwrap(), body);
     }
