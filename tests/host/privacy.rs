@@ -206,7 +206,9 @@ fn host_opens_no_network_connection_and_writes_only_its_data_folder() {
     ]}));
     assert_eq!(r["type"], "verdicts", "{r}");
     assert!(r["verdicts"][1].get("images").is_some(), "the image was judged: {r}");
-    let fb = h.request(json!({"type": "feedback", "post": {"id": "1", "text": RAGE}, "kind": "was_fine", "rule": "rage-bait"}));
+    let fb = h.request(
+        json!({"type": "feedback", "post": {"id": "1", "text": RAGE}, "kind": "was_fine", "rule": "rage-bait"}),
+    );
     assert_eq!(fb["stored"], true, "{fb}");
     let policy = "[policy]\nname = \"Mine\"\nextends = [\"feedwarden:defaults\"]\n\n[[override]]\nrule = \"clickbait\"\nthreshold = 0.9\n";
     let set = h.request(json!({"type": "policy.set", "source": policy}));
