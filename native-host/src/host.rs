@@ -299,7 +299,7 @@ fn load_active(paths: &Paths, previous: Option<&EffectivePolicy>) -> ActivePolic
     let fix = if src.is_some() {
         "fix the problems listed and save"
     } else {
-        "saving from the editor replaces it (the unreadable file is kept next to it as policy.toml.unreadable)"
+        "saving from the editor replaces it (a regular file that cannot be read is first renamed policy.toml.unreadable)"
     };
     diagnostics.push(Diagnostic {
         severity: Severity::Warning,
@@ -876,4 +876,43 @@ impl Host {
 fn stats_event(policy: &EffectivePolicy, post: &Post, verdict: &Verdict) -> (String, String, String) {
     let category = verdict.rule.as_deref().and_then(|r| policy.rule(r)).map(|r| r.category_id().to_string());
     (post.site.clone().unwrap_or_default(), category.unwrap_or_default(), verdict.action.as_str().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The largest reply the limits allow (a 128 KiB policy of control characters is 768 KiB of JSON, 500
+    /// rules with 64-character ids, 50 diagnostics of 400 four-byte characters) fits once its diagnostics are
+    /// summarised.
+    #[test]
+    fn policy_replies_are_cut_to_fit() {
+        let diagnostic = |i: usize| Diagnostic {
+            severity: Severity::Error,
+            code: "syntax".into(),
+            file: Some("😀".repeat(400)),
+            line: i,
+            column: 1,
+            rule: Some("r".repeat(64)),
+            message: "😀".repeat(400),
+        };
+        let rule = json!({"id": "r".repeat(64), "category": "r".repeat(64), "action": "label",
+                          "threshold": 0.123_456_789_012_345_67, "enabled": true, "user_defined": true});
+        let diagnostics: Vec<Diagnostic> = (1..=1_000).map(diagnostic).collect();
+        let reply = fit_policy_reply(json!({
+            "type": "policy",
+            "source": "\u{1}".repeat(128 * 1024),
+            "path": "/data/policy.toml",
+            "rules": vec![rule; 500],
+            "diagnostics": bound_diagnostics(diagnostics, REPLY_DIAGNOSTICS),
+        }));
+        assert!(serde_json::to_vec(&reply).unwrap().len() <= POLICY_REPLY_BUDGET);
+        let listed = reply["diagnostics"].as_array().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["code"], "too-many-diagnostics");
+        assert!(listed[0]["message"].as_str().unwrap().starts_with("51 problems"), "{}", listed[0]);
+        // A reply that fits is left alone.
+        let small = json!({"type": "policy", "diagnostics": [diagnostic(1)]});
+        assert_eq!(fit_policy_reply(small.clone()), small);
+    }
 }

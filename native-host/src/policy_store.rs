@@ -275,7 +275,7 @@ mod tests {
         let hour_ago = SystemTime::now() - Duration::from_secs(3600);
         std::fs::File::options().write(true).open(&old).unwrap().set_modified(hour_ago).unwrap();
         std::fs::File::options().write(true).open(&other).unwrap().set_modified(hour_ago).unwrap();
-        assert_eq!(remove_orphaned_temp_files(&policy, ORPHANED_AFTER), [old.clone()]);
+        assert_eq!(remove_orphaned_temp_files(&policy, ORPHANED_AFTER), std::slice::from_ref(&old));
         assert!(!old.exists() && fresh.exists() && other.exists());
     }
 }
