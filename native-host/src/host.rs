@@ -10,7 +10,8 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::{json, Value};
 
-use feedwarden_core::policy::{Diagnostic, EffectivePolicy};
+use feedwarden_core::policy::limits::{bound_diagnostics, one_line_capped};
+use feedwarden_core::policy::{Diagnostic, EffectivePolicy, Severity};
 use feedwarden_core::{builtin_heads, Post, Verdict};
 
 use crate::embedder::{EmbedderOptions, EmbedderPool, MODEL_ID};
@@ -20,7 +21,10 @@ use crate::images::image_rules::ImageRules;
 use crate::images::{ImageAnalysis, ImageAnalyzer, ImageModelsOptions};
 use crate::judge::Judge;
 use crate::paths::Paths;
-use crate::policy_store::{load_policy_file, load_policy_text, save_atomic, STARTER_POLICY};
+use crate::policy_store::{
+    keep_unreadable_policy_file, load_policy_file, load_policy_text, remove_orphaned_temp_files, save_atomic,
+    unreadable, PolicyLoad, ORPHANED_AFTER, STARTER_POLICY,
+};
 use crate::protocol::{
     error_reply, ErrorCode, Request, DEFAULT_IMAGE_BUDGET_MS, IMAGE_BUDGET_ENV, MAX_POSTS_PER_REQUEST,
     PROTOCOL_VERSION, REQUEST_TYPES, VERDICT_UPDATE_TYPE,
@@ -35,6 +39,9 @@ macro_rules! log {
 /// The reader's active policy and where it came from.
 #[derive(Debug)]
 struct ActivePolicy {
+    /// The policy file's text as it is on disk, even when it cannot load (the editor shows it and saves it
+    /// back; it must never stand in for another text); the starter policy when there is no file yet; empty
+    /// when the file cannot be read as a policy text (the diagnostics say why).
     source: String,
     policy: EffectivePolicy,
     diagnostics: Vec<Diagnostic>,
@@ -245,46 +252,95 @@ fn mtime(path: &std::path::Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
+/// Load the policy file. A file that cannot load (unreadable, or broken beyond its rules) leaves the
+/// previous policy running, or the starter policy at start-up, and says so in the diagnostics; `source` stays
+/// the file's own text. At start-up (`previous` is `None`) the temporary files of interrupted saves are
+/// removed first. Never panics, never blocks on the file (see `policy_store::read_policy_source`).
 fn load_active(paths: &Paths, previous: Option<&EffectivePolicy>) -> ActivePolicy {
     let file = paths.policy_file();
+    if previous.is_none() {
+        for orphan in remove_orphaned_temp_files(&file, ORPHANED_AFTER) {
+            log!("removed {}, left by a save that was interrupted", orphan.display());
+        }
+    }
     let file_mtime = mtime(&file);
-    if file_mtime.is_some() {
-        let (src, load) = load_policy_file(&file, previous);
-        if let (Some(source), Some(policy)) = (src, load.policy) {
-            return ActivePolicy { source, policy, diagnostics: load.diagnostics, file, file_mtime };
-        }
-        log!("{} cannot be loaded; keeping the previous policy", file.display());
-        for d in &load.diagnostics {
-            log!("  {d}");
-        }
-        if let Some(prev) = previous {
-            return ActivePolicy {
-                source: std::fs::read_to_string(&file).unwrap_or_default(),
-                policy: prev.clone(),
-                diagnostics: load.diagnostics,
-                file,
-                file_mtime,
-            };
-        }
-        let starter = load_policy_text(STARTER_POLICY, None, None);
-        let mut diagnostics = load.diagnostics;
-        diagnostics.extend(starter.diagnostics);
+    let starter = || load_policy_text(STARTER_POLICY, None, None).policy.expect("starter policy loads");
+    if file_mtime.is_none() {
         return ActivePolicy {
             source: STARTER_POLICY.to_string(),
-            policy: starter.policy.expect("starter policy loads"),
-            diagnostics,
+            policy: starter(),
+            diagnostics: Vec::new(),
             file,
             file_mtime,
         };
     }
-    let starter = load_policy_text(STARTER_POLICY, None, None);
-    ActivePolicy {
-        source: STARTER_POLICY.to_string(),
-        policy: starter.policy.expect("starter policy loads"),
-        diagnostics: starter.diagnostics,
-        file,
-        file_mtime: None,
+    // A bug in the policy engine must cost the policy, not the host (which must still answer `hello`).
+    let (src, load) = std::panic::catch_unwind(|| load_policy_file(&file, previous)).unwrap_or_else(|_| {
+        (
+            None,
+            PolicyLoad {
+                policy: None,
+                diagnostics: vec![unreadable(&file, "the policy engine failed on it unexpectedly")],
+            },
+        )
+    });
+    if let (Some(source), Some(policy)) = (&src, load.policy) {
+        return ActivePolicy { source: source.clone(), policy, diagnostics: load.diagnostics, file, file_mtime };
     }
+    log!("{} cannot be loaded; keeping the previous policy", file.display());
+    for d in &load.diagnostics {
+        log!("  {d}");
+    }
+    let (policy, running) = match previous {
+        Some(prev) => (prev.clone(), "the last good policy stays active"),
+        None => (starter(), "the shipped defaults run (as in the starter policy)"),
+    };
+    let mut diagnostics = load.diagnostics;
+    let fix = if src.is_some() {
+        "fix the problems listed and save"
+    } else {
+        "saving from the editor replaces it (a regular file that cannot be read is first renamed policy.toml.unreadable)"
+    };
+    diagnostics.push(Diagnostic {
+        severity: Severity::Warning,
+        code: "policy-not-active".into(),
+        file: Some(file.display().to_string()),
+        line: 1,
+        column: 1,
+        rule: None,
+        message: format!("this file cannot be loaded, so {running}; {fix}"),
+    });
+    ActivePolicy { source: src.unwrap_or_default(), policy, diagnostics, file, file_mtime }
+}
+
+/// Diagnostics a `policy` or `policy.validation` reply lists at most (`feedwarden policy check` lists them
+/// all, up to the engine's own limit).
+const REPLY_DIAGNOSTICS: usize = 50;
+
+/// Room a `policy` reply leaves under the browser's message limit (for the request id and the framing).
+const POLICY_REPLY_BUDGET: usize = MAX_REPLY_BYTES - 16 * 1024;
+
+/// A `policy` reply's diagnostics cut to one summary when the reply would not fit the browser's limit
+/// otherwise. With the policy limits (a text of at most 128 KiB, at most 500 rules, a name cut to 200
+/// characters) the rest always fits, so a saved policy can always be read back.
+fn fit_policy_reply(mut reply: Value) -> Value {
+    let size = |v: &Value| serde_json::to_vec(v).map_or(usize::MAX, |b| b.len());
+    if size(&reply) <= POLICY_REPLY_BUDGET {
+        return reply;
+    }
+    let listed = reply["diagnostics"].as_array().map_or(0, Vec::len);
+    reply["diagnostics"] = json!([Diagnostic {
+        severity: Severity::Warning,
+        code: "too-many-diagnostics".into(),
+        file: reply["path"].as_str().map(str::to_string),
+        line: 1,
+        column: 1,
+        rule: None,
+        message: format!(
+            "{listed} problems are too long to list here; run `feedwarden policy check` on the file to see them"
+        ),
+    }]);
+    reply
 }
 
 fn rid(request: &Request) -> Option<&Value> {
@@ -469,11 +525,13 @@ impl Host {
             Request::PolicyGet { .. } => Ok(self.policy_reply(true, &self.active.diagnostics.clone())),
             Request::PolicySet { source, .. } => self.policy_set(source),
             Request::PolicyValidate { source, .. } => {
-                let load = load_policy_text(&source, None, Some(&self.active.policy));
+                // Checked as `policy.set` would load it: relative paths start from the policy file's folder.
+                let file = self.paths.policy_file();
+                let load = load_policy_text(&source, Some(&file), Some(&self.active.policy));
                 Ok(json!({
                     "type": "policy.validation",
                     "loadable": load.policy.is_some(),
-                    "diagnostics": load.diagnostics,
+                    "diagnostics": bound_diagnostics(load.diagnostics, REPLY_DIAGNOSTICS),
                 }))
             }
             Request::Feedback { post, rule, kind, .. } => self.feedback(post, rule, kind),
@@ -702,6 +760,8 @@ impl Host {
         Some(with_rid(update, pending.request_id.as_ref()))
     }
 
+    /// The `policy` reply: the active policy's text, rules and diagnostics (bounded: see
+    /// [`fit_policy_reply`]).
     fn policy_reply(&self, applied: bool, diagnostics: &[Diagnostic]) -> Value {
         let p = &self.active.policy;
         let mut diagnostics = diagnostics.to_vec();
@@ -716,16 +776,16 @@ impl Host {
                             "enabled": r.is_enabled(), "user_defined": r.is_user_defined()})
             })
             .collect();
-        json!({
+        fit_policy_reply(json!({
             "type": "policy",
             "applied": applied,
             "source": self.active.source,
-            "name": p.name,
+            "name": one_line_capped(&p.name, 200),
             "hash": p.hash,
             "rules": rules,
-            "diagnostics": diagnostics,
+            "diagnostics": bound_diagnostics(diagnostics, REPLY_DIAGNOSTICS),
             "path": self.active.file.display().to_string(),
-        })
+        }))
     }
 
     fn policy_set(&mut self, source: String) -> Result<Value, (ErrorCode, String)> {
@@ -737,6 +797,8 @@ impl Host {
         if let Ok(judge) = self.judge.as_mut() {
             judge.set_policy(policy.clone()).map_err(|e| (ErrorCode::ModelError, e.to_string()))?;
         }
+        keep_unreadable_policy_file(&file)
+            .map_err(|e| (ErrorCode::StorageError, format!("{}: {e}", file.display())))?;
         save_atomic(&file, &source).map_err(|e| (ErrorCode::StorageError, format!("{}: {e}", file.display())))?;
         self.active = ActivePolicy { source, policy, diagnostics: load.diagnostics, file_mtime: mtime(&file), file };
         Ok(self.policy_reply(true, &self.active.diagnostics.clone()))
@@ -814,4 +876,43 @@ impl Host {
 fn stats_event(policy: &EffectivePolicy, post: &Post, verdict: &Verdict) -> (String, String, String) {
     let category = verdict.rule.as_deref().and_then(|r| policy.rule(r)).map(|r| r.category_id().to_string());
     (post.site.clone().unwrap_or_default(), category.unwrap_or_default(), verdict.action.as_str().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The largest reply the limits allow (a 128 KiB policy of control characters is 768 KiB of JSON, 500
+    /// rules with 64-character ids, 50 diagnostics of 400 four-byte characters) fits once its diagnostics are
+    /// summarised.
+    #[test]
+    fn policy_replies_are_cut_to_fit() {
+        let diagnostic = |i: usize| Diagnostic {
+            severity: Severity::Error,
+            code: "syntax".into(),
+            file: Some("😀".repeat(400)),
+            line: i,
+            column: 1,
+            rule: Some("r".repeat(64)),
+            message: "😀".repeat(400),
+        };
+        let rule = json!({"id": "r".repeat(64), "category": "r".repeat(64), "action": "label",
+                          "threshold": 0.123_456_789_012_345_67, "enabled": true, "user_defined": true});
+        let diagnostics: Vec<Diagnostic> = (1..=1_000).map(diagnostic).collect();
+        let reply = fit_policy_reply(json!({
+            "type": "policy",
+            "source": "\u{1}".repeat(128 * 1024),
+            "path": "/data/policy.toml",
+            "rules": vec![rule; 500],
+            "diagnostics": bound_diagnostics(diagnostics, REPLY_DIAGNOSTICS),
+        }));
+        assert!(serde_json::to_vec(&reply).unwrap().len() <= POLICY_REPLY_BUDGET);
+        let listed = reply["diagnostics"].as_array().unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0]["code"], "too-many-diagnostics");
+        assert!(listed[0]["message"].as_str().unwrap().starts_with("51 problems"), "{}", listed[0]);
+        // A reply that fits is left alone.
+        let small = json!({"type": "policy", "diagnostics": [diagnostic(1)]});
+        assert_eq!(fit_policy_reply(small.clone()), small);
+    }
 }

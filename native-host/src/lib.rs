@@ -9,6 +9,7 @@ pub mod framing;
 pub mod host;
 pub mod images;
 pub mod judge;
+pub mod local_file;
 pub mod ort_telemetry;
 pub mod paths;
 pub mod policy_store;

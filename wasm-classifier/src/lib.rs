@@ -6,7 +6,7 @@
 //! native and the WASM builds decide identically (`tests/vectors.rs` and `tests/wasm/`).
 
 use feedwarden_core::decision::Scores;
-use feedwarden_core::policy::{builtin_policy_source, parse_policy, resolve, EffectivePolicy};
+use feedwarden_core::policy::{builtin_policy_source, parse_policy, resolve, EffectivePolicy, LoadedFile};
 use feedwarden_core::tiny::{shipped_heads, shipped_model, FeedbackRow, TinyJudge, TINY_MODEL_ID};
 use feedwarden_core::{decide, Post};
 use wasm_bindgen::prelude::*;
@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 /// How the reader is told who judged a post (`engine` of every fallback verdict).
 pub const ENGINE: &str = "browser-fallback";
 
-fn no_files(name: &str) -> Result<String, String> {
+fn no_files(name: &str, _from: Option<&str>) -> Result<LoadedFile, String> {
     Err(format!("the browser engine can only extend shipped policies (feedwarden:…), not \"{name}\""))
 }
 

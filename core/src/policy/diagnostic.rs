@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::limits::one_line;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -40,8 +42,9 @@ impl std::fmt::Display for Diagnostic {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        let file = self.file.as_deref().unwrap_or("<policy>");
-        write!(f, "{file}:{}:{}: {sev}[{}]: {}", self.line, self.column, self.code, self.message)
+        // One line whatever the fields quote (a value with a newline must not start a fake diagnostic).
+        let file = one_line(self.file.as_deref().unwrap_or("<policy>"));
+        write!(f, "{file}:{}:{}: {sev}[{}]: {}", self.line, self.column, one_line(&self.code), one_line(&self.message))
     }
 }
 
@@ -71,6 +74,22 @@ impl<'a> LineIndex<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_is_one_line_whatever_the_message_quotes() {
+        let d = Diagnostic {
+            severity: Severity::Error,
+            code: "bad-value".into(),
+            file: Some("p\n.toml".into()),
+            line: 3,
+            column: 9,
+            rule: None,
+            message: "found \"x\nother.toml:1:1: error[fake]: y\"".into(),
+        };
+        let shown = d.to_string();
+        assert!(!shown.contains('\n'), "{shown}");
+        assert_eq!(shown, "p\\n.toml:3:9: error[bad-value]: found \"x\\nother.toml:1:1: error[fake]: y\"");
+    }
 
     #[test]
     fn locate_counts_lines_and_characters() {

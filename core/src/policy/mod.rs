@@ -1,9 +1,12 @@
 //! The policy language: the rule model ([`PolicyFile`], [`Rule`]), parsing with line/column diagnostics
-//! ([`parse`]), the canonical formatter ([`format`]) and resolution of `extends` into the rules that run
-//! ([`resolve`]). The format is documented for users in `policies/README.md`.
+//! ([`parse`]), the canonical formatter ([`format`]), resolution of `extends` into the rules that run
+//! ([`resolve`]), the limits that bound all of it ([`limits`]) and the checks its fuzzers run ([`fuzz`]).
+//! The format is documented for users in `policies/README.md`.
 
 mod diagnostic;
 pub mod format;
+pub mod fuzz;
+pub mod limits;
 pub mod parse;
 pub mod resolve;
 
@@ -12,7 +15,9 @@ use serde::{Deserialize, Serialize};
 pub use diagnostic::{Diagnostic, Severity};
 pub use format::format_policy;
 pub use parse::{parse_policy, BrokenRule, ParsedPolicy};
-pub use resolve::{builtin_policy_source, resolve, EffectivePolicy, Resolution, BUILTIN_POLICIES};
+pub use resolve::{
+    builtin_policy_source, no_files, resolve, EffectivePolicy, LoadedFile, Loader, Resolution, BUILTIN_POLICIES,
+};
 
 /// What a rule does to a post it matches. `Allow` wins over everything; otherwise hide > blur > label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -3,11 +3,13 @@
 //! whole file unloadable.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 
 use serde_spanned::Spanned;
 use toml::de::{DeTable, DeValue};
 
 use super::diagnostic::LineIndex;
+use super::limits::{bound_diagnostics, MAX_DIAGNOSTICS, MAX_POLICY_BYTES};
 use super::{Action, ContentKind, Diagnostic, Header, Override, PolicyFile, Rule, Sensitivity, Severity, Threshold};
 
 /// The ids of the built-in categories: three with trained text heads; `nsfw` is judged from images only (OpenNSFW on the host); it has no text head.
@@ -569,9 +571,26 @@ fn tables<'a, 'i>(v: &'a Value<'i>) -> Option<Vec<&'a Table<'i>>> {
     }
 }
 
-/// Parse policy source. `file` names it in diagnostics.
+/// Parse policy source. `file` names it in diagnostics. A text over [`MAX_POLICY_BYTES`] is not parsed
+/// (one `policy-too-large` error); at most [`MAX_DIAGNOSTICS`] diagnostics are kept, each on one line.
 pub fn parse_policy(src: &str, file: Option<&str>) -> ParsedPolicy {
-    let mut ctx = Ctx { index: LineIndex::new(src), file: file.map(str::to_string), diagnostics: Vec::new() };
+    let mut ctx = Ctx { index: LineIndex::new(""), file: file.map(str::to_string), diagnostics: Vec::new() };
+    if src.len() > MAX_POLICY_BYTES {
+        ctx.push_at(
+            Severity::Error,
+            "policy-too-large",
+            1,
+            1,
+            None,
+            format!(
+                "this policy is {} bytes; a policy file may be at most {} KiB (split it, or extend shared parts with `extends`)",
+                src.len(),
+                MAX_POLICY_BYTES / 1024
+            ),
+        );
+        return ParsedPolicy { diagnostics: ctx.diagnostics, ..ParsedPolicy::default() };
+    }
+    ctx.index = LineIndex::new(src);
     let (doc, syntax_errors) = DeTable::parse_recoverable(src);
     let (headers, stray_comments) = scan_lines(src);
     let mut syntax_lines = Vec::new();
@@ -591,9 +610,16 @@ pub fn parse_policy(src: &str, file: Option<&str>) -> ParsedPolicy {
     }
     let rule_headers: Vec<&HeaderLine> = headers.iter().filter(|h| h.section == Section::Rule).collect();
     let override_headers: Vec<&HeaderLine> = headers.iter().filter(|h| h.section == Section::Override).collect();
-    // The line range a table owns: from its header to the next header.
-    let region_end = |line: usize| headers.iter().map(|h| h.line).find(|&l| l > line).unwrap_or(usize::MAX);
-    let region_has_syntax_error = |line: usize| syntax_lines.iter().any(|&l| l >= line && l < region_end(line));
+    // The line range a table owns: from its header to the next header. Both lists are sorted, so each
+    // question is two binary searches (a file of many tables and many errors stays linear).
+    syntax_lines.sort_unstable();
+    let header_lines: Vec<usize> = headers.iter().map(|h| h.line).collect();
+    let region_end = |line: usize| header_lines.get(header_lines.partition_point(|&l| l <= line)).copied();
+    let region_has_syntax_error = |line: usize| {
+        let first = syntax_lines.partition_point(|&l| l < line);
+        syntax_lines.get(first).is_some_and(|&l| region_end(line).is_none_or(|end| l < end))
+    };
+    let mut rule_ids: HashSet<String> = HashSet::new();
 
     let mut parsed = ParsedPolicy::default();
     let root: &Table<'_> = doc.get_ref();
@@ -650,7 +676,7 @@ pub fn parse_policy(src: &str, file: Option<&str>) -> ParsedPolicy {
                     if is_rule {
                         match parse_rule(&mut ctx, table, line, comments) {
                             Ok(rule) if !broken_by_syntax => {
-                                if parsed.file.rules.iter().any(|r| r.id == rule.id) {
+                                if !rule_ids.insert(rule.id.clone()) {
                                     ctx.push_at(
                                         Severity::Error,
                                         "duplicate-id",
@@ -703,7 +729,7 @@ pub fn parse_policy(src: &str, file: Option<&str>) -> ParsedPolicy {
             "`policy fmt` keeps only comment lines directly above [policy], [[rule]] or [[override]]; move this comment there to keep it".into());
     }
     ctx.diagnostics.sort_by_key(|d| (d.line, d.column));
-    parsed.diagnostics = ctx.diagnostics;
+    parsed.diagnostics = bound_diagnostics(ctx.diagnostics, MAX_DIAGNOSTICS);
     parsed
 }
 

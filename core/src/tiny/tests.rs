@@ -88,7 +88,7 @@ fn bad_files_are_refused_with_a_reason() {
 
 fn judge_for(src: &str) -> TinyJudge<'static> {
     let parsed = parse_policy(src, None);
-    let policy = resolve(&parsed, None, &mut |n| Err(n.to_string()), None).policy;
+    let policy = resolve(&parsed, None, &mut crate::policy::no_files, None).policy;
     TinyJudge::new(shipped_model(), shipped_heads(), policy)
 }
 

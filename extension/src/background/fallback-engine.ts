@@ -9,11 +9,17 @@
 // "Judge in the browser" checkbox (settings.fallback) turns the fallback off.
 import { api } from "../shared/browser";
 import type { HostStatus } from "../shared/messages";
-import type { HelloReply, HostReply, HostRequest } from "../shared/protocol";
+import type { HelloReply, HostReply, HostRequest, PolicyReply } from "../shared/protocol";
 import type { Engine } from "./engine";
 import { WasmEngine } from "./wasm-engine";
 
 const POLICY_KEY = "fallbackPolicySource";
+
+/** Whether the host runs the text a `policy` reply carries: a policy file that cannot load comes back as it
+ *  is (for the editor) while the last good policy runs, and the fallback must keep that one too. */
+function runsItsSource(reply: PolicyReply): boolean {
+  return !reply.diagnostics.some((d) => d.code === "policy-not-active");
+}
 /** storage.session flag: some posts were judged in the browser since the host was last connected (survives
  * service-worker restarts, so the hand-back still re-judges them). */
 const JUDGED_KEY = "fallbackJudged";
@@ -94,7 +100,7 @@ export class FallbackEngine implements Engine {
     if (!this.inFallback()) {
       try {
         const reply = await this.native.request(req, opts);
-        if (reply.type === "policy") void api.storage.local.set({ [POLICY_KEY]: reply.source });
+        if (reply.type === "policy" && runsItsSource(reply)) void api.storage.local.set({ [POLICY_KEY]: reply.source });
         return reply;
       } catch (e) {
         if (!this.inFallback() || !this.canFallBack(req)) throw e;
@@ -153,7 +159,7 @@ export class FallbackEngine implements Engine {
   private async rememberPolicy(): Promise<void> {
     try {
       const r = await this.native.request({ type: "policy.get" }, { timeoutMs: 15_000 });
-      if (r.type === "policy") await api.storage.local.set({ [POLICY_KEY]: r.source });
+      if (r.type === "policy" && runsItsSource(r)) await api.storage.local.set({ [POLICY_KEY]: r.source });
     } catch {
       /* the host went away again; keep the previous copy */
     }

@@ -32,6 +32,10 @@ pub struct BatchArgs {
     /// Policy file, or a shipped policy such as `feedwarden:defaults`.
     #[arg(short, long, default_value = "feedwarden:defaults")]
     pub policy: String,
+    /// Run even when the policy has errors, with the rules that load (by default such a policy stops the run
+    /// with exit status 2 before anything is judged).
+    #[arg(long)]
+    pub keep_going: bool,
     /// Judge only shard K of N (K from 0): blocks of 256 records dealt round-robin.
     #[arg(long, default_value = "0/1")]
     pub shard: Shard,
@@ -98,7 +102,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| args.output.as_deref().map(OutputFormat::from_path).unwrap_or(OutputFormat::Jsonl));
     let inputs =
         args.inputs.iter().map(|p| batch::pipeline::Input::inspect(p, args.format)).collect::<Result<Vec<_>, _>>()?;
-    let policy = super::load_policy_arg(&args.policy)?;
+    let policy = super::load_policy_arg(&args.policy, args.keep_going)?;
     let paths = Paths::discover();
     let model = model_info(&paths)?;
     let threads = init_rayon(args.threads);

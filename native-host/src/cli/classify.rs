@@ -25,6 +25,10 @@ pub struct ClassifyArgs {
     /// Policy file, or a shipped policy such as `feedwarden:defaults`.
     #[arg(short, long, default_value = "feedwarden:defaults")]
     pub policy: String,
+    /// Run even when the policy has errors, with the rules that load (by default such a policy stops the run
+    /// with exit status 2 before anything is judged).
+    #[arg(long)]
+    pub keep_going: bool,
     /// Parallel model sessions (0 = one per core).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -52,7 +56,7 @@ fn parse_line(line: &str) -> Result<Post, String> {
 }
 
 pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
-    let policy = super::load_policy_arg(&args.policy)?;
+    let policy = super::load_policy_arg(&args.policy, args.keep_going)?;
     let (reader, total): (Box<dyn BufRead>, Option<u64>) = if args.input == "-" {
         (Box::new(BufReader::new(std::io::stdin())), None)
     } else {

@@ -24,6 +24,10 @@ pub struct EvalArgs {
     /// Policy file or shipped policy; supplies user-defined categories and the default threshold.
     #[arg(short, long, default_value = "feedwarden:defaults")]
     pub policy: String,
+    /// Run even when the policy has errors, with the rules that load (by default such a policy stops the run
+    /// with exit status 2 before anything is judged).
+    #[arg(long)]
+    pub keep_going: bool,
     /// Labels that count as positive, by id or name (repeatable; default 1).
     #[arg(long, default_value = "1")]
     pub positive: Vec<String>,
@@ -71,7 +75,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if loaded.examples.is_empty() {
         bail!("{} has no usable labelled examples", args.data.display());
     }
-    let policy = super::load_policy_arg(&args.policy)?;
+    let policy = super::load_policy_arg(&args.policy, args.keep_going)?;
     let cats: Vec<String> = policy.active_categories().iter().map(|c| c.to_string()).collect();
     if !cats.contains(&args.category) {
         bail!("the policy {} has no active category {:?}; it has: {}", args.policy, args.category, cats.join(", "));

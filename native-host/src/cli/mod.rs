@@ -19,8 +19,9 @@ use crate::paths::Paths;
 use crate::policy_store::{load_policy_file, load_policy_text};
 
 /// Load a policy by path or shipped name (`feedwarden:defaults`), printing its diagnostics to stderr.
-/// Errors when it cannot load at all.
-pub fn load_policy_arg(arg: &str) -> anyhow::Result<EffectivePolicy> {
+/// Errors when it cannot load at all, and, unless `keep_going`, when it has errors (rules with errors are
+/// left out, so a run would silently judge with fewer rules than the file names).
+pub fn load_policy_arg(arg: &str, keep_going: bool) -> anyhow::Result<EffectivePolicy> {
     let load = if arg.starts_with(feedwarden_core::policy::resolve::BUILTIN_PREFIX) {
         let src = format!("[policy]\nname = \"{arg}\"\nextends = [\"{arg}\"]\n");
         load_policy_text(&src, None, None)
@@ -30,7 +31,22 @@ pub fn load_policy_arg(arg: &str) -> anyhow::Result<EffectivePolicy> {
     for d in &load.diagnostics {
         eprintln!("{d}");
     }
-    load.policy.with_context(|| format!("the policy {arg} cannot be loaded (see the errors above)"))
+    let policy = load.policy.with_context(|| format!("the policy {arg} cannot be loaded (see the errors above)"))?;
+    let errors = load.diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        if !keep_going {
+            anyhow::bail!(
+                "the policy {arg} has {errors} error(s) (listed above) and its rules with errors would be left out; \
+                 fix them, or pass --keep-going to run with the {} rule(s) that load",
+                policy.enabled_rules().count()
+            );
+        }
+        eprintln!(
+            "warning: the policy {arg} has {errors} error(s); running with the {} rule(s) that load (--keep-going)",
+            policy.enabled_rules().count()
+        );
+    }
+    Ok(policy)
 }
 
 /// Load the encoder from the discovered paths (`workers` sessions, 0 = one per core), with a message

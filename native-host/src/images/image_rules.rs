@@ -14,7 +14,7 @@ use feedwarden_core::policy::{ContentKind, Diagnostic, EffectivePolicy, Rule, Se
 use super::analyzer::ImageAnalysis;
 use super::clip::{Clip, ClipOptions, ImageCategory, SharedVision};
 use super::decode::{decode, DecodeLimits};
-use super::source::read_file;
+use crate::local_file::read_regular_file;
 
 /// Which CLIP to load: unset or `clip-vit-b32` = the real one when installed; `tiny` = the random-weight
 /// test pair; `off` = none.
@@ -23,6 +23,10 @@ pub const CLIP_MODEL_ENV: &str = "FEEDWARDEN_CLIP_MODEL";
 pub const CLIP_VIT_B32: &str = "clip-vit-b32";
 /// Id reported for the random-weight test pair.
 pub const CLIP_TINY: &str = "clip-tiny";
+/// Example images read for one policy at most (each is decoded and embedded when the policy is applied); the
+/// rest are left out with a warning.
+pub const MAX_EXAMPLE_IMAGES: usize = 32;
+
 /// What a reader runs to get CLIP.
 pub const FETCH_HINT: &str = "feedwarden models fetch clip-vit-b32";
 
@@ -159,6 +163,7 @@ impl ImageRules {
         let ClipState::Loaded(clip) = &mut self.clip else {
             return Ok(());
         };
+        let mut examples_read = 0;
         for rule in policy.enabled_rules().filter(|r| has_image_part(r)) {
             let mut examples = Vec::new();
             for rel in rule.image_examples.iter().flatten() {
@@ -166,7 +171,23 @@ impl ImageRules {
                     Some(dir) => dir.join(rel),
                     None => PathBuf::from(rel),
                 };
-                let loaded = read_file(&path, self.limits.max_bytes)
+                examples_read += 1;
+                if examples_read > MAX_EXAMPLE_IMAGES {
+                    self.problems.push(Diagnostic {
+                        severity: Severity::Warning,
+                        code: "image-examples-limit".into(),
+                        file: None,
+                        line: rule.line,
+                        column: 1,
+                        rule: Some(rule.id.clone()),
+                        message: format!(
+                            "example image \"{rel}\" is left out: a policy may have at most {MAX_EXAMPLE_IMAGES} example images in all"
+                        ),
+                    });
+                    continue;
+                }
+                // Regular files only (a FIFO or /dev/zero named by a shared policy must not hang the host).
+                let loaded = read_regular_file(&path, self.limits.max_bytes)
                     .map_err(|e| e.to_string())
                     .and_then(|bytes| decode(&bytes, &self.limits).map(|img| (bytes, img)).map_err(|e| e.to_string()));
                 match loaded {

@@ -7,10 +7,12 @@ import { ROOT } from "./env.mjs";
 
 const require = createRequire(join(ROOT, "extension/package.json"));
 
-/** The module at `extension/<relPath>`, e.g. `src/shared/settings.ts`. */
+/** The module at `extension/<relPath>`, e.g. `src/shared/settings.ts`. The WebAssembly glue is replaced by the
+ *  extension's own stand-in for a build without it (`src/background/wasm-missing.ts`). */
 export async function importExtensionModule(relPath) {
   const out = await require("esbuild").build({
     entryPoints: [join(ROOT, "extension", relPath)],
+    alias: { "feedwarden-wasm": join(ROOT, "extension/src/background/wasm-missing.ts") },
     bundle: true,
     format: "esm",
     platform: "neutral",
