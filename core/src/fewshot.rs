@@ -66,21 +66,28 @@ impl FeedbackExamples {
     }
 }
 
-/// Below this similarity a correction says nothing about a post.
-pub const FEEDBACK_SIMILARITY_FLOOR: f32 = 0.5;
+/// Below this similarity a correction says nothing about a post. High on purpose: a correction is about one
+/// post and its near-duplicates (all-MiniLM-L6-v2 puts paraphrases of one post around 0.85–1 and different
+/// posts on the same topic around 0.3–0.7), so one correction cannot move a whole rule, however typical
+/// of the rule the corrected post was (a page that clicks "This was fine" on a post it made up cannot
+/// switch the rule off for the posts it did not make).
+pub const FEEDBACK_SIMILARITY_FLOOR: f32 = 0.7;
 /// Logit shift applied for a correction about the very same post (similarity 1).
-pub const FEEDBACK_LOGIT_SHIFT: f32 = 8.0;
+pub const FEEDBACK_LOGIT_SHIFT: f32 = 12.0;
 
 /// Move a rule's probability towards the reader's corrections: for the nearest "more like this" and "was fine"
-/// examples, weight `w = max(0, s − floor) / (1 − floor)`; the logit moves by `shift · (w⁺ − w⁻)`. The same
-/// post corrected as fine drops from 0.99 to about 0.03; unrelated posts are untouched.
+/// examples, weight `w = (max(0, s − floor) / (1 − floor))²`; the logit moves by `shift · (w⁺ − w⁻)`. The
+/// weight is squared so the full shift is kept for the post itself and its paraphrases and falls off fast
+/// below them: the same post corrected as fine drops from 0.99 to below 0.001, a close paraphrase (0.93)
+/// from 0.99 to about 0.06, a post at 0.8 only from 0.95 to 0.84; posts below the floor are untouched, and
+/// several corrections do not add up (the nearest one counts).
 pub fn apply_feedback(probability: f32, embedding: &[f32], feedback: &FeedbackExamples) -> f32 {
     if feedback.is_empty() {
         return probability;
     }
     let weight = |anchors: &[Vec<f32>]| {
         max_similarity(embedding, anchors)
-            .map(|s| ((s - FEEDBACK_SIMILARITY_FLOOR).max(0.0) / (1.0 - FEEDBACK_SIMILARITY_FLOOR)).min(1.0))
+            .map(|s| ((s - FEEDBACK_SIMILARITY_FLOOR).max(0.0) / (1.0 - FEEDBACK_SIMILARITY_FLOOR)).min(1.0).powi(2))
             .unwrap_or(0.0)
     };
     let delta = FEEDBACK_LOGIT_SHIFT * (weight(&feedback.more_like_this) - weight(&feedback.was_fine));
@@ -156,5 +163,19 @@ mod tests {
         assert_eq!(apply_feedback(0.95, &unrelated, &fb), 0.95);
         let fb_pos = FeedbackExamples { more_like_this: vec![post.clone()], was_fine: vec![] };
         assert!(apply_feedback(0.2, &post, &fb_pos) > 0.99);
+    }
+
+    /// A post on the same topic but not a near-duplicate (similarity 0.6) is untouched, and one at 0.8 keeps a
+    /// 0.95 score above 0.8: a correction reaches the post and its paraphrases, not the whole rule.
+    #[test]
+    fn feedback_falls_off_fast_below_near_duplicates() {
+        let post = unit(&[1.0, 0.0]);
+        let at = |s: f32| vec![s, (1.0 - s * s).sqrt()];
+        let fb = FeedbackExamples { more_like_this: vec![], was_fine: vec![post] };
+        assert_eq!(apply_feedback(0.95, &at(0.6), &fb), 0.95);
+        let near = apply_feedback(0.95, &at(0.8), &fb);
+        assert!(near > 0.8, "{near}");
+        let paraphrase = apply_feedback(0.95, &at(0.97), &fb);
+        assert!(paraphrase < 0.1, "{paraphrase}");
     }
 }
