@@ -639,7 +639,7 @@ impl Host {
                 }))
             }
             Request::Feedback { post, rule, kind, idempotency_key, .. } => {
-                self.feedback(post.into(), rule, kind, idempotency_key)
+                self.feedback((*post).into(), rule, kind, idempotency_key)
             }
             Request::Stats { .. } => self.stats(),
         };

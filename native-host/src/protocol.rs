@@ -209,7 +209,8 @@ pub enum Request {
     Feedback {
         #[serde(default)]
         request_id: Option<Value>,
-        post: WirePost,
+        /// Boxed: the largest variant otherwise.
+        post: Box<WirePost>,
         /// The rule the correction is about; absent (only for `more_like_this`) means every rule.
         #[serde(default)]
         rule: Option<String>,
