@@ -66,24 +66,44 @@ impl FeedbackExamples {
     }
 }
 
-/// Below this similarity a correction says nothing about a post.
-pub const FEEDBACK_SIMILARITY_FLOOR: f32 = 0.5;
-/// Logit shift applied for a correction about the very same post (similarity 1).
-pub const FEEDBACK_LOGIT_SHIFT: f32 = 8.0;
+/// How far one correction reaches: no effect below `floor` (cosine similarity to the corrected post), then a
+/// weight `w = ((s − floor) / (1 − floor))^exponent` and a logit shift of `shift · w`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FeedbackReach {
+    pub floor: f32,
+    pub exponent: i32,
+    pub shift: f32,
+}
 
-/// Move a rule's probability towards the reader's corrections: for the nearest "more like this" and "was fine"
-/// examples, weight `w = max(0, s − floor) / (1 − floor)`; the logit moves by `shift · (w⁺ − w⁻)`. The same
-/// post corrected as fine drops from 0.99 to about 0.03; unrelated posts are untouched.
+impl FeedbackReach {
+    /// The logit shift for a post whose nearest corrected post is at similarity `s` (none: 0).
+    fn shift_at(&self, s: Option<f32>) -> f32 {
+        s.map(|s| self.shift * ((s - self.floor).max(0.0) / (1.0 - self.floor)).min(1.0).powi(self.exponent))
+            .unwrap_or(0.0)
+    }
+}
+
+/// "Hide more like this" makes the filter stricter: it reaches posts on the same topic (all-MiniLM-L6-v2 puts
+/// those around 0.5–0.8 from each other), so the reader's "more like this" catches what is like it.
+pub const MORE_LIKE_THIS_REACH: FeedbackReach = FeedbackReach { floor: 0.5, exponent: 1, shift: 8.0 };
+/// "This was fine" makes the filter weaker, so it reaches only the corrected post and its near-duplicates
+/// (paraphrases sit around 0.85–1): the weight is squared and starts at 0.7, so one correction cannot
+/// switch a rule off for posts it was not about, however typical of the rule the corrected post was (a page
+/// that clicks "This was fine" on a post it made up un-filters that post, not the others). The same post
+/// drops from 0.99 to below 0.001, a close paraphrase (0.93) to about 0.06, a post at 0.8 only from 0.95
+/// to 0.84; below 0.7 nothing moves.
+pub const WAS_FINE_REACH: FeedbackReach = FeedbackReach { floor: 0.7, exponent: 2, shift: 12.0 };
+
+/// Move a rule's probability towards the reader's corrections: the logit moves up by
+/// [`MORE_LIKE_THIS_REACH`] for the nearest "more like this" example and down by [`WAS_FINE_REACH`] for the
+/// nearest "was fine" one. Several corrections do not add up (the nearest of each kind counts); posts below
+/// both floors are untouched.
 pub fn apply_feedback(probability: f32, embedding: &[f32], feedback: &FeedbackExamples) -> f32 {
     if feedback.is_empty() {
         return probability;
     }
-    let weight = |anchors: &[Vec<f32>]| {
-        max_similarity(embedding, anchors)
-            .map(|s| ((s - FEEDBACK_SIMILARITY_FLOOR).max(0.0) / (1.0 - FEEDBACK_SIMILARITY_FLOOR)).min(1.0))
-            .unwrap_or(0.0)
-    };
-    let delta = FEEDBACK_LOGIT_SHIFT * (weight(&feedback.more_like_this) - weight(&feedback.was_fine));
+    let delta = MORE_LIKE_THIS_REACH.shift_at(max_similarity(embedding, &feedback.more_like_this))
+        - WAS_FINE_REACH.shift_at(max_similarity(embedding, &feedback.was_fine));
     if delta == 0.0 {
         return probability;
     }
@@ -156,5 +176,22 @@ mod tests {
         assert_eq!(apply_feedback(0.95, &unrelated, &fb), 0.95);
         let fb_pos = FeedbackExamples { more_like_this: vec![post.clone()], was_fine: vec![] };
         assert!(apply_feedback(0.2, &post, &fb_pos) > 0.99);
+    }
+
+    /// A "was fine" leaves a post on the same topic but not a near-duplicate (similarity 0.6) untouched, and one
+    /// at 0.8 keeps a 0.95 score above 0.8: it reaches the post and its paraphrases, not the whole rule. A
+    /// "more like this" reaches further (0.6 moves).
+    #[test]
+    fn was_fine_falls_off_fast_below_near_duplicates() {
+        let post = unit(&[1.0, 0.0]);
+        let at = |s: f32| vec![s, (1.0 - s * s).sqrt()];
+        let fb = FeedbackExamples { more_like_this: vec![], was_fine: vec![post] };
+        assert_eq!(apply_feedback(0.95, &at(0.6), &fb), 0.95);
+        let near = apply_feedback(0.95, &at(0.8), &fb);
+        assert!(near > 0.8, "{near}");
+        let paraphrase = apply_feedback(0.95, &at(0.97), &fb);
+        assert!(paraphrase < 0.1, "{paraphrase}");
+        let more = FeedbackExamples { more_like_this: vec![unit(&[1.0, 0.0])], was_fine: vec![] };
+        assert!(apply_feedback(0.3, &at(0.6), &more) > 0.4);
     }
 }

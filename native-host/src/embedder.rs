@@ -16,6 +16,19 @@ pub const MODEL_ID: &str = "all-minilm-l6-v2-int8";
 pub const MAX_TOKENS: usize = 128;
 /// Output width.
 pub const EMBEDDING_DIM: usize = 384;
+/// Characters of a text handed to the tokenizer at most; the rest is cut before tokenising. The model sees
+/// [`MAX_TOKENS`] (128) tokens and the in-browser model 256: English averages 4–5 characters per token, so
+/// 4,096 characters (256 tokens × 16 characters) always fill the window, while an 8 MB text would cost
+/// seconds and ~75 MB per MB to tokenise whole only to be cut to 128 tokens afterwards.
+pub const MAX_TEXT_CHARS: usize = 4096;
+
+/// `text` cut to [`MAX_TEXT_CHARS`] characters (on a character boundary): what the models may see of it.
+pub fn cap_text(text: &str) -> &str {
+    match text.char_indices().nth(MAX_TEXT_CHARS) {
+        Some((end, _)) => &text[..end],
+        None => text,
+    }
+}
 
 /// Errors from loading or running the encoder; each says what to do.
 #[derive(Debug, thiserror::Error)]
@@ -165,13 +178,15 @@ impl Embedder {
         Ok(Embedder { session, tokenizer })
     }
 
-    /// Embed a batch of texts (any length; each is cut at [`MAX_TOKENS`] tokens).
+    /// Embed a batch of texts (any length; each is cut at [`MAX_TEXT_CHARS`] characters, then at
+    /// [`MAX_TOKENS`] tokens).
     pub fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedderError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
+        let capped: Vec<&str> = texts.iter().map(|t| cap_text(t)).collect();
         let encodings =
-            self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| EmbedderError::Tokenize(e.to_string()))?;
+            self.tokenizer.encode_batch(capped, true).map_err(|e| EmbedderError::Tokenize(e.to_string()))?;
         let batch = encodings.len();
         let seq = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(0).max(1);
         let mut ids = Array2::<i64>::zeros((batch, seq));
@@ -198,7 +213,7 @@ impl Embedder {
 
     /// Token ids as the model sees them (for tests and debugging).
     pub fn token_ids(&self, text: &str) -> Result<Vec<u32>, EmbedderError> {
-        let enc = self.tokenizer.encode(text, true).map_err(|e| EmbedderError::Tokenize(e.to_string()))?;
+        let enc = self.tokenizer.encode(cap_text(text), true).map_err(|e| EmbedderError::Tokenize(e.to_string()))?;
         Ok(enc.get_ids().to_vec())
     }
 }

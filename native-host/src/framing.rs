@@ -52,6 +52,23 @@ pub fn write_frame(w: &mut impl Write, body: &[u8]) -> io::Result<()> {
     w.flush()
 }
 
+/// Every whole frame in `bytes`, read as [`read_frame`] reads them from a pipe, and the bytes after the last
+/// one (an incomplete frame, or nothing): what the host makes of an input stream, for tests and fuzzers.
+pub fn split_frames(bytes: &[u8], max: usize) -> (Vec<Frame>, &[u8]) {
+    let mut rest = bytes;
+    let mut frames = Vec::new();
+    loop {
+        let mut r = rest;
+        match read_frame(&mut r, max) {
+            Ok(Frame::Closed) | Err(_) => return (frames, rest),
+            Ok(frame) => {
+                frames.push(frame);
+                rest = r;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +84,8 @@ mod tests {
         assert!(matches!(read_frame(&mut r, 50).unwrap(), Frame::TooLarge { declared: 100 }));
         assert!(matches!(read_frame(&mut r, 50).unwrap(), Frame::Message(b) if b == b"{}"));
         assert!(matches!(read_frame(&mut r, 50).unwrap(), Frame::Closed));
+        let (frames, rest) = split_frames(&buf[..buf.len() - 1], 50);
+        assert_eq!((frames.len(), rest.len()), (2, 5));
     }
 
     #[test]

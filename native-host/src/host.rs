@@ -26,10 +26,10 @@ use crate::policy_store::{
     unreadable, PolicyLoad, ORPHANED_AFTER, STARTER_POLICY,
 };
 use crate::protocol::{
-    error_reply, ErrorCode, Request, DEFAULT_IMAGE_BUDGET_MS, IMAGE_BUDGET_ENV, MAX_POSTS_PER_REQUEST,
-    PROTOCOL_VERSION, REQUEST_TYPES, VERDICT_UPDATE_TYPE,
+    error_reply, oversized_request_id, truncate_chars, ErrorCode, Request, DEFAULT_IMAGE_BUDGET_MS, IMAGE_BUDGET_ENV,
+    MAX_POSTS_PER_REQUEST, MAX_REQUEST_ID_BYTES, PROTOCOL_VERSION, REQUEST_TYPES, VERDICT_UPDATE_TYPE,
 };
-use crate::store::{today_utc, Store};
+use crate::store::{today_utc, FeedbackKind, NewFeedback, Store, StoreError, MAX_IDEMPOTENCY_KEY_CHARS};
 
 /// Write a diagnostic line to stderr (never stdout: that is the protocol).
 macro_rules! log {
@@ -49,11 +49,64 @@ struct ActivePolicy {
     file_mtime: Option<SystemTime>,
 }
 
+/// The database, or why it cannot be used. Without it the host still judges (without its verdict cache) and
+/// serves the policy; `feedback` and `stats` answer `storage-error`, and `hello` says what is wrong.
+#[derive(Debug)]
+struct Storage {
+    store: Result<Store, String>,
+    /// The last failure of a cache or statistics write while serving (a full disk, a lock held too long):
+    /// the verdicts are still answered; `hello` reports it until a later write succeeds.
+    last_error: Option<String>,
+}
+
+impl Storage {
+    fn open(path: &std::path::Path) -> Self {
+        let store = Store::open(path).map_err(|e| {
+            log!("the database cannot be used, so verdicts are not cached and feedback is not stored: {e}");
+            e.to_string()
+        });
+        Storage { store, last_error: None }
+    }
+
+    fn get(&self) -> Result<&Store, (ErrorCode, String)> {
+        self.store.as_ref().map_err(|e| (ErrorCode::StorageError, e.clone()))
+    }
+
+    fn get_mut(&mut self) -> Result<&mut Store, (ErrorCode, String)> {
+        self.store.as_mut().map_err(|e| (ErrorCode::StorageError, e.clone()))
+    }
+
+    /// Run a write that must not cost the reader their verdicts: a failure is logged and reported in `hello`.
+    fn best_effort(&mut self, what: &str, write: impl FnOnce(&mut Store) -> Result<(), StoreError>) {
+        let Ok(store) = self.store.as_mut() else { return };
+        match write(store) {
+            Ok(()) => self.last_error = None,
+            Err(e) => {
+                log!("could not {what}: {e}");
+                self.last_error = Some(format!("could not {what}: {e}"));
+            }
+        }
+    }
+
+    /// `hello`'s `storage` field.
+    fn report(&self, path: &std::path::Path) -> Value {
+        let path = path.display().to_string();
+        match (&self.store, &self.last_error) {
+            (Ok(_), None) => json!({"ok": true, "path": path}),
+            (Ok(_), Some(e)) => json!({"ok": false, "path": path, "error": e,
+                                       "effect": "verdicts may not be cached or counted"}),
+            (Err(e), _) => json!({"ok": false, "path": path, "error": e,
+                                  "effect": "verdicts are not cached; feedback and stats are unavailable; \
+                                             `feedwarden doctor` says what to do"}),
+        }
+    }
+}
+
 /// All state of one running host.
 #[derive(Debug)]
 pub struct Host {
     paths: Paths,
-    store: Store,
+    storage: Storage,
     judge: Result<Judge, String>,
     active: ActivePolicy,
     started: Instant,
@@ -191,18 +244,105 @@ fn spawn_image_worker(
         .expect("the image thread starts")
 }
 
-/// Serialize a frame, replacing one over the browser's limit by a `reply-too-large` error.
+/// Serialize a frame within the browser's 1 MB limit. A `verdicts` reply or a `verdict.update` that is too
+/// big first loses the bulky optional parts of its verdicts ([`trim_verdicts`]), so the verdicts themselves
+/// always arrive; anything else too big is replaced by a `reply-too-large` error, itself small (see
+/// [`error_reply`]).
 fn write_reply(output: &mut impl Write, reply: &Value) -> std::io::Result<()> {
     let mut bytes = serde_json::to_vec(reply).expect("replies serialize");
     if bytes.len() > MAX_REPLY_BYTES {
-        let too_big = error_reply(
-            reply.get("request_id"),
-            ErrorCode::ReplyTooLarge,
-            format!("the reply was {} bytes", bytes.len()),
-        );
-        bytes = serde_json::to_vec(&too_big).expect("replies serialize");
+        let original = bytes.len();
+        bytes = trim_verdicts(reply).unwrap_or_else(|| {
+            let too_big = error_reply(
+                reply.get("request_id"),
+                ErrorCode::ReplyTooLarge,
+                format!("the reply was {original} bytes"),
+            );
+            serde_json::to_vec(&too_big).expect("replies serialize")
+        });
     }
     write_frame(output, &bytes)
+}
+
+/// Recognised text kept per image in a trimmed verdict (characters).
+const TRIMMED_IMAGE_TEXT_CHARS: usize = 200;
+/// Image entries kept per trimmed verdict.
+const TRIMMED_IMAGES: usize = 16;
+/// Reason kept in a trimmed verdict (characters).
+const TRIMMED_REASON_CHARS: usize = 500;
+/// The fields of a verdict that survive the last trimming step: what the page needs to act and explain.
+const ESSENTIAL_VERDICT_FIELDS: [&str; 7] = ["id", "action", "rule", "reason", "cached", "images_pending", "trimmed"];
+
+/// How far [`trim_verdicts`] has gone, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trim {
+    /// Each image's recognised text cut to [`TRIMMED_IMAGE_TEXT_CHARS`] (`text_truncated: true`).
+    ImageText,
+    /// At most [`TRIMMED_IMAGES`] image entries (`images_omitted` counts the rest).
+    ImageList,
+    /// The reason cut to [`TRIMMED_REASON_CHARS`], `sub_labels` dropped.
+    Reason,
+    /// Only [`ESSENTIAL_VERDICT_FIELDS`].
+    Essentials,
+}
+
+/// The verdicts of a `verdicts` reply or a `verdict.update`.
+fn verdicts_mut(reply: &mut Value) -> Vec<&mut serde_json::Map<String, Value>> {
+    if reply.get("verdicts").is_some() {
+        return reply["verdicts"].as_array_mut().into_iter().flatten().filter_map(Value::as_object_mut).collect();
+    }
+    reply.get_mut("verdict").and_then(Value::as_object_mut).into_iter().collect()
+}
+
+fn trim_verdict(v: &mut serde_json::Map<String, Value>, step: Trim) {
+    v.insert("trimmed".into(), json!(true));
+    match step {
+        Trim::ImageText => {
+            for image in v.get_mut("images").and_then(Value::as_array_mut).into_iter().flatten() {
+                let Some(text) = image.get("text").and_then(Value::as_str) else { continue };
+                if text.chars().count() > TRIMMED_IMAGE_TEXT_CHARS {
+                    image["text"] = json!(truncate_chars(text, TRIMMED_IMAGE_TEXT_CHARS));
+                    image["text_truncated"] = json!(true);
+                }
+            }
+        }
+        Trim::ImageList => {
+            let Some(images) = v.get_mut("images").and_then(Value::as_array_mut) else { return };
+            let omitted = images.len().saturating_sub(TRIMMED_IMAGES);
+            if omitted > 0 {
+                images.truncate(TRIMMED_IMAGES);
+                v.insert("images_omitted".into(), json!(omitted));
+            }
+        }
+        Trim::Reason => {
+            if let Some(reason) = v.get("reason").and_then(Value::as_str) {
+                let cut = truncate_chars(reason, TRIMMED_REASON_CHARS).into_owned();
+                v.insert("reason".into(), json!(cut));
+            }
+            v.remove("sub_labels");
+        }
+        Trim::Essentials => v.retain(|k, _| ESSENTIAL_VERDICT_FIELDS.contains(&k.as_str())),
+    }
+}
+
+/// `reply` (`verdicts` or `verdict.update`) made to fit [`MAX_REPLY_BYTES`] by trimming every verdict one
+/// [`Trim`] step at a time until it fits; a trimmed verdict says `"trimmed": true`. `None` when the reply
+/// has no verdicts or still does not fit.
+fn trim_verdicts(reply: &Value) -> Option<Vec<u8>> {
+    let mut reply = reply.clone();
+    if verdicts_mut(&mut reply).is_empty() {
+        return None;
+    }
+    for step in [Trim::ImageText, Trim::ImageList, Trim::Reason, Trim::Essentials] {
+        for v in verdicts_mut(&mut reply) {
+            trim_verdict(v, step);
+        }
+        let bytes = serde_json::to_vec(&reply).expect("replies serialize");
+        if bytes.len() <= MAX_REPLY_BYTES {
+            return Some(bytes);
+        }
+    }
+    None
 }
 
 /// One element of `verdicts[]` (and the `verdict` of a `verdict.update`).
@@ -343,6 +483,18 @@ fn fit_policy_reply(mut reply: Value) -> Value {
     reply
 }
 
+/// What kind of JSON value `v` is, for error details.
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 fn rid(request: &Request) -> Option<&Value> {
     match request {
         Request::Hello { request_id, .. }
@@ -364,15 +516,16 @@ fn with_rid(mut v: Value, request_id: Option<&Value>) -> Value {
 
 impl Host {
     /// Open the database, load the policy and the model. A missing model does not stop the host: it answers
-    /// `hello` with the reason and refuses `classify` with `model-unavailable`.
+    /// `hello` with the reason and refuses `classify` with `model-unavailable`. Nor does a database that
+    /// cannot be used (corrupt, locked, read-only): see [`Storage`].
     pub fn open(paths: Paths) -> anyhow::Result<Self> {
-        let store = Store::open(&paths.database())?;
+        let storage = Storage::open(&paths.database());
         let active = load_active(&paths, None);
         let mut image_analyzer = None;
         let judge = EmbedderPool::try_new(&EmbedderOptions::new(paths.ort_library.clone(), &paths.models_dir), 0)
             .and_then(|e| Judge::new(e, active.policy.clone()))
             .map(|mut j| {
-                if let Ok(rows) = store.feedback_all() {
+                if let Ok(rows) = storage.get().and_then(|s| s.feedback_all().map_err(storage_error)) {
                     j.set_feedback(rows);
                 }
                 // Image models are optional: a missing one only disables its part (hello says which).
@@ -403,7 +556,7 @@ impl Host {
         let image_models = image_analyzer.as_ref().map(|a| image_models_report(&paths, a)).unwrap_or_default();
         Ok(Host {
             paths,
-            store,
+            storage,
             judge,
             active,
             started: Instant::now(),
@@ -503,11 +656,20 @@ impl Host {
             return error_reply(None, ErrorCode::NotAnObject, "");
         };
         let request_id = obj.get("request_id").cloned();
-        let Some(kind) = obj.get("type").and_then(Value::as_str) else {
-            return error_reply(request_id.as_ref(), ErrorCode::MissingType, "");
+        if let Some(len) = request_id.as_ref().and_then(oversized_request_id) {
+            let detail = format!("\"request_id\" is {len} bytes of JSON; at most {MAX_REQUEST_ID_BYTES}");
+            return error_reply(None, ErrorCode::BadRequest, detail);
+        }
+        let kind = match obj.get("type") {
+            None => return error_reply(request_id.as_ref(), ErrorCode::MissingType, ""),
+            Some(Value::String(kind)) => kind.as_str(),
+            Some(other) => {
+                let detail = format!("\"type\" must be a string such as \"classify\", not {}", json_kind(other));
+                return error_reply(request_id.as_ref(), ErrorCode::BadRequest, detail);
+            }
         };
         if !REQUEST_TYPES.contains(&kind) {
-            let detail = format!("\"{kind}\"; known types: {}", REQUEST_TYPES.join(", "));
+            let detail = format!("\"{}\"; known types: {}", truncate_chars(kind, 64), REQUEST_TYPES.join(", "));
             return error_reply(request_id.as_ref(), ErrorCode::UnknownType, detail);
         }
         let request: Request = match serde_json::from_value(value.clone()) {
@@ -520,7 +682,7 @@ impl Host {
             Request::Hello { .. } => Ok(self.hello()),
             Request::Classify { posts, image_budget_ms, .. } => {
                 let budget = image_budget_ms.map(Duration::from_millis).unwrap_or(self.default_image_budget);
-                self.classify(posts, budget, id.as_ref(), flow)
+                self.classify(posts.into_iter().map(Post::from).collect(), budget, id.as_ref(), flow)
             }
             Request::PolicyGet { .. } => Ok(self.policy_reply(true, &self.active.diagnostics.clone())),
             Request::PolicySet { source, .. } => self.policy_set(source),
@@ -534,7 +696,9 @@ impl Host {
                     "diagnostics": bound_diagnostics(load.diagnostics, REPLY_DIAGNOSTICS),
                 }))
             }
-            Request::Feedback { post, rule, kind, .. } => self.feedback(post, rule, kind),
+            Request::Feedback { post, rule, kind, idempotency_key, .. } => {
+                self.feedback((*post).into(), rule, kind, idempotency_key)
+            }
             Request::Stats { .. } => self.stats(),
         };
         match reply {
@@ -559,6 +723,7 @@ impl Host {
             "policy": {"name": self.active.policy.name, "hash": self.active.policy.hash,
                        "rules": self.active.policy.rules.len()},
             "data_dir": self.paths.data_dir.display().to_string(),
+            "storage": self.storage.report(&self.paths.database()),
             "uptime_ms": self.started.elapsed().as_millis() as u64,
         })
     }
@@ -613,17 +778,18 @@ impl Host {
         if posts.len() > MAX_POSTS_PER_REQUEST {
             return Err((ErrorCode::TooManyPosts, format!("{} posts; at most {MAX_POSTS_PER_REQUEST}", posts.len())));
         }
-        let storage = |e: crate::store::StoreError| (ErrorCode::StorageError, e.to_string());
         let judge = self.judge.as_ref().map_err(|e| (ErrorCode::ModelUnavailable, e.clone()))?;
         let keys: Vec<String> = posts.iter().map(|p| judge.cache_key(p)).collect();
         let mut verdicts: Vec<Option<(Verdict, bool)>> = Vec::with_capacity(posts.len());
         let mut images: Vec<Vec<ImageAnalysis>> = vec![Vec::new(); posts.len()];
         let mut misses = Vec::new();
         for (i, key) in keys.iter().enumerate() {
+            // Without a database (or on a read error) every post is judged afresh.
             let hit = self
-                .store
-                .cache_get(key)
-                .map_err(storage)?
+                .storage
+                .get()
+                .ok()
+                .and_then(|store| store.cache_get(key).ok().flatten())
                 .and_then(|json| serde_json::from_str::<Verdict>(&json).ok());
             match hit {
                 Some(mut v) => {
@@ -684,7 +850,7 @@ impl Host {
                     (keys[i].clone(), serde_json::to_string(v).expect("verdicts serialize"))
                 })
                 .collect();
-            self.store.cache_put_many(&entries).map_err(storage)?;
+            self.storage.best_effort("cache the verdicts", |store| store.cache_put_many(&entries));
         }
         let policy = &self.active.policy;
         let events: Vec<(String, String, String)> = posts
@@ -694,7 +860,7 @@ impl Host {
             .filter(|(i, _)| !pending.contains(i))
             .map(|(_, (p, v))| stats_event(policy, p, &v.as_ref().expect("every post judged").0))
             .collect();
-        self.store.stats_record(&today_utc(), &events).map_err(storage)?;
+        self.storage.best_effort("count the verdicts", |store| store.stats_record(&today_utc(), &events));
         for (job, i) in waiting {
             let text_verdict = verdicts[i].as_ref().expect("every post judged").0.clone();
             let post = posts[i].clone();
@@ -740,13 +906,11 @@ impl Host {
         match judged {
             Ok((verdict, key)) => {
                 let cached = serde_json::to_string(&verdict).expect("verdicts serialize");
-                if let Some(Err(e)) = key.map(|key| self.store.cache_put_many(&[(key, cached)])) {
-                    log!("could not cache the verdict for post {}: {e}", pending.post.id);
+                if let Some(key) = key {
+                    self.storage.best_effort("cache an image verdict", |store| store.cache_put_many(&[(key, cached)]));
                 }
                 let event = stats_event(&self.active.policy, &pending.post, &verdict);
-                if let Err(e) = self.store.stats_record(&today_utc(), &[event]) {
-                    log!("could not count the verdict for post {}: {e}", pending.post.id);
-                }
+                self.storage.best_effort("count an image verdict", |store| store.stats_record(&today_utc(), &[event]));
                 update["verdict"] = verdict_json(verdict, false, &analyses);
             }
             Err((code, detail)) => {
@@ -827,42 +991,60 @@ impl Host {
         &mut self,
         post: Post,
         rule: Option<String>,
-        kind: crate::store::FeedbackKind,
+        kind: FeedbackKind,
+        idempotency_key: Option<String>,
     ) -> Result<Value, (ErrorCode, String)> {
-        if let Some(r) = rule.as_deref() {
-            if self.active.policy.rule(r).is_none() {
+        match rule.as_deref() {
+            Some(r) if self.active.policy.rule(r).is_none() => {
                 return Err((ErrorCode::BadRequest, format!("no rule \"{r}\" in the active policy")));
+            }
+            None if kind == FeedbackKind::WasFine => {
+                return Err((
+                    ErrorCode::BadRequest,
+                    "\"was_fine\" needs the \"rule\" that should not have fired (a correction applies to one rule)"
+                        .into(),
+                ));
+            }
+            _ => {}
+        }
+        if let Some(key) = idempotency_key.as_deref() {
+            if key.is_empty() || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS {
+                return Err((
+                    ErrorCode::BadRequest,
+                    format!("\"idempotency_key\" must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} characters"),
+                ));
             }
         }
         let text = post.judged_text();
         if text.is_empty() {
             return Err((ErrorCode::BadRequest, "the post has no text to learn from".into()));
         }
+        self.storage.get()?;
         let judge = self.judge_mut()?;
         let embedding =
             judge.embed_all(&[text.as_str()]).map_err(|e| (ErrorCode::ModelError, e.to_string()))?.remove(0);
-        let storage = |e: crate::store::StoreError| (ErrorCode::StorageError, e.to_string());
-        let id = self
-            .store
-            .feedback_add(
-                &post.id,
-                post.site.as_deref(),
-                post.author.as_deref(),
-                &text,
-                rule.as_deref(),
+        let store = self.storage.get_mut()?;
+        let (id, duplicate) = store
+            .feedback_add(&NewFeedback {
+                post_id: &post.id,
+                site: post.site.as_deref(),
+                author: post.author.as_deref(),
+                text: &text,
+                rule: rule.as_deref(),
                 kind,
-                &embedding,
-            )
-            .map_err(storage)?;
-        let rows = self.store.feedback_all().map_err(storage)?;
+                embedding: &embedding,
+                idempotency_key: idempotency_key.as_deref(),
+            })
+            .map_err(storage_error)?;
+        let rows = store.feedback_all().map_err(storage_error)?;
         if let Ok(j) = self.judge.as_mut() {
             j.set_feedback(rows);
         }
-        Ok(json!({"type": "feedback", "stored": true, "feedback_id": id}))
+        Ok(json!({"type": "feedback", "stored": true, "feedback_id": id, "duplicate": duplicate}))
     }
 
     fn stats(&self) -> Result<Value, (ErrorCode, String)> {
-        let summary = self.store.stats_summary(&today_utc()).map_err(|e| (ErrorCode::StorageError, e.to_string()))?;
+        let summary = self.storage.get()?.stats_summary(&today_utc()).map_err(storage_error)?;
         Ok(json!({
             "type": "stats",
             "today": summary,
@@ -870,6 +1052,10 @@ impl Host {
             "uptime_ms": self.started.elapsed().as_millis() as u64,
         }))
     }
+}
+
+fn storage_error(e: StoreError) -> (ErrorCode, String) {
+    (ErrorCode::StorageError, e.to_string())
 }
 
 /// One post's entry in the daily statistics: (site, category of the deciding rule, action).

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use feedwarden_core::decision::Scores;
-use feedwarden_core::fewshot::{apply_feedback, user_category_probability, FeedbackExamples, RuleAnchors};
+use feedwarden_core::fewshot::{apply_rule_feedback, user_category_probability, FeedbackExamples, RuleAnchors};
 use feedwarden_core::heads::builtin_head;
 use feedwarden_core::{decide, EffectivePolicy, Post, Verdict};
 
@@ -14,6 +14,71 @@ use crate::images::image_rules::ImageRules;
 use crate::images::ocr::OcrModel;
 use crate::images::{ImageAnalysis, ImageAnalyzer};
 use crate::store::{FeedbackKind, FeedbackRow};
+
+/// The reader's corrections grouped by where they apply. A correction affects only the rule it was given
+/// for (a "more like this" without a rule: every rule; a "was fine" always names one) and only posts from
+/// the site it was given on (a page can only steer the filter on its own site) or posts without a site
+/// (the CLI's); corrections stored without a site apply everywhere.
+#[derive(Debug, Clone, Default)]
+struct FeedbackScopes {
+    /// Rule id → the corrections stored without a site.
+    everywhere: HashMap<String, FeedbackExamples>,
+    /// Site → rule id → the corrections that apply on that site (its own and the site-less ones).
+    by_site: HashMap<String, HashMap<String, FeedbackExamples>>,
+    /// Rule id → every correction: for posts without a site.
+    all: HashMap<String, FeedbackExamples>,
+}
+
+impl FeedbackScopes {
+    fn new(rows: &[FeedbackRow], policy: &EffectivePolicy) -> Self {
+        let mut scopes = FeedbackScopes::default();
+        let sites: std::collections::BTreeSet<String> =
+            rows.iter().filter_map(|r| r.site.as_deref()).map(site_key).collect();
+        for row in rows {
+            let rules: Vec<String> = match (&row.rule, row.kind) {
+                (Some(r), _) => vec![r.clone()],
+                (None, FeedbackKind::MoreLikeThis) => policy.rules.iter().map(|r| r.id.clone()).collect(),
+                // "This was fine" without the rule that fired says nothing (the host no longer accepts it).
+                (None, FeedbackKind::WasFine) => Vec::new(),
+            };
+            let row_site = row.site.as_deref().map(site_key);
+            let add = |map: &mut HashMap<String, FeedbackExamples>| {
+                for rule in &rules {
+                    push_example(map.entry(rule.clone()).or_default(), row);
+                }
+            };
+            add(&mut scopes.all);
+            if row_site.is_none() {
+                add(&mut scopes.everywhere);
+            }
+            for site in sites.iter().filter(|s| row_site.as_ref().is_none_or(|r| r == *s)) {
+                add(scopes.by_site.entry(site.clone()).or_default());
+            }
+        }
+        scopes
+    }
+
+    /// Rule id → the corrections that apply to a post from `site`.
+    fn for_site(&self, site: Option<&str>) -> &HashMap<String, FeedbackExamples> {
+        match site {
+            None => &self.all,
+            Some(s) => self.by_site.get(&site_key(s)).unwrap_or(&self.everywhere),
+        }
+    }
+}
+
+fn push_example(examples: &mut FeedbackExamples, row: &FeedbackRow) {
+    match row.kind {
+        FeedbackKind::WasFine => examples.was_fine.push(row.embedding.clone()),
+        FeedbackKind::MoreLikeThis => examples.more_like_this.push(row.embedding.clone()),
+    }
+}
+
+/// A site as corrections are scoped by: the host name, lowercase, without a leading `www.`.
+fn site_key(site: &str) -> String {
+    let s = site.trim().to_ascii_lowercase();
+    s.strip_prefix("www.").map(str::to_string).unwrap_or(s)
+}
 
 /// How one of a policy's own examples fared in `policy test`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -33,7 +98,8 @@ pub struct Judge {
     policy: EffectivePolicy,
     anchors: HashMap<String, RuleAnchors>,
     feedback: Vec<FeedbackRow>,
-    feedback_by_rule: HashMap<String, FeedbackExamples>,
+    /// The corrections that apply to a post, by the post's site (see [`FeedbackScopes`]).
+    feedback_scopes: FeedbackScopes,
     feedback_version: i64,
     /// OCR + NSFW for posts' images; `None` judges text only.
     images: Option<ImageAnalyzer>,
@@ -59,8 +125,9 @@ const MAX_QUOTE_PIECES: usize = 48;
 /// Pieces quoted in one reason at most.
 const MAX_QUOTES: usize = 2;
 
-/// A filtered post's candidate quotes: (index of its verdict, the deciding rule, the pieces of its text).
-type QuoteCandidates = (usize, String, Vec<(QuoteSource, String)>);
+/// A filtered post's candidate quotes: (index of its verdict, the deciding rule, the post's site, the pieces
+/// of its text).
+type QuoteCandidates = (usize, String, Option<String>, Vec<(QuoteSource, String)>);
 
 /// Where a quoted piece of a judged text comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,7 +143,7 @@ impl Judge {
             policy: EffectivePolicy::default(),
             anchors: HashMap::new(),
             feedback: Vec::new(),
-            feedback_by_rule: HashMap::new(),
+            feedback_scopes: FeedbackScopes::default(),
             feedback_version: 0,
             images: None,
             image_base_dir: None,
@@ -146,21 +213,7 @@ impl Judge {
     }
 
     fn rebuild_feedback(&mut self) {
-        let mut by_rule: HashMap<String, FeedbackExamples> = HashMap::new();
-        for row in &self.feedback {
-            let rules: Vec<String> = match &row.rule {
-                Some(r) => vec![r.clone()],
-                None => self.policy.rules.iter().map(|r| r.id.clone()).collect(),
-            };
-            for rule in rules {
-                let entry = by_rule.entry(rule).or_default();
-                match row.kind {
-                    FeedbackKind::WasFine => entry.was_fine.push(row.embedding.clone()),
-                    FeedbackKind::MoreLikeThis => entry.more_like_this.push(row.embedding.clone()),
-                }
-            }
-        }
-        self.feedback_by_rule = by_rule;
+        self.feedback_scopes = FeedbackScopes::new(&self.feedback, &self.policy);
     }
 
     /// Say that the caller analyses posts' images itself and passes the analyses to
@@ -203,8 +256,9 @@ impl Judge {
         self.embedder.embed(texts)
     }
 
-    /// Category scores for one embedding under the active policy, feedback applied per rule.
-    pub fn scores(&self, embedding: &[f32]) -> Scores {
+    /// Category scores for one embedding under the active policy, with the corrections that apply to a post
+    /// from `site` applied per rule.
+    pub fn scores(&self, embedding: &[f32], site: Option<&str>) -> Scores {
         let mut scores = Scores::default();
         for cat in self.policy.active_categories() {
             if let Some(head) = builtin_head(cat) {
@@ -217,16 +271,7 @@ impl Judge {
                 scores.categories.insert(cat.to_string(), user_category_probability(embedding, anchors));
             }
         }
-        for rule in self.policy.enabled_rules() {
-            let (Some(fb), Some(&p)) = (self.feedback_by_rule.get(&rule.id), scores.categories.get(rule.category_id()))
-            else {
-                continue;
-            };
-            let adjusted = apply_feedback(p, embedding, fb);
-            if adjusted != p {
-                scores.rule_adjusted.insert(rule.id.clone(), adjusted);
-            }
-        }
+        apply_rule_feedback(&self.policy, embedding, self.feedback_scopes.for_site(site), &mut scores);
         scores
     }
 
@@ -270,7 +315,7 @@ impl Judge {
         let mut out = Vec::with_capacity(posts.len());
         let mut to_quote = Vec::new();
         for (((post, e), images), ocr) in posts.iter().zip(&embeddings).zip(analyses).zip(&ocr_texts) {
-            let mut scores = self.scores(e);
+            let mut scores = self.scores(e, post.site.as_deref());
             let nsfw = images.iter().filter_map(|i| i.nsfw).reduce(f32::max);
             if let (true, Some(p)) = (nsfw_active, nsfw) {
                 scores.categories.insert(NSFW_CATEGORY.to_string(), p);
@@ -292,6 +337,8 @@ impl Judge {
                 .filter(|r| r.category_id() != NSFW_CATEGORY && !decided_by_image(r));
             if let Some(rule) = text_rule {
                 let post_text = post.judged_text();
+                // Only what the model sees can be quoted (and a huge text is not split whole).
+                let post_text = crate::embedder::cap_text(&post_text).to_string();
                 let long = post_text.chars().count() > LONG_TEXT_CHARS;
                 if verdict.action.filters() && (long || !ocr.is_empty()) {
                     // Found below, for all filtered posts at once: the words that weigh most for this rule.
@@ -306,7 +353,7 @@ impl Judge {
                         pieces.extend(segments(&image.text).into_iter().map(|t| (QuoteSource::Image, t)));
                     }
                     pieces.truncate(MAX_QUOTE_PIECES);
-                    to_quote.push((out.len(), rule.id.clone(), pieces));
+                    to_quote.push((out.len(), rule.id.clone(), post.site.clone(), pieces));
                 } else if !ocr.is_empty() {
                     verdict.reason.push_str(&format!("; text in the image: \"{}\"", quote(ocr)));
                 }
@@ -326,20 +373,20 @@ impl Judge {
         to_quote: Vec<QuoteCandidates>,
     ) -> Result<(), EmbedderError> {
         let texts: Vec<&str> =
-            to_quote.iter().flat_map(|(_, _, pieces)| pieces.iter().map(|(_, t)| t.as_str())).collect();
+            to_quote.iter().flat_map(|(_, _, _, pieces)| pieces.iter().map(|(_, t)| t.as_str())).collect();
         if texts.is_empty() {
             return Ok(());
         }
         let embeddings = self.embed_all(&texts)?;
         let mut embeddings = embeddings.iter();
-        for (i, rule_id, pieces) in to_quote {
+        for (i, rule_id, site, pieces) in to_quote {
             let Some(rule) = self.policy.rule(&rule_id) else {
                 continue;
             };
             let mut scored: Vec<(f32, &QuoteSource, &str)> = pieces
                 .iter()
                 .map(|(source, text)| {
-                    let scores = self.scores(embeddings.next().expect("one embedding per piece"));
+                    let scores = self.scores(embeddings.next().expect("one embedding per piece"), site.as_deref());
                     let score = scores.for_rule(rule).unwrap_or(0.0);
                     (score, source, text.as_str())
                 })

@@ -89,18 +89,79 @@ impl ErrorCode {
     }
 }
 
-/// An error reply.
+/// Largest `request_id` accepted, as JSON text (the extension sends small numbers): a bigger one is refused
+/// with `bad-request` and not echoed, so no reply, error replies included, can outgrow the 1 MB limit by it.
+pub const MAX_REQUEST_ID_BYTES: usize = 256;
+/// Largest `detail` of an error reply (characters); a longer one (an echoed unknown field name, say) is cut.
+pub const MAX_DETAIL_CHARS: usize = 1000;
+
+/// The JSON size of a request id, when it is too big to echo.
+pub fn oversized_request_id(id: &Value) -> Option<usize> {
+    let len = serde_json::to_vec(id).map(|b| b.len()).unwrap_or(usize::MAX);
+    (len > MAX_REQUEST_ID_BYTES).then_some(len)
+}
+
+/// `text` cut to at most `max` characters, with `…` when it was cut.
+pub fn truncate_chars(text: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        Some((i, _)) => format!("{}…", &text[..i]).into(),
+        None => text.into(),
+    }
+}
+
+/// An error reply. Its size is bounded whatever the request was: a request id over
+/// [`MAX_REQUEST_ID_BYTES`] is left out and the detail is cut at [`MAX_DETAIL_CHARS`].
 pub fn error_reply(request_id: Option<&Value>, code: ErrorCode, detail: impl Into<String>) -> Value {
+    let detail = detail.into();
     let mut v = json!({
         "type": "error",
         "code": code.as_str(),
         "message": code.sentence(),
-        "detail": detail.into(),
+        "detail": truncate_chars(&detail, MAX_DETAIL_CHARS),
     });
-    if let Some(id) = request_id {
+    if let Some(id) = request_id.filter(|id| oversized_request_id(id).is_none()) {
         v["request_id"] = id.clone();
     }
     v
+}
+
+/// A post as the browser sends it: `id` and `text` are required and unknown fields are refused, so a typo
+/// (`"txt"`) is a `bad-request`, not a post judged on an empty text. Converted to the engine's [`Post`].
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WirePost {
+    pub id: String,
+    pub text: String,
+    #[serde(default)]
+    pub quoted_text: Option<String>,
+    #[serde(default)]
+    pub site: Option<String>,
+    #[serde(default)]
+    pub author: Option<String>,
+    #[serde(default)]
+    pub author_followed: Option<bool>,
+    #[serde(default)]
+    pub images: Vec<String>,
+    #[serde(default)]
+    pub url: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+impl From<WirePost> for Post {
+    fn from(p: WirePost) -> Self {
+        Post {
+            id: p.id,
+            site: p.site,
+            author: p.author,
+            author_followed: p.author_followed,
+            text: p.text,
+            quoted_text: p.quoted_text,
+            images: p.images,
+            url: p.url,
+            created_at: p.created_at,
+        }
+    }
 }
 
 /// A parsed request.
@@ -121,7 +182,7 @@ pub enum Request {
     Classify {
         #[serde(default)]
         request_id: Option<Value>,
-        posts: Vec<Post>,
+        posts: Vec<WirePost>,
         /// How long to wait for the posts' images before answering on their text alone (the image-informed
         /// verdict then follows as a `verdict.update`); absent → the host's default, 0 → never wait.
         #[serde(default)]
@@ -148,11 +209,16 @@ pub enum Request {
     Feedback {
         #[serde(default)]
         request_id: Option<Value>,
-        post: Post,
-        /// The rule the correction is about; absent means every rule.
+        /// Boxed: the largest variant otherwise.
+        post: Box<WirePost>,
+        /// The rule the correction is about; absent (only for `more_like_this`) means every rule.
         #[serde(default)]
         rule: Option<String>,
         kind: FeedbackKind,
+        /// A key the client chose for this correction (a UUID), the same when it sends the request again:
+        /// the host stores a correction once per key.
+        #[serde(default)]
+        idempotency_key: Option<String>,
     },
     #[serde(rename = "stats")]
     Stats {

@@ -288,3 +288,72 @@ fn image_description_scores_reach_every_output_format() {
         }
     }
 }
+
+/// A third-party feed names images outside its folder (absolute, `../`, a link) and a FIFO: none is read,
+/// each row says why, the run does not hang, and images inside the folder (or `--images-root`) still are.
+#[test]
+fn feed_image_paths_are_confined_to_the_feed_folder() {
+    let Some(models) = models() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let feed_dir = dir.path().join("feed");
+    std::fs::create_dir(&feed_dir).unwrap();
+    let img = RgbImage::from_fn(64, 48, |x, y| Rgb([(x * 3) as u8, (y * 5) as u8, 90]));
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(img.as_raw(), 64, 48, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    std::fs::write(feed_dir.join("inside.png"), &png).unwrap();
+    let secret = dir.path().join("secret.png");
+    std::fs::write(&secret, &png).unwrap();
+    std::os::unix::fs::symlink(&secret, feed_dir.join("link.png")).unwrap();
+    let fifo = feed_dir.join("pipe.png");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let rows = [
+        ("in", "inside.png"),
+        ("abs", s(&secret)),
+        ("up", "../secret.png"),
+        ("link", "link.png"),
+        ("fifo", "pipe.png"),
+        ("etc", "file:///etc/passwd"),
+    ];
+    let feed: String = rows
+        .iter()
+        .map(|(id, image)| format!("{}\n", serde_json::json!({"id": id, "text": "a post", "images": [image]})))
+        .collect();
+    let input = feed_dir.join("feed.jsonl");
+    std::fs::write(&input, feed).unwrap();
+    let out = dir.path().join("out.jsonl");
+    // A FIFO used to block the run for ever: run it on a thread and give up (failing) after a generous wait.
+    let args: Vec<String> = ["batch", s(&input), "--images", "--fresh", "-q", "-o", s(&out)].map(String::from).into();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let m = models.clone();
+    std::thread::spawn(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let _ = tx.send(feedwarden(&args, &m));
+    });
+    let o = rx.recv_timeout(std::time::Duration::from_secs(300)).expect("the batch run hung on a feed's image path");
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let by_id: std::collections::HashMap<String, Value> =
+        jsonl(&out).into_iter().map(|r| (r["id"].as_str().unwrap().to_string(), r)).collect();
+    assert!(by_id["in"]["image_errors"].is_null(), "{}", by_id["in"]);
+    for (id, code) in [
+        ("abs", "image-outside-root"),
+        ("up", "image-outside-root"),
+        ("link", "image-outside-root"),
+        ("etc", "image-outside-root"),
+        ("fifo", "image-not-a-file"),
+    ] {
+        let errors = by_id[id]["image_errors"].as_str().unwrap_or_default();
+        assert!(errors.contains(code), "{id}: {}", by_id[id]);
+    }
+    // --images-root widens the folder on purpose: then the file beside the feed's folder is read (relative
+    // paths are taken from the root too).
+    let out2 = dir.path().join("out2.jsonl");
+    let o = feedwarden(
+        &["batch", s(&input), "--images", "--images-root", s(dir.path()), "--fresh", "-q", "-o", s(&out2)],
+        &models,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let abs = jsonl(&out2).into_iter().find(|r| r["id"] == "abs").unwrap();
+    assert!(abs["image_errors"].is_null(), "{abs}");
+}

@@ -261,6 +261,27 @@ fn decompression_bombs_are_refused_from_the_header() {
     }
 }
 
+/// Errors give the size the header declares and the limits in words, never `0×0` or a debug dump; the
+/// biggest simple lossless WebP (16384² — the codec refuses it as a generic error) is too large, not corrupt.
+#[test]
+fn size_errors_say_the_real_size_in_words() {
+    let l = DecodeLimits::default();
+    for (what, bytes, size) in [
+        ("png", bomb_png(60_000, 60_000), "60000×60000"),
+        ("png, one side", bomb_png(9000, 10), "9000×10"),
+        ("jpeg", bomb_jpeg(65_000, 65_000), "65000×65000"),
+        ("gif", bomb_gif(65_535, 65_535), "65535×65535"),
+        ("webp 16384²", bomb_webp(16_384, 16_384), "16384×16384"),
+        ("webp extended", bomb_webp_extended(100_000, 100_000), "100000×100000"),
+    ] {
+        let e = error(decode(&bytes, &l), what);
+        let message = e.to_string();
+        assert_eq!(e.code(), "image-too-large", "{what}: {message}");
+        assert!(message.contains(size), "{what}: {message}");
+        assert!(!message.contains("DecodeLimits") && !message.contains("0×0"), "{what}: {message}");
+    }
+}
+
 #[test]
 fn the_allocation_limit_applies_to_every_format() {
     // Dimensions and pixel count within the limits, but more bytes than max_alloc allows: the `image` crate's

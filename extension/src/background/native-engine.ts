@@ -102,6 +102,9 @@ export class NativeEngine implements Engine {
   request(req: HostRequest, opts: RequestOptions = {}): Promise<HostReply> {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
+      // A correction carries a key of its own, the same when it is re-sent after a disconnect, so the host
+      // stores it once even when the first host committed it and died before answering (docs/protocol.md).
+      if (req.type === "feedback") req = { ...req, idempotency_key: crypto.randomUUID() } as HostRequest;
       const f: InFlight = { req, resolve, reject, sentAt: 0, timer: null, attempts: 0, onUpdate: opts.onUpdate, origin: opts.origin };
       this.inflight.set(id, f);
       if (opts.timeoutMs) {

@@ -52,9 +52,13 @@ pub struct BatchArgs {
     #[arg(long)]
     pub with_text: bool,
     /// Judge posts' local image files too (OCR text joins the text; `nsfw` is scored when the policy has an
-    /// nsfw rule). Relative paths are read from the first input's folder, e.g. a saved page's `_files/`.
+    /// nsfw rule). Relative paths are read from the first input's folder, e.g. a saved page's `_files/`; only
+    /// regular files inside that folder (or --images-root) are read.
     #[arg(long)]
     pub images: bool,
+    /// With --images: the folder image paths are confined to (default: the first input's folder).
+    #[arg(long, value_name = "DIR", requires = "images")]
+    pub images_root: Option<PathBuf>,
     /// OCR models for --images: `tiny` or `small` (slower, multilingual). Default: FEEDWARDEN_OCR_MODEL,
     /// else tiny.
     #[arg(long, value_enum)]
@@ -131,7 +135,10 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
                 eprintln!("warning: {name} model unavailable, images are judged without it: {e}");
             }
         }
-        let base = args.inputs.first().and_then(|p| p.parent()).map(std::path::Path::to_path_buf);
+        let base = args
+            .images_root
+            .clone()
+            .or_else(|| args.inputs.first().and_then(|p| p.parent()).map(std::path::Path::to_path_buf));
         judge.set_image_analyzer(analyzer, Some(base.unwrap_or_default()));
         super::attach_clip(&mut judge, &args.policy)?;
     }

@@ -138,11 +138,13 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     }
     let db = paths.database();
     if db.exists() {
-        match check_database(&db) {
+        match crate::store::Store::check(&db) {
             Ok(n) => r.ok(&format!("SQLite {} ({n} feedback rows)", db.display())),
             Err(e) => r.fail(&format!(
-                "SQLite {} cannot be read: {e}; move it aside and the host starts a fresh one",
-                db.display()
+                "SQLite {} cannot be used: {e}. The host still judges posts, but without its cache, and cannot \
+                 store feedback: {}",
+                db.display(),
+                database_fix(&e)
             )),
         }
     } else {
@@ -252,10 +254,17 @@ fn check_manifest(b: Browser, path: &Path) -> Result<String, String> {
     Ok(format!("→ {host}"))
 }
 
-fn check_database(db: &Path) -> Result<i64, String> {
-    let conn = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .map_err(|e| e.to_string())?;
-    conn.query_row("SELECT count(*) FROM feedback", [], |row| row.get(0)).map_err(|e| e.to_string())
+/// What to do about a database `Store::check` refused.
+fn database_fix(problem: &str) -> &'static str {
+    if problem.contains("read-only") || problem.contains("readonly") {
+        "make the file and its folder writable by you"
+    } else if problem.contains("locked") || problem.contains("busy") {
+        "another program holds it (another feedwarden-host?); close it and try again"
+    } else if problem.contains("newer Feedwarden") {
+        "upgrade Feedwarden"
+    } else {
+        "move it aside (your feedback is in it) and the host starts a fresh one"
+    }
 }
 
 /// Spawn the host with the origin argument a browser passes, say hello, and read the answer.

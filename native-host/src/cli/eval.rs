@@ -95,7 +95,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         let texts: Vec<&str> = chunk.iter().map(|e| e.text.as_str()).collect();
         let embeddings = judge.embed_all(&texts)?;
         for (e, emb) in chunk.iter().zip(&embeddings) {
-            let score = judge.scores(emb).categories.get(&args.category).copied().unwrap_or(0.0);
+            let score = judge.scores(emb, None).categories.get(&args.category).copied().unwrap_or(0.0);
             scored.push((f64::from(score), loaded.is_positive(&e.label, &args.positive)));
         }
         bar.inc(chunk.len() as u64);

@@ -104,8 +104,9 @@ impl ImageAnalyzer {
         self.nsfw.as_ref().map(|n| n.provider).map_err(String::as_str)
     }
 
-    /// Analyse one `images` entry. `base_dir` allows local files (batch mode). With `clip` the image's CLIP
-    /// embedding is computed too (from the same decoded image, beside OCR and NSFW).
+    /// Analyse one `images` entry. `base_dir` allows local files (batch mode), confined to it
+    /// ([`confined_file`]). With `clip` the image's CLIP embedding is computed too (from the same decoded
+    /// image, beside OCR and NSFW).
     pub fn analyse_entry(
         &mut self,
         entry: &str,
@@ -114,10 +115,15 @@ impl ImageAnalyzer {
     ) -> ImageAnalysis {
         let bytes = match parse_image_ref(entry, base_dir, self.limits.max_bytes) {
             Ok(ImageRef::Data(b)) => b,
-            Ok(ImageRef::File(p)) => match read_file(&p, self.limits.max_bytes) {
-                Ok(b) => b,
-                Err(e) => return ImageAnalysis::failed(e.code(), e.to_string()),
-            },
+            Ok(ImageRef::File(p)) => {
+                let root = base_dir.expect("files are only resolved with a base folder");
+                match confined_file(&p, root)
+                    .and_then(|p| read_file(&p, self.limits.max_bytes).map_err(|e| (e.code(), e.to_string())))
+                {
+                    Ok(b) => b,
+                    Err((code, reason)) => return ImageAnalysis::failed(code, reason),
+                }
+            }
             Ok(ImageRef::Remote(_)) => {
                 return ImageAnalysis::failed("image-not-fetched", "the host does not download images".into())
             }
@@ -183,6 +189,33 @@ impl ImageAnalyzer {
     }
 }
 
+/// A feed file's image path, checked before anything is opened: it must lead (symlinks followed) to a
+/// regular file inside `root` — the feed's folder or `--images-root` — so a third-party feed cannot make
+/// `feedwarden batch --images` read `/home/you/.ssh/…` or `../../secret.png` into its output, nor hang on a
+/// FIFO or a device. Errors are (code, reason): `image-outside-root`, `image-not-a-file` or
+/// `image-unreadable`.
+pub fn confined_file(path: &Path, root: &Path) -> Result<PathBuf, (&'static str, String)> {
+    let root = if root.as_os_str().is_empty() { Path::new(".") } else { root };
+    let unreadable = |p: &Path, e: std::io::Error| ("image-unreadable", format!("could not read {}: {e}", p.display()));
+    let real_root = root.canonicalize().map_err(|e| unreadable(root, e))?;
+    let real = path.canonicalize().map_err(|e| unreadable(path, e))?;
+    if !real.starts_with(&real_root) {
+        return Err((
+            "image-outside-root",
+            format!(
+                "{} is outside {}: images are only read from the feed's folder (--images-root chooses another)",
+                path.display(),
+                real_root.display()
+            ),
+        ));
+    }
+    let meta = std::fs::metadata(&real).map_err(|e| unreadable(path, e))?;
+    if !meta.is_file() {
+        return Err(("image-not-a-file", format!("{} is not a regular file", path.display())));
+    }
+    Ok(real)
+}
+
 type Outcome<T> = Option<Result<T, EmbedderError>>;
 
 /// OCR and NSFW on one decoded image, side by side: they are independent single-threaded sessions, so on
@@ -201,5 +234,29 @@ pub fn read_and_score(
             (Some(lines), Some(p))
         }),
         (ocr, nsfw) => (ocr.map(|o| o.read(img)), nsfw.map(|n| n.probability(img))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feed_image_paths_stay_inside_their_root() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("feed");
+        std::fs::create_dir_all(root.join("a_files")).unwrap();
+        std::fs::write(root.join("a_files/x.png"), b"png").unwrap();
+        std::fs::write(dir.path().join("secret.png"), b"secret").unwrap();
+        let code = |p: &Path| confined_file(p, &root).map_err(|(code, _)| code);
+        assert!(code(&root.join("a_files/x.png")).is_ok());
+        assert_eq!(code(&root.join("../secret.png")), Err("image-outside-root"));
+        assert_eq!(code(&dir.path().join("secret.png")), Err("image-outside-root"));
+        assert_eq!(code(Path::new("/etc/passwd")), Err("image-outside-root"));
+        assert_eq!(code(&root.join("a_files")), Err("image-not-a-file"));
+        assert_eq!(code(&root.join("missing.png")), Err("image-unreadable"));
+        // A link inside the folder to a file outside it is outside too.
+        std::os::unix::fs::symlink(dir.path().join("secret.png"), root.join("link.png")).unwrap();
+        assert_eq!(code(&root.join("link.png")), Err("image-outside-root"));
     }
 }

@@ -40,6 +40,8 @@ pub enum DecodeError {
     UnsupportedFormat(String),
     #[error("the image is {width}×{height} pixels, over the limit ({limit})")]
     TooLarge { width: u32, height: u32, limit: String },
+    #[error("the image is over the limit ({limit})")]
+    TooLargeUnknownSize { limit: String },
     #[error("the image is corrupt or truncated: {0}")]
     Corrupt(String),
 }
@@ -52,17 +54,46 @@ impl DecodeError {
             DecodeError::TooManyBytes { .. } => "image-too-many-bytes",
             DecodeError::UnknownFormat => "image-unknown-format",
             DecodeError::UnsupportedFormat(_) => "image-unsupported-format",
-            DecodeError::TooLarge { .. } => "image-too-large",
+            DecodeError::TooLarge { .. } | DecodeError::TooLargeUnknownSize { .. } => "image-too-large",
             DecodeError::Corrupt(_) => "image-corrupt",
         }
     }
 }
 
-fn from_image_error(e: ImageError, width: u32, height: u32, limits: &DecodeLimits) -> DecodeError {
+impl DecodeLimits {
+    /// The limits in words, for error messages.
+    fn describe(&self) -> String {
+        format!(
+            "{} px a side, {} pixels and {} MiB to decode",
+            self.max_dimension,
+            self.max_pixels,
+            self.max_alloc >> 20
+        )
+    }
+}
+
+/// A codec's error as a [`DecodeError`]. A limit hit is `image-too-large` with the image's real size: the
+/// size the header declares when the codec stopped before saying it (`header_size`).
+fn from_image_error(
+    e: ImageError,
+    size: Option<(u32, u32)>,
+    header_size: impl FnOnce() -> Option<(u32, u32)>,
+    limits: &DecodeLimits,
+) -> DecodeError {
     match e {
-        ImageError::Limits(l) => DecodeError::TooLarge { width, height, limit: format!("{l}; {limits:?}") },
+        ImageError::Limits(_) => match size.or_else(header_size) {
+            Some((width, height)) => DecodeError::TooLarge { width, height, limit: limits.describe() },
+            None => DecodeError::TooLargeUnknownSize { limit: limits.describe() },
+        },
         other => DecodeError::Corrupt(other.to_string()),
     }
+}
+
+/// The size the header declares, read without any limit (headers only: no pixel is decoded).
+fn declared_size(bytes: &[u8], format: ImageFormat) -> Option<(u32, u32)> {
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    reader.no_limits();
+    reader.into_dimensions().ok()
 }
 
 /// Decode `bytes` into 8-bit RGB, upright. Transparent pixels are composited over white (text drawn on a
@@ -81,7 +112,7 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<RgbImage, DecodeErr
     if let Some(why) = truncated(format, bytes) {
         return Err(DecodeError::Corrupt(why.into()));
     }
-    if let Some((width, height)) = webp_canvas(bytes).filter(|_| format == ImageFormat::WebP) {
+    if let Some((width, height)) = webp_size(bytes).filter(|_| format == ImageFormat::WebP) {
         check_dimensions(width, height, limits)?;
     }
     // Defence in depth: the codecs are pure Rust and return errors, but a panic in one must not take the
@@ -97,7 +128,8 @@ fn decode_checked(bytes: &[u8], format: ImageFormat, limits: &DecodeLimits) -> R
     l.max_image_height = Some(limits.max_dimension);
     l.max_alloc = Some(limits.max_alloc);
     reader.limits(l);
-    let mut decoder = reader.into_decoder().map_err(|e| from_image_error(e, 0, 0, limits))?;
+    let mut decoder =
+        reader.into_decoder().map_err(|e| from_image_error(e, None, || declared_size(bytes, format), limits))?;
     let (width, height) = decoder.dimensions();
     if width == 0 || height == 0 {
         return Err(DecodeError::Corrupt(format!("the header says {width}×{height} pixels")));
@@ -118,7 +150,8 @@ fn decode_checked(bytes: &[u8], format: ImageFormat, limits: &DecodeLimits) -> R
             limit: format!("{needed} bytes to decode, over {} allowed", limits.max_alloc),
         });
     }
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| from_image_error(e, width, height, limits))?;
+    let mut img =
+        DynamicImage::from_decoder(decoder).map_err(|e| from_image_error(e, Some((width, height)), || None, limits))?;
     img.apply_orientation(orientation);
     Ok(flatten(img))
 }
@@ -133,15 +166,31 @@ fn check_dimensions(width: u32, height: u32, limits: &DecodeLimits) -> Result<()
     Ok(())
 }
 
-/// The canvas an extended WebP (`VP8X` chunk first) declares: 24 bits a side. The WebP codec refuses the
-/// biggest ones itself, as a generic decoding error; reading it here gives them the too-large code.
-fn webp_canvas(bytes: &[u8]) -> Option<(u32, u32)> {
-    if bytes.get(12..16)? != b"VP8X" {
-        return None;
+/// The size a WebP's first chunk declares: the canvas of an extended WebP (`VP8X`, 24 bits a side), or the
+/// frame of a simple lossless (`VP8L`, 14 bits) or lossy (`VP8 `, 14 bits) one. The WebP codec refuses
+/// the biggest ones itself, as a generic decoding error (a 16384×16384 lossless one among them); reading the
+/// size here gives them the too-large code and their real size.
+fn webp_size(bytes: &[u8]) -> Option<(u32, u32)> {
+    let chunk = bytes.get(12..16)?;
+    let data = bytes.get(20..)?;
+    match chunk {
+        b"VP8X" => {
+            let b = data.get(4..10)?;
+            let u24 = |x: &[u8]| u32::from_le_bytes([x[0], x[1], x[2], 0]) + 1;
+            Some((u24(&b[..3]), u24(&b[3..])))
+        }
+        b"VP8L" if data.first() == Some(&0x2f) => {
+            let bits = u32::from_le_bytes(data.get(1..5)?.try_into().ok()?);
+            Some(((bits & 0x3fff) + 1, ((bits >> 14) & 0x3fff) + 1))
+        }
+        // A key frame: 3-byte frame tag, start code 9d 01 2a, then 14-bit width and height (2 scale bits).
+        b"VP8 " if data.get(3..6) == Some(&[0x9d, 0x01, 0x2a]) => {
+            let u14 = |x: &[u8]| u32::from(u16::from_le_bytes([x[0], x[1]]) & 0x3fff);
+            let b = data.get(6..10)?;
+            Some((u14(&b[..2]), u14(&b[2..])))
+        }
+        _ => None,
     }
-    let b = bytes.get(24..30)?;
-    let u24 = |x: &[u8]| u32::from_le_bytes([x[0], x[1], x[2], 0]) + 1;
-    Some((u24(&b[..3]), u24(&b[3..])))
 }
 
 /// The codecs decode what arrived of a cut-off PNG or JPEG (missing rows come out blank), so a file cut in
