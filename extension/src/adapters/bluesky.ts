@@ -4,7 +4,8 @@
 import { absUrl, imgSrcs, textOf, type SiteAdapter } from "./types";
 
 export const BLUESKY_SELECTORS = {
-  /** A feed item (timeline, custom feed) or a post in a thread view; the testid ends with the author's handle. */
+  /** A feed item (timeline, custom feed) or a post in a thread view (no saved thread page tests that one); the
+   * testid ends with the author's handle. */
   post: '[data-testid^="feedItem-by-"], [data-testid^="postThreadItem-by-"]',
   text: '[data-testid="postText"]',
   /** An embedded (quoted) post is a role=link block of its own inside the item, holding its own permalink. */
@@ -13,7 +14,6 @@ export const BLUESKY_SELECTORS = {
   embedText: '[data-testid="postText"], [data-word-wrap]',
   permalink: 'a[href*="/post/"]',
   images: 'img[src*="/img/feed_thumbnail/"], img[src*="/img/feed_fullsize/"]',
-  followButton: '[data-testid="followBtn"]',
 };
 
 /** "/profile/<handle>/post/<rkey>" → handle. */
@@ -40,7 +40,6 @@ export const blueskyAdapter: SiteAdapter = {
       text,
       quoted_text: quoted || undefined,
       author: handle ? `@${handle}` : undefined,
-      author_followed: el.querySelector(S.followButton) ? false : undefined,
       images,
       url: absUrl(link?.getAttribute("href")),
     };
