@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { chromium } from "playwright-core";
 import { CHROMIUM, CLI_BIN, EXT_CHROMIUM, HOST_BIN } from "./env.mjs";
 
@@ -17,11 +17,14 @@ export function makeDataDir(policy) {
   return { tmp, dataDir };
 }
 
-/** Register the host for a Chromium profile with the real installer. */
-export function installHost(userDataDir, { hostPath = HOST_BIN } = {}) {
+/** Register the host for a Chromium profile with the real installer. The installer records the registration
+ * in the data folder: the test's (`dataDir`, by default the one launchChromium makes beside the profile),
+ * never the user's. */
+export function installHost(userDataDir, { hostPath = HOST_BIN, dataDir = join(dirname(userDataDir), "data") } = {}) {
   return execFileSync(CLI_BIN, ["install", "--browser", "chromium", "--user-data-dir", userDataDir, "--host-path", hostPath], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, FEEDWARDEN_HOME: dataDir },
   });
 }
 
@@ -43,7 +46,7 @@ export async function launchChromium({ server, policy, settings = {}, registerHo
   const { tmp, dataDir } = makeDataDir(policy);
   const userDataDir = join(tmp, "profile");
   mkdirSync(userDataDir, { recursive: true });
-  if (registerHost) installHost(userDataDir, { hostPath });
+  if (registerHost) installHost(userDataDir, { hostPath, dataDir });
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: false,
