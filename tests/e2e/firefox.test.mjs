@@ -45,7 +45,7 @@ describe("firefox: extension + native host", { skip }, () => {
     const dataDir = join(tmp, "data");
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(join(dataDir, "policy.toml"), E2E_POLICY);
-    execFileSync(CLI_BIN, ["install", "--browser", "firefox", "--host-path", HOST_BIN], { env: { ...process.env, HOME: tmp } });
+    execFileSync(CLI_BIN, ["install", "--browser", "firefox", "--host-path", HOST_BIN], { env: { ...process.env, HOME: tmp, FEEDWARDEN_HOME: dataDir } });
     const server = await startServer();
     const browser = await launchFirefox({ server, env: { HOME: tmp, FEEDWARDEN_HOME: dataDir } });
     try {
