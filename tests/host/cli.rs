@@ -1,5 +1,5 @@
-//! Black-box tests of the `feedwarden` CLI: classify JSONL with the real model, and the policy commands
-//! on shipped and broken policy files.
+//! Black-box tests of the `feedwarden` CLI: classify JSONL with the real model, the policy commands
+//! on shipped and broken policy files, and `install` / `doctor` / `uninstall` in a throw-away home.
 
 mod common;
 
@@ -165,4 +165,94 @@ fn protocol_doc_matches_the_code() {
         assert!(doc.contains(&format!("| `{}` |", c.as_str())), "docs/protocol.md lacks error code `{}`", c.as_str());
     }
     assert!(doc.contains(&format!("version {}", feedwarden_host::protocol::PROTOCOL_VERSION)));
+}
+
+/// `feedwarden` with a throw-away HOME and data folder (`FEEDWARDEN_HOME`), nothing else of the user's.
+fn in_home(home: &std::path::Path, args: &[&str], path_var: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_feedwarden"));
+    cmd.args(args)
+        .current_dir(common::repo_root())
+        .env("HOME", home)
+        .env("FEEDWARDEN_HOME", home.join("data"))
+        .env_remove("XDG_CONFIG_HOME")
+        .env_remove("XDG_DATA_HOME");
+    if let Some(p) = path_var {
+        cmd.env("PATH", p);
+    }
+    cmd.output().unwrap()
+}
+
+fn install_into_profile(home: &std::path::Path, profile: &std::path::Path) -> Output {
+    let host = env!("CARGO_BIN_EXE_feedwarden-host");
+    let out = in_home(
+        home,
+        &["install", "--browser", "chromium", "--user-data-dir", profile.to_str().unwrap(), "--host-path", host],
+        None,
+    );
+    assert!(out.status.success(), "install failed: {}{}", text(&out.stdout), text(&out.stderr));
+    out
+}
+
+#[test]
+fn doctor_finds_a_registration_made_with_user_data_dir_without_the_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    let profile = tmp.path().join("profile");
+    install_into_profile(tmp.path(), &profile);
+    let manifest = profile.join("NativeMessagingHosts/org.feedwarden.host.json");
+    assert!(manifest.is_file());
+    let out = in_home(tmp.path(), &["doctor", "--no-start"], None);
+    let report = text(&out.stdout);
+    let line = report.lines().find(|l| l.contains(&manifest.display().to_string())).unwrap_or_else(|| {
+        panic!("doctor does not mention {}:\n{report}", manifest.display());
+    });
+    assert!(line.trim_start().starts_with("ok"), "{line}");
+    assert!(line.contains("--user-data-dir"), "says which profile: {line}");
+    assert!(!report.contains("not registered with any browser"), "{report}");
+    assert!(!report.contains("Chromium: installed but the host is not registered"), "{report}");
+}
+
+#[test]
+fn doctor_warns_when_a_recorded_registration_is_gone_and_uninstall_forgets_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (tmp.path().join("profile-a"), tmp.path().join("profile-b"));
+    install_into_profile(tmp.path(), &a);
+    install_into_profile(tmp.path(), &b);
+    std::fs::remove_dir_all(&a).unwrap(); // the profile was deleted
+    let report = text(&in_home(tmp.path(), &["doctor", "--no-start"], None).stdout);
+    let gone = report.lines().find(|l| l.contains(&a.display().to_string())).expect(&report);
+    assert!(gone.trim_start().starts_with("warn"), "{gone}");
+    assert!(gone.contains(&format!("--user-data-dir '{}'", a.display())), "says how to register it again: {gone}");
+    assert!(
+        report.lines().any(|l| l.trim_start().starts_with("ok") && l.contains(&b.display().to_string())),
+        "{report}"
+    );
+    // `uninstall` without flags removes what install recorded, and forgets it.
+    let out = in_home(tmp.path(), &["uninstall", "--browser", "chromium"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!b.join("NativeMessagingHosts/org.feedwarden.host.json").exists());
+    let report = text(&in_home(tmp.path(), &["doctor", "--no-start"], None).stdout);
+    assert!(!report.contains("profile-a") && !report.contains("profile-b"), "{report}");
+    assert!(report.contains("not registered with any browser"), "{report}");
+}
+
+#[test]
+fn install_says_where_feedwarden_is_and_how_to_put_it_on_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exe = std::fs::canonicalize(env!("CARGO_BIN_EXE_feedwarden")).unwrap();
+    let host = env!("CARGO_BIN_EXE_feedwarden-host");
+    let args = ["install", "--browser", "chromium", "--user-data-dir", "", "--host-path", host];
+    let profile = tmp.path().join("profile");
+    let args: Vec<&str> = args.iter().map(|a| if a.is_empty() { profile.to_str().unwrap() } else { a }).collect();
+    let out = in_home(tmp.path(), &args, Some("/usr/bin:/bin"));
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{said}{}", text(&out.stderr));
+    assert!(said.contains(&exe.display().to_string()), "names the binary: {said}");
+    assert!(said.contains("not on PATH"), "{said}");
+    assert!(said.contains(&format!("export PATH=\"{}:$PATH\"", exe.parent().unwrap().display())), "{said}");
+    assert!(said.contains("--user-data-dir="), "tells to start the browser with the profile: {said}");
+    assert!(said.contains("FEEDWARDEN_HOME is set"), "the browser must have FEEDWARDEN_HOME too: {said}");
+    // With its folder on PATH it says so instead.
+    let on_path = format!("{}:/usr/bin:/bin", exe.parent().unwrap().display());
+    let said = text(&in_home(tmp.path(), &args, Some(&on_path)).stdout);
+    assert!(said.contains("(on PATH)") && !said.contains("not on PATH"), "{said}");
 }

@@ -1,12 +1,23 @@
 // Every site adapter, and which one handles a host name. Selectors live in each adapter file's *_SELECTORS.
 import { blueskyAdapter } from "./bluesky";
+import { linkedinAdapter } from "./linkedin";
 import { mastodonAdapter } from "./mastodon";
 import { oldRedditAdapter, redditAdapter } from "./reddit";
+import { threadsAdapter } from "./threads";
 import type { SiteAdapter } from "./types";
 import { xAdapter } from "./x";
 import { youtubeAdapter } from "./youtube";
 
-export const ADAPTERS: SiteAdapter[] = [xAdapter, oldRedditAdapter, redditAdapter, blueskyAdapter, mastodonAdapter, youtubeAdapter];
+export const ADAPTERS: SiteAdapter[] = [
+  xAdapter,
+  oldRedditAdapter,
+  redditAdapter,
+  blueskyAdapter,
+  mastodonAdapter,
+  youtubeAdapter,
+  threadsAdapter,
+  linkedinAdapter,
+];
 
 export function adapterFor(hostname: string): SiteAdapter | null {
   const h = hostname.toLowerCase();

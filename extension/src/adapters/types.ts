@@ -51,11 +51,13 @@ export function textOf(el: Element | null | undefined): string {
   return out.replace(/[ \t]+\n/g, "\n").replace(/\n{3,}/g, "\n\n").trim();
 }
 
-export function imgSrcs(root: Element, selector: string, limit = 4): string[] {
+/** Addresses of the images (or videos' poster images) under `root` that match `selector` and `keep`, in
+ * page order, each once, at most `limit`. */
+export function imgSrcs(root: Element, selector: string, limit = 4, keep: (el: Element, src: string) => boolean = () => true): string[] {
   const out: string[] = [];
-  for (const img of root.querySelectorAll<HTMLImageElement>(selector)) {
-    const src = img.currentSrc || img.src;
-    if (src && /^https?:/.test(src) && !out.includes(src)) out.push(src);
+  for (const el of root.querySelectorAll(selector)) {
+    const src = el.localName === "video" ? (el as HTMLVideoElement).poster : (el as HTMLImageElement).currentSrc || (el as HTMLImageElement).src;
+    if (src && /^https?:/.test(src) && !out.includes(src) && keep(el, src)) out.push(src);
     if (out.length >= limit) break;
   }
   return out;

@@ -1,7 +1,7 @@
 // The options page: the policy editor with the host's diagnostics on the offending lines, shipped policies
 // on/off, sensitivity per category, sites, how pending posts look, and how long to wait for images.
 import type { Diagnostic } from "../shared/protocol";
-import { loadSettings, SITE_IDS, type PendingStyle, type SiteId } from "../shared/settings";
+import { loadSettings, SITE_IDS, SITE_NAMES, type PendingStyle } from "../shared/settings";
 import { bg, el } from "../shared/ui-client";
 import { CATEGORIES, readExtends, readSensitivity, SHIPPED, writeExtends, writeSensitivity, type Sensitivity } from "./policy-edit";
 
@@ -115,12 +115,11 @@ function buildSwitches(): void {
 async function buildSettings(): Promise<void> {
   const s = await loadSettings();
   const sites = $("sites");
-  const names: Record<SiteId, string> = { x: "X", reddit: "Reddit", bluesky: "Bluesky", mastodon: "Mastodon", youtube: "YouTube" };
   for (const id of SITE_IDS) {
     const cb = el("input", { type: "checkbox", "data-site": id });
     cb.checked = s.sites[id];
     cb.addEventListener("change", () => void bg.settingsSet({ sites: { ...s.sites, [id]: cb.checked } }).then((r) => (s.sites = r.settings.sites)));
-    sites.append(el("label", {}, cb, ` ${names[id]}`));
+    sites.append(el("label", {}, cb, ` ${SITE_NAMES[id]}`));
   }
   const look = $<HTMLSelectElement>("pending-style");
   look.value = s.pendingStyle;

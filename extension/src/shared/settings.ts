@@ -2,8 +2,18 @@
 import { api } from "./browser";
 
 export type PendingStyle = "hidden" | "blurred" | "dimmed";
-export type SiteId = "x" | "reddit" | "bluesky" | "mastodon" | "youtube";
-export const SITE_IDS: SiteId[] = ["x", "reddit", "bluesky", "mastodon", "youtube"];
+export type SiteId = "x" | "reddit" | "bluesky" | "mastodon" | "youtube" | "threads" | "linkedin";
+/** Every site with an adapter (src/adapters), as the reader sees it named in the options. */
+export const SITE_NAMES: Record<SiteId, string> = {
+  x: "X",
+  reddit: "Reddit",
+  bluesky: "Bluesky",
+  mastodon: "Mastodon",
+  youtube: "YouTube",
+  threads: "Threads",
+  linkedin: "LinkedIn",
+};
+export const SITE_IDS = Object.keys(SITE_NAMES) as SiteId[];
 
 export interface Settings {
   paused: boolean;
@@ -23,7 +33,7 @@ export interface Settings {
 
 export const DEFAULT_SETTINGS: Settings = {
   paused: false,
-  sites: { x: true, reddit: true, bluesky: true, mastodon: true, youtube: true },
+  sites: Object.fromEntries(SITE_IDS.map((id) => [id, true])) as Record<SiteId, boolean>,
   pendingStyle: "hidden",
   pendingTimeoutMs: 1500,
   imageBudgetMs: null,

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 
-use super::install::{default_host_path, home_dir, manifest_path, Browser, CHROMIUM_EXTENSION_ID, GECKO_ID};
+use super::install::{
+    default_host_path, home_dir, manifest_path, read_registrations, registrations_path, Browser, Registration,
+    CHROMIUM_EXTENSION_ID, GECKO_ID,
+};
 use crate::framing::{read_frame, write_frame, Frame, MAX_REPLY_BYTES};
 use crate::images::image_rules::{has_image_part, CLIP_MODEL_ENV, CLIP_VIT_B32, FETCH_HINT};
 use crate::ort_telemetry;
@@ -102,29 +105,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     check_telemetry(&mut r);
     println!("Browser registrations");
     let home = home_dir()?;
-    let mut registered = 0;
-    let mut targets: Vec<(Browser, Option<&Path>)> = Browser::ALL.iter().map(|b| (*b, None)).collect();
-    if let Some(d) = args.user_data_dir.as_deref() {
-        targets.push((Browser::Chromium, Some(d)));
-    }
-    for (b, udd) in targets {
-        let path = manifest_path(b, &home, udd);
-        if !path.exists() {
-            if b.present(&home) && udd.is_none() {
-                r.warn(&format!(
-                    "{}: installed but the host is not registered: run `feedwarden install --browser {}`",
-                    b.name(),
-                    b.name().to_lowercase()
-                ));
-            }
-            continue;
-        }
-        registered += 1;
-        match check_manifest(b, &path) {
-            Ok(note) => r.ok(&format!("{}: {} ({note})", b.name(), path.display())),
-            Err(e) => r.fail(&format!("{}: {}: {e}; run `feedwarden install` again", b.name(), path.display())),
-        }
-    }
+    let registered = check_registrations(&mut r, &home, &paths.data_dir, args.user_data_dir.as_deref());
     if registered == 0 {
         r.fail("the host is not registered with any browser: run `feedwarden install`");
     }
@@ -230,6 +211,68 @@ fn check_telemetry(r: &mut Report) {
             dir.display()
         ));
     }
+}
+
+/// Check the host manifests in every browser's user-level folder, in the profile given with `--user-data-dir`,
+/// and every registration `feedwarden install` recorded in the data folder (so profiles registered with
+/// `--user-data-dir` are found without the flag). Returns how many manifests exist.
+fn check_registrations(r: &mut Report, home: &Path, data_dir: &Path, user_data_dir: Option<&Path>) -> usize {
+    let recorded = read_registrations(data_dir).unwrap_or_else(|e| {
+        r.warn(&format!("{e}; run `feedwarden install` again to rewrite it"));
+        Vec::new()
+    });
+    let mut targets: Vec<(Browser, std::path::PathBuf, Option<&Registration>)> =
+        Browser::ALL.iter().map(|b| (*b, manifest_path(*b, home, None), None)).collect();
+    if let Some(d) = user_data_dir {
+        targets.push((Browser::Chromium, manifest_path(Browser::Chromium, home, Some(d)), None));
+    }
+    for reg in &recorded {
+        let b = reg.browser().unwrap_or(Browser::Chromium);
+        match targets.iter_mut().find(|(_, p, _)| *p == reg.manifest) {
+            Some(t) => t.2 = Some(reg),
+            None => targets.push((b, reg.manifest.clone(), Some(reg))),
+        }
+    }
+    // A browser registered in a profile of its own is not "installed but not registered".
+    let registered_somewhere: Vec<Browser> =
+        targets.iter().filter(|(_, p, _)| p.exists()).map(|(b, _, _)| *b).collect();
+    let mut registered = 0;
+    for (b, path, reg) in targets {
+        if !path.exists() {
+            if let Some(reg) = reg {
+                r.warn(&format!(
+                    "{}: {} was registered (recorded in {}) but is gone: run `{}` (or `feedwarden uninstall` to \
+                     forget it)",
+                    b.name(),
+                    path.display(),
+                    registrations_path(data_dir).display(),
+                    reg.install_command()
+                ));
+            } else if b.present(home) && path == manifest_path(b, home, None) && !registered_somewhere.contains(&b) {
+                r.warn(&format!(
+                    "{}: installed but the host is not registered: run `feedwarden install --browser {}`",
+                    b.name(),
+                    b.name().to_lowercase()
+                ));
+            }
+            continue;
+        }
+        registered += 1;
+        let profile = reg
+            .and_then(|x| x.user_data_dir.as_deref())
+            .map(|d| format!(", for the profile started with --user-data-dir={}", d.display()))
+            .unwrap_or_default();
+        match check_manifest(b, &path) {
+            Ok(note) => r.ok(&format!("{}: {} ({note}{profile})", b.name(), path.display())),
+            Err(e) => r.fail(&format!(
+                "{}: {}: {e}; run `{}` again",
+                b.name(),
+                path.display(),
+                reg.map(Registration::install_command).unwrap_or_else(|| "feedwarden install".into())
+            )),
+        }
+    }
+    registered
 }
 
 fn check_manifest(b: Browser, path: &Path) -> Result<String, String> {

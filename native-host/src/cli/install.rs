@@ -1,12 +1,18 @@
 //! `feedwarden install|uninstall`: register the native-messaging host with the browsers on this machine
-//! (user-level manifests on Linux and macOS; on Windows a manifest file plus a registry key per browser).
+//! (user-level manifests on Linux and macOS; on Windows a manifest file plus a registry key per browser),
+//! and record each registration in the data folder so that `feedwarden doctor` finds them all, those made
+//! for a profile with `--user-data-dir` included.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+
+use crate::paths::{Paths, ENV_HOME};
 
 /// The host's name, as the extension calls `connectNative` with it (extension/src/shared/constants.ts).
 pub const HOST_NAME: &str = "org.feedwarden.host";
@@ -210,6 +216,105 @@ fn chosen(browsers: &[Browser], home: &Path, user_data_dir: Option<&Path>) -> Ve
     Browser::ALL.into_iter().filter(|b| b.present(home)).collect()
 }
 
+/// The file in the data folder where `feedwarden install` records the manifests it wrote.
+pub const REGISTRATIONS_FILE: &str = "registrations.json";
+
+/// One host manifest written by `feedwarden install`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Registration {
+    /// The browser, as `--browser` names it (`chromium`, `firefox`, …).
+    pub browser: String,
+    /// The manifest file.
+    pub manifest: PathBuf,
+    /// The profile it was written into (`--user-data-dir`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_data_dir: Option<PathBuf>,
+}
+
+impl Registration {
+    /// The browser this registration is for (None for a name this version does not know).
+    pub fn browser(&self) -> Option<Browser> {
+        Browser::from_str(&self.browser, true).ok()
+    }
+
+    /// The command that writes this registration again.
+    pub fn install_command(&self) -> String {
+        match &self.user_data_dir {
+            Some(d) => format!("feedwarden install --browser {} --user-data-dir '{}'", self.browser, d.display()),
+            None => format!("feedwarden install --browser {}", self.browser),
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct RegistrationsRecord {
+    registrations: Vec<Registration>,
+}
+
+/// `registrations.json` in the data folder.
+pub fn registrations_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(REGISTRATIONS_FILE)
+}
+
+/// The registrations recorded in the data folder; none when nothing was recorded yet. A record that cannot
+/// be read is an error naming the file.
+pub fn read_registrations(data_dir: &Path) -> Result<Vec<Registration>, String> {
+    let path = registrations_path(data_dir);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    serde_json::from_str::<RegistrationsRecord>(&text)
+        .map(|r| r.registrations)
+        .map_err(|e| format!("{} is not a registrations record: {e}", path.display()))
+}
+
+/// Record `added` (replacing earlier entries for the same manifests) and forget the manifests in `removed`.
+/// A record that cannot be read is rewritten from what is known now.
+fn update_registrations(data_dir: &Path, added: &[Registration], removed: &[PathBuf]) -> anyhow::Result<PathBuf> {
+    let path = registrations_path(data_dir);
+    let mut all = read_registrations(data_dir).unwrap_or_default();
+    all.retain(|r| !removed.contains(&r.manifest) && !added.iter().any(|a| a.manifest == r.manifest));
+    all.extend(added.iter().cloned());
+    std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create {}", data_dir.display()))?;
+    let text = serde_json::to_string_pretty(&RegistrationsRecord { registrations: all })? + "\n";
+    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(path)
+}
+
+/// Where this `feedwarden` is, and how to put it on PATH when no folder on `path_var` holds it.
+pub fn path_advice(exe: &Path, path_var: Option<OsString>) -> String {
+    let same = |p: &Path| match (std::fs::canonicalize(p), std::fs::canonicalize(exe)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    let name = exe.file_name().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("feedwarden"));
+    let on_path = path_var.is_some_and(|v| std::env::split_paths(&v).any(|d| same(&d.join(&name))));
+    if on_path {
+        return format!("The feedwarden command is {} (on PATH).", exe.display());
+    }
+    let dir = exe.parent().unwrap_or(Path::new("."));
+    if cfg!(windows) {
+        format!(
+            "The feedwarden command is {}; its folder is not on PATH, so typing `feedwarden` will not find it.\n\
+             To put it on PATH: setx PATH \"%PATH%;{}\" (then open a new terminal).",
+            exe.display(),
+            dir.display()
+        )
+    } else {
+        format!(
+            "The feedwarden command is {}; its folder is not on PATH, so typing `feedwarden` will not find it.\n\
+             To put it on PATH, link it into a folder on PATH:\n    ln -s '{}' ~/.local/bin/feedwarden\n\
+             or add its folder to PATH in your shell's profile (~/.profile, ~/.bashrc or ~/.zshrc):\n    \
+             export PATH=\"{}:$PATH\"",
+            exe.display(),
+            exe.display(),
+            dir.display()
+        )
+    }
+}
+
 pub fn run_install(args: InstallArgs) -> anyhow::Result<ExitCode> {
     let home = home_dir()?;
     let host = match &args.host_path {
@@ -235,6 +340,7 @@ pub fn run_install(args: InstallArgs) -> anyhow::Result<ExitCode> {
     if browsers.is_empty() {
         bail!("no supported browser found (Chrome, Chromium, Brave, Edge, Firefox); name one with --browser");
     }
+    let mut written = Vec::new();
     for b in browsers {
         let path = manifest_path(b, &home, args.user_data_dir.as_deref());
         let text = serde_json::to_string_pretty(&manifest_json(b, &host, &ids))? + "\n";
@@ -249,12 +355,41 @@ pub fn run_install(args: InstallArgs) -> anyhow::Result<ExitCode> {
             register_windows(b, &path)?;
         }
         println!("{}: registered {} → {}", b.name(), path.display(), host.display());
+        written.push(Registration {
+            browser: b.name().to_lowercase(),
+            manifest: path,
+            user_data_dir: if b.is_firefox() { None } else { args.user_data_dir.clone() },
+        });
     }
-    if !args.dry_run {
+    if args.dry_run {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let paths = Paths::discover();
+    match update_registrations(&paths.data_dir, &written, &[]) {
+        Ok(record) => println!("Recorded in {} (`feedwarden doctor` checks what is recorded there).", record.display()),
+        // The manifests are written and work; only doctor's view of them is missing.
+        Err(e) => eprintln!("warning: {e:#}; `feedwarden doctor` will need the same --user-data-dir to find it"),
+    }
+    if let Some(d) = &args.user_data_dir {
         println!(
-            "Done. Reload the Feedwarden extension (or restart the browser); `feedwarden doctor` checks the setup."
+            "This registration is in the profile {}: the browser finds it only when started with --user-data-dir={}.",
+            d.display(),
+            d.display()
         );
     }
+    if std::env::var_os(ENV_HOME).is_some_and(|v| !v.is_empty()) {
+        println!(
+            "{ENV_HOME} is set ({}): the host uses it only if the browser itself is started with {ENV_HOME} in its \
+             environment (the browser starts the host); otherwise the host uses its default folder. \
+             Run `feedwarden doctor` with the same {ENV_HOME}.",
+            paths.data_dir.display()
+        );
+    }
+    match std::env::current_exe() {
+        Ok(exe) => println!("{}", path_advice(&exe, std::env::var_os("PATH"))),
+        Err(e) => eprintln!("warning: cannot tell where this feedwarden is: {e}"),
+    }
+    println!("Done. Reload the Feedwarden extension (or restart the browser); `feedwarden doctor` checks the setup.");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -282,19 +417,40 @@ pub fn run_uninstall(args: UninstallArgs) -> anyhow::Result<ExitCode> {
     } else {
         args.browsers.clone()
     };
-    let mut removed = 0;
-    for b in browsers {
-        let path = manifest_path(b, &home, args.user_data_dir.as_deref());
-        if path.exists() {
-            std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
-            println!("{}: removed {}", b.name(), path.display());
-            removed += 1;
+    let paths = Paths::discover();
+    // Without --user-data-dir, the registrations install recorded for profiles go too.
+    let recorded = if args.user_data_dir.is_none() {
+        read_registrations(&paths.data_dir).unwrap_or_else(|e| {
+            eprintln!("warning: {e}");
+            Vec::new()
+        })
+    } else {
+        Vec::new()
+    };
+    let mut targets: Vec<PathBuf> =
+        browsers.iter().map(|b| manifest_path(*b, &home, args.user_data_dir.as_deref())).collect();
+    for r in &recorded {
+        if r.browser().is_some_and(|b| browsers.contains(&b)) && !targets.contains(&r.manifest) {
+            targets.push(r.manifest.clone());
         }
-        if cfg!(windows) {
+    }
+    let mut gone = 0;
+    for path in &targets {
+        if path.exists() {
+            std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
+            println!("removed {}", path.display());
+            gone += 1;
+        }
+    }
+    if cfg!(windows) {
+        for b in &browsers {
             let _ = std::process::Command::new("reg").args(["delete", &b.windows_registry_key(), "/f"]).status();
         }
     }
-    if removed == 0 {
+    if registrations_path(&paths.data_dir).exists() {
+        update_registrations(&paths.data_dir, &[], &targets)?;
+    }
+    if gone == 0 {
         println!("Nothing to remove: the host was not registered.");
     }
     Ok(ExitCode::SUCCESS)

@@ -20,3 +20,17 @@ export async function importExtensionModule(relPath) {
   });
   return import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString("base64")}`);
 }
+
+/** The module at `extension/<relPath>` as a classic script for a web page: its exports become
+ * `window[globalName]` (e.g. the adapters, to run their extractors on a real saved page). */
+export async function extensionModuleForPage(relPath, globalName) {
+  const out = await require("esbuild").build({
+    entryPoints: [join(ROOT, "extension", relPath)],
+    bundle: true,
+    format: "iife",
+    globalName,
+    target: ["chrome120", "firefox128"],
+    write: false,
+  });
+  return out.outputFiles[0].text;
+}

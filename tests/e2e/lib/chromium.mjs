@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { chromium } from "playwright-core";
 import { CHROMIUM, CLI_BIN, EXT_CHROMIUM, HOST_BIN } from "./env.mjs";
 
@@ -17,11 +17,14 @@ export function makeDataDir(policy) {
   return { tmp, dataDir };
 }
 
-/** Register the host for a Chromium profile with the real installer. */
-export function installHost(userDataDir, { hostPath = HOST_BIN } = {}) {
+/** Register the host for a Chromium profile with the real installer. The installer records the registration
+ * in the data folder: the test's (`dataDir`, by default the one launchChromium makes beside the profile),
+ * never the user's. */
+export function installHost(userDataDir, { hostPath = HOST_BIN, dataDir = join(dirname(userDataDir), "data") } = {}) {
   return execFileSync(CLI_BIN, ["install", "--browser", "chromium", "--user-data-dir", userDataDir, "--host-path", hostPath], {
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, FEEDWARDEN_HOME: dataDir },
   });
 }
 
@@ -43,7 +46,7 @@ export async function launchChromium({ server, policy, settings = {}, registerHo
   const { tmp, dataDir } = makeDataDir(policy);
   const userDataDir = join(tmp, "profile");
   mkdirSync(userDataDir, { recursive: true });
-  if (registerHost) installHost(userDataDir, { hostPath });
+  if (registerHost) installHost(userDataDir, { hostPath, dataDir });
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: false,
@@ -102,15 +105,24 @@ export async function launchChromium({ server, policy, settings = {}, registerHo
   };
 }
 
-/** Wait until every post on the page has left the pending state; returns {id → state}. */
-export async function settled(page, selector, timeoutMs = 15000) {
-  await page.waitForFunction(
-    (sel) => {
-      const posts = [...document.querySelectorAll(sel)];
-      return posts.length > 0 && posts.every((p) => { const s = p.getAttribute("data-fw-state"); return s && s !== "pending"; });
-    },
-    selector,
-    { timeout: timeoutMs },
-  );
-  return page.evaluate((sel) => [...document.querySelectorAll(sel)].map((p) => ({ state: p.getAttribute("data-fw-state"), text: (p.textContent || "").replace(/\s+/g, " ").trim().slice(0, 300) })), selector);
+/** Wait until every post on the page has left the pending state (with `verdicts`: until every post has its
+ * verdict, also those shown after the pending timeout and judged late); returns [{ state, text }].
+ * Polls with page.evaluate: waitForFunction evaluates a string, which pages enforcing Trusted Types (YouTube)
+ * refuse. */
+export async function settled(page, selector, timeoutMs = 15000, { verdicts = false } = {}) {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await page.evaluate(
+      ({ sel, verdicts }) => {
+        const posts = [...document.querySelectorAll(sel)];
+        const done = (s) => (verdicts ? ["show", "hide", "blur", "label"].includes(s) : !!s && s !== "pending");
+        const states = posts.map((p) => ({ state: p.getAttribute("data-fw-state"), text: (p.textContent || "").replace(/\s+/g, " ").trim().slice(0, 300) }));
+        return { ok: posts.length > 0 && states.every((s) => done(s.state)), states };
+      },
+      { sel: selector, verdicts },
+    );
+    if (r.ok) return r.states;
+    if (Date.now() > end) throw new Error(`posts ${selector} not settled after ${timeoutMs} ms: ${JSON.stringify(r.states.map((s) => s.state))}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
 }

@@ -8,6 +8,7 @@ import https from "node:https";
 import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { FIXTURES, X_HTML } from "./env.mjs";
+import { realPageFile } from "./real-pages.mjs";
 
 const TYPES = { ".html": "text/html; charset=utf-8", ".js": "text/javascript", ".css": "text/css", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".svg": "image/svg+xml", ".gif": "image/gif", ".webp": "image/webp" };
 
@@ -36,6 +37,8 @@ function safeJoin(dir, rel) {
 export function route(host, pathname, extraPages) {
   const key = `${host}${pathname}`;
   if (extraPages.has(key)) return { html: extraPages.get(key) };
+  const real = realPageFile(host, pathname);
+  if (real) return { file: real };
   switch (host) {
     case "x.com": {
       if (pathname === "/home") return { file: join(X_HTML, "home-twitter-complete.html") };
@@ -61,12 +64,11 @@ export function route(host, pathname, extraPages) {
       return { file: pathname === "/" ? join(FIXTURES, "reddit-new.html") : null };
     case "old.reddit.com":
       return { file: pathname === "/" ? join(FIXTURES, "reddit-old.html") : null };
-    case "bsky.app":
-      return { file: pathname === "/" ? join(FIXTURES, "bluesky.html") : null };
     case "mastodon.social":
       return { file: pathname === "/home" ? join(FIXTURES, "mastodon.html") : null };
     case "www.youtube.com":
-      return { file: pathname === "/" ? join(FIXTURES, "youtube.html") : null };
+      // A watch page with comments (hand-written: no real one is saved); the home page is the real one.
+      return { file: pathname === "/watch" ? join(FIXTURES, "youtube.html") : null };
     case "fixtures.test":
       return { file: safeJoin(FIXTURES, pathname.slice(1)) };
     default:
