@@ -37,7 +37,8 @@ async function withImages(posts: Post[]): Promise<Post[]> {
   return Promise.all(
     posts.map(async (p) => {
       if (!p.images?.length) return p;
-      const images = await Promise.all(p.images.map((u) => downsizeImage(u).catch(() => u)));
+      const site = p.site ?? "";
+      const images = await Promise.all(p.images.map((u) => downsizeImage(u, site).catch(() => u)));
       return { ...p, images };
     }),
   );
@@ -92,13 +93,12 @@ function onPagePort(port: chrome.runtime.Port): void {
     if (!msg || msg.type !== "cs.classify" || typeof msg.batch !== "number") return;
     const batch = msg.batch;
     const arrived = performance.timeOrigin + performance.now();
-    const posts = sanitizePosts(msg.posts);
+    const posts = sanitizePosts(msg.posts, site); // `site` from the browser: the page cannot claim another
     if (!posts) {
       const ids = Array.isArray(msg.posts) ? msg.posts.map((p) => String((p as { id?: unknown })?.id)) : [];
       post({ type: "bg.verdicts", batch, ids, result: { ok: false, error: "malformed posts", state: engine.status().state } });
       return;
     }
-    for (const p of posts) p.site = site; // the page cannot claim to be another site
     const budget = sanitizeImageBudget(msg.imageBudgetMs);
     const onUpdate = (verdict: Verdict) => post({ type: "bg.verdict.update", verdict });
     // Posts with images wait for their download and downsizing; the others are judged meanwhile.
@@ -117,11 +117,10 @@ async function handleContent(msg: CsToBg, sender: chrome.runtime.MessageSender):
   if (!site) return { ok: false, error: "unknown sender" };
   switch (msg.type) {
     case "cs.feedback": {
-      const post = sanitizePost(msg.post);
+      const post = sanitizePost(msg.post, site);
       const kind = sanitizeFeedbackKind(msg.kind);
       const rule = msg.rule === null ? null : sanitizeRule(msg.rule);
       if (!post || !kind || (msg.rule !== null && !rule)) return { ok: false, error: "malformed feedback" };
-      post.site = site;
       post.images = undefined;
       try {
         const reply = await engine.request(
