@@ -14,9 +14,14 @@ import { sanitizeFeedbackKind, sanitizeImageBudget, sanitizePost, sanitizePosts,
 // The native host, with the in-browser WASM engine standing in while the host is missing or down (issue 4).
 const engine: Engine = new FallbackEngine(new NativeEngine());
 const REQUEST_TIMEOUT_MS = 15_000;
+/** How long posts with images wait for the host's `hello`, which says whether it judges images (right after
+ * the browser starts, the host is still loading its models). The posts without images do not wait. */
+const HELLO_WAIT_MS = 10_000;
+const helloWaiters = new Set<() => void>();
 
 engine.onStatusChange((s: HostStatus) => {
   void api.storage.session?.set({ hostStatus: s }).catch(() => {});
+  if (s.state !== "connecting") for (const wake of [...helloWaiters]) wake();
   if (s.state === "connected") setBadge("", "#000000");
   else if (s.state === "not-installed" || s.state === "model-unavailable") setBadge("!", "#b00020");
   else if (s.state === "disconnected" || s.state === "error") setBadge("…", "#8a6d00");
@@ -32,8 +37,28 @@ function senderSite(sender: chrome.runtime.MessageSender): string | null {
   }
 }
 
+/** Resolves once the engine knows whether the host answered `hello` (or stopped trying), at most after
+ * HELLO_WAIT_MS. */
+function engineSettled(): Promise<void> {
+  if (engine.status().state !== "connecting") return Promise.resolve();
+  return new Promise((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      helloWaiters.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, HELLO_WAIT_MS);
+    helloWaiters.add(wake);
+  });
+}
+
+/** The posts with their images downsized to data URLs when the host judges images. Decided after the host's
+ * `hello` (waited for while it starts), so that the first page after a browser start is judged with its
+ * images too. */
 async function withImages(posts: Post[]): Promise<Post[]> {
-  if (!hostJudgesImages(engine.status().hello?.models)) return posts; // the text decides for now
+  if (!posts.some((p) => p.images?.length)) return posts;
+  await engineSettled();
+  if (!hostJudgesImages(engine.status().hello?.models)) return posts; // the text decides
   return Promise.all(
     posts.map(async (p) => {
       if (!p.images?.length) return p;
@@ -101,9 +126,9 @@ function onPagePort(port: chrome.runtime.Port): void {
     }
     const budget = sanitizeImageBudget(msg.imageBudgetMs);
     const onUpdate = (verdict: Verdict) => post({ type: "bg.verdict.update", verdict });
-    // Posts with images wait for their download and downsizing; the others are judged meanwhile.
-    const parts = hostJudgesImages(engine.status().hello?.models) ? splitByImages(posts) : [posts];
-    for (const part of parts) {
+    // Posts with images wait for the host's hello and their download and downsizing; the others are judged
+    // meanwhile.
+    for (const part of splitByImages(posts)) {
       void classify(part, budget, onUpdate, origin).then((result) => {
         if (result.ok) result.backgroundSpan = [arrived, performance.timeOrigin + performance.now()];
         post({ type: "bg.verdicts", batch, ids: part.map((p) => p.id), result });
