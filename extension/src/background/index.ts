@@ -9,6 +9,7 @@ import type { Engine } from "./engine";
 import { downsizeImage, hostJudgesImages } from "./images";
 import { FallbackEngine } from "./fallback-engine";
 import { NativeEngine } from "./native-engine";
+import { TodayRecorder } from "./today-recorder";
 import { sanitizeFeedbackKind, sanitizeImageBudget, sanitizePost, sanitizePosts, sanitizeRule } from "./validate";
 
 // The native host, with the in-browser WASM engine standing in while the host is missing or down (issue 4).
@@ -18,6 +19,8 @@ const REQUEST_TIMEOUT_MS = 15_000;
  * the browser starts, the host is still loading its models). The posts without images do not wait. */
 const HELLO_WAIT_MS = 10_000;
 const helloWaiters = new Set<() => void>();
+/** The popup's record of what was judged and filtered today (storage.local, on this machine only). */
+const today = new TodayRecorder();
 
 engine.onStatusChange((s: HostStatus) => {
   void api.storage.session?.set({ hostStatus: s }).catch(() => {});
@@ -82,8 +85,15 @@ async function classify(posts: Post[], budget: number | null, onUpdate: (v: Verd
   const t0 = performance.now();
   try {
     const req = { type: "classify" as const, posts: await withImages(posts), ...(budget === null ? {} : { image_budget_ms: budget }) };
-    const reply = await engine.request(req, { timeoutMs: REQUEST_TIMEOUT_MS, onUpdate, origin });
-    if (reply.type === "verdicts") return { ok: true, verdicts: reply.verdicts, elapsedMs: reply.elapsed_ms, backgroundMs: performance.now() - t0 };
+    const recordingUpdate = (v: Verdict) => {
+      today.record(posts, [v]);
+      onUpdate(v);
+    };
+    const reply = await engine.request(req, { timeoutMs: REQUEST_TIMEOUT_MS, onUpdate: recordingUpdate, origin });
+    if (reply.type === "verdicts") {
+      today.record(posts, reply.verdicts);
+      return { ok: true, verdicts: reply.verdicts, elapsedMs: reply.elapsed_ms, backgroundMs: performance.now() - t0 };
+    }
     return { ok: false, error: errorText(reply), state: engine.status().state };
   } catch (e) {
     return { ok: false, error: String((e as Error).message ?? e), state: engine.status().state };
