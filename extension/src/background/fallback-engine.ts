@@ -8,12 +8,13 @@
 // handed over to it (sent as ordinary feedback requests), so no correction is lost. The options page's
 // "Judge in the browser" checkbox (settings.fallback) turns the fallback off.
 import { api } from "../shared/browser";
+import { FALLBACK_POLICY_KEY } from "../shared/constants";
 import type { HostStatus } from "../shared/messages";
 import type { HelloReply, HostReply, HostRequest } from "../shared/protocol";
 import type { Engine } from "./engine";
 import { WasmEngine } from "./wasm-engine";
 
-const POLICY_KEY = "fallbackPolicySource";
+const POLICY_KEY = FALLBACK_POLICY_KEY;
 /** storage.session flag: some posts were judged in the browser since the host was last connected (survives
  * service-worker restarts, so the hand-back still re-judges them). */
 const JUDGED_KEY = "fallbackJudged";
