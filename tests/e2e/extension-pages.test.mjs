@@ -4,7 +4,7 @@
 // applies when there is no host (line numbers, shipped boxes, a Retry button) and never saves a policy whose
 // rules would be left out without asking; the first page after the browser starts is judged with its images.
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EXTENSION_ID, installHost, launchChromium, makeDataDir, settled } from "./lib/chromium.mjs";
@@ -220,7 +220,7 @@ describe("chromium: the first page after the browser starts", { skip: updatesSki
     // does: the page's posts reach the background before the host has said whether it judges images.
     const { tmp } = makeDataDir();
     const slowHost = join(tmp, "slow-feedwarden-host");
-    writeFileSync(slowHost, `#!/bin/sh\nsleep 3\nexec '${HOST_BIN}' "$@"\n`);
+    writeFileSync(slowHost, `#!/bin/sh\nsleep 4\nexec '${HOST_BIN}' "$@"\n`);
     chmodSync(slowHost, 0o755);
     const server = await startServer();
     const b = await launchChromium({ server, policy: E2E_POLICY, hostPath: slowHost });
@@ -250,6 +250,7 @@ describe("chromium: the first page after the browser starts", { skip: updatesSki
     } finally {
       await b.close();
       await server.close();
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 });

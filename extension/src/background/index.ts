@@ -16,8 +16,9 @@ import { sanitizeFeedbackKind, sanitizeImageBudget, sanitizePost, sanitizePosts,
 const engine: Engine = new FallbackEngine(new NativeEngine());
 const REQUEST_TIMEOUT_MS = 15_000;
 /** How long posts with images wait for the host's `hello`, which says whether it judges images (right after
- * the browser starts, the host is still loading its models). The posts without images do not wait. */
-const HELLO_WAIT_MS = 10_000;
+ * the browser starts, the host is still loading its models). The posts without images do not wait. As long
+ * as a request's own timeout: a host that has not said hello would not answer the request sooner anyway. */
+const HELLO_WAIT_MS = REQUEST_TIMEOUT_MS;
 const helloWaiters = new Set<() => void>();
 /** The popup's record of what was judged and filtered today (storage.local, on this machine only). */
 const today = new TodayRecorder();

@@ -67,6 +67,7 @@ async function validate(): Promise<void> {
 }
 
 function scheduleValidate(): void {
+  $("save-confirm").hidden = true; // the question was about the text before this edit
   if (validateTimer) clearTimeout(validateTimer);
   validateTimer = setTimeout(() => void validate(), 300);
   renderGutter();
