@@ -174,7 +174,7 @@ describe("chromium: popup and options page without a host", { skip }, () => {
       assert.match(await popup.textContent("#install-command"), /^\.\/target\/release\/feedwarden install$/);
       assert.match(await popup.textContent("#help"), /\(or feedwarden install if the feedwarden program is on your PATH\)/);
       assert.equal(await popup.locator("#today h3").count(), 0, "no empty headings");
-      await popup.screenshot({ path: join(ARTIFACTS, "popup-no-host.png") });
+      await popup.screenshot({ path: join(ARTIFACTS, "popup-install-help.png") });
       await popup.close();
 
       const page = await b.context.newPage();

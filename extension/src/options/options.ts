@@ -163,7 +163,7 @@ function confirmSave(errors: Diagnostic[]): void {
       "p",
       { id: "save-confirm-text" },
       rules.length
-        ? `This policy has ${errors.length} error(s). Saved as it is, ${rules.length === 1 ? "the rule" : "the rules"} ${rules.map((r) => `"${r}"`).join(", ")} would be left out (the last good version of each stays active until you fix it):`
+        ? `This policy has ${errors.length} error(s). Saved as it is, ${rules.length === 1 ? "the rule" : "the rules"} ${rules.map((r) => `"${r}"`).join(", ")} would be left out until you fix it (where an earlier version of a rule loaded, that one stays active):`
         : `This policy has ${errors.length} error(s); what they are about would be left out:`,
     ),
     el("ul", { id: "save-confirm-list" }, ...errors.map((d) => el("li", { "data-line": String(d.line) }, `line ${d.line}:${d.column}${d.rule ? ` (rule "${d.rule}")` : ""}: ${d.message}`))),

@@ -23,14 +23,8 @@ function modelLines(h: HelloReply): { running: string; notRunning: string } {
 
 function installHelp(s: HostStatus): Node[] {
   return [
-    el(
-      "p",
-      {},
-      s.fallback
-        ? "Until the host is installed, a small model judges posts in the browser (lower quality)."
-        : "Posts are shown unfiltered until the host is installed.",
-      " To install it, run in a terminal, in the folder where Feedwarden was built:",
-    ),
+    // The status line already says when the browser judges meanwhile (the fallback).
+    el("p", {}, s.fallback ? "" : "Posts are shown unfiltered until the host is installed. ", "To install it, run in a terminal, in the folder where Feedwarden was built:"),
     el("pre", { id: "install-command" }, s.installCommand),
     el("p", { class: "small" }, "(or ", el("code", {}, INSTALL_COMMAND), " if the feedwarden program is on your PATH), then click Retry."),
   ];
