@@ -1,11 +1,11 @@
 // Keeps the popup's "today" record (shared/today-log.ts) up to date from the verdicts the background hands
-// to pages: updates are applied in order to one in-memory copy and written to storage.local at most every
-// SAVE_DELAY_MS (a service worker may stop at any time: at most that much is lost).
+// to pages: updates are applied in order to one in-memory copy and written to storage.local at most once
+// every SAVE_DELAY_MS (a service worker may stop at any time: at most that much is lost).
 import { api } from "../shared/browser";
 import type { Post, Verdict } from "../shared/protocol";
 import { parseLog, recordVerdicts, TODAY_LOG_KEY, type TodayLog } from "../shared/today-log";
 
-const SAVE_DELAY_MS = 250;
+const SAVE_DELAY_MS = 1000;
 
 export class TodayRecorder {
   private log: Promise<TodayLog | null> | null = null;

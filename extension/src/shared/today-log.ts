@@ -93,11 +93,16 @@ function safePermalink(post: Post): string | undefined {
 
 const FILTERED: ReadonlySet<Action> = new Set<Action>(["hide", "blur", "label"]);
 
-/** `log` with the verdicts of `posts` recorded (a new log when the day changed). Pure: returns a new value. */
+/** The fingerprints of a log's `judged`, kept beside it so a batch costs no copy of the whole day. */
+const judgedSets = new WeakMap<TodayLog, Set<string>>();
+
+/** Record the verdicts of `posts` in `log`, which is updated in place and returned; a new log when `log` is
+ * null or from another day. */
 export function recordVerdicts(log: TodayLog | null, posts: Post[], verdicts: Verdict[], now = new Date()): TodayLog {
   const day = localDay(now);
-  const out: TodayLog = log && log.day === day ? { ...log, judged: [...log.judged], filtered: [...log.filtered] } : emptyLog(day);
-  const seen = new Set(out.judged);
+  const out: TodayLog = log && log.day === day ? log : emptyLog(day);
+  let seen = judgedSets.get(out);
+  if (!seen) judgedSets.set(out, (seen = new Set(out.judged)));
   const byId = new Map(posts.map((p) => [p.id, p]));
   for (const v of verdicts) {
     const post = byId.get(v.id);
