@@ -8,12 +8,13 @@
 // handed over to it (sent as ordinary feedback requests), so no correction is lost. The options page's
 // "Judge in the browser" checkbox (settings.fallback) turns the fallback off.
 import { api } from "../shared/browser";
+import { FALLBACK_POLICY_KEY } from "../shared/constants";
 import type { HostStatus } from "../shared/messages";
 import type { HelloReply, HostReply, HostRequest, PolicyReply } from "../shared/protocol";
 import type { Engine } from "./engine";
 import { WasmEngine } from "./wasm-engine";
 
-const POLICY_KEY = "fallbackPolicySource";
+const POLICY_KEY = FALLBACK_POLICY_KEY;
 
 /** Whether the host runs the text a `policy` reply carries: a policy file that cannot load comes back as it
  *  is (for the editor) while the last good policy runs, and the fallback must keep that one too. */

@@ -2,13 +2,30 @@
 // Keeps requests small (the host's replies are capped at 1 MB by the browser, requests at 8 MiB by the host)
 // and saves the host decoding time. Runs in the background (service worker or Firefox background page),
 // where cross-origin fetches are allowed by host_permissions and OffscreenCanvas exists.
+// Only what image-urls.ts allows for the post's site is fetched (public hosts, the site's own media hosts),
+// without credentials or referrer, without following redirects (a public URL must not bounce the request to
+// a private address), images only, and bounded in size.
+import { imageUrlRefusal } from "./image-urls";
 
 export const MAX_SIDE = 512;
 
-export async function downsizeImage(url: string, maxSide = MAX_SIDE, quality = 0.8): Promise<string> {
-  const res = await fetch(url, { credentials: "omit" });
+/** Larger downloads are refused (the host would refuse such an image anyway). */
+export const MAX_IMAGE_BYTES = 16 * 1024 * 1024;
+
+/** Fetch `url` for a post on `site` (the page's host name, from the browser) and return it downsized as a
+ * JPEG data URL. A URL the image policy refuses is rejected without any request. */
+export async function downsizeImage(url: string, site: string, maxSide = MAX_SIDE, quality = 0.8): Promise<string> {
+  const refusal = imageUrlRefusal(url, site);
+  if (refusal) throw new Error(`image not fetched: ${refusal}`);
+  const res = await fetch(url, { credentials: "omit", redirect: "error", referrerPolicy: "no-referrer" });
   if (!res.ok) throw new Error(`image ${url}: HTTP ${res.status}`);
-  const bitmap = await createImageBitmap(await res.blob());
+  const type = res.headers.get("content-type") ?? "";
+  if (type && !/^image\//i.test(type)) throw new Error(`image ${url}: not an image (${type})`);
+  const declared = Number(res.headers.get("content-length") ?? 0);
+  if (declared > MAX_IMAGE_BYTES) throw new Error(`image ${url}: ${declared} bytes, over ${MAX_IMAGE_BYTES}`);
+  const fetched = await res.blob();
+  if (fetched.size > MAX_IMAGE_BYTES) throw new Error(`image ${url}: ${fetched.size} bytes, over ${MAX_IMAGE_BYTES}`);
+  const bitmap = await createImageBitmap(fetched);
   const scale = Math.min(1, maxSide / Math.max(bitmap.width, bitmap.height));
   const w = Math.max(1, Math.round(bitmap.width * scale));
   const h = Math.max(1, Math.round(bitmap.height * scale));

@@ -9,14 +9,23 @@ import type { Engine } from "./engine";
 import { downsizeImage, hostJudgesImages } from "./images";
 import { FallbackEngine } from "./fallback-engine";
 import { NativeEngine } from "./native-engine";
+import { TodayRecorder } from "./today-recorder";
 import { sanitizeFeedbackKind, sanitizeImageBudget, sanitizePost, sanitizePosts, sanitizeRule } from "./validate";
 
 // The native host, with the in-browser WASM engine standing in while the host is missing or down (issue 4).
 const engine: Engine = new FallbackEngine(new NativeEngine());
 const REQUEST_TIMEOUT_MS = 15_000;
+/** How long posts with images wait for the host's `hello`, which says whether it judges images (right after
+ * the browser starts, the host is still loading its models). The posts without images do not wait. As long
+ * as a request's own timeout: a host that has not said hello would not answer the request sooner anyway. */
+const HELLO_WAIT_MS = REQUEST_TIMEOUT_MS;
+const helloWaiters = new Set<() => void>();
+/** The popup's record of what was judged and filtered today (storage.local, on this machine only). */
+const today = new TodayRecorder();
 
 engine.onStatusChange((s: HostStatus) => {
   void api.storage.session?.set({ hostStatus: s }).catch(() => {});
+  if (s.state !== "connecting") for (const wake of [...helloWaiters]) wake();
   if (s.state === "connected") setBadge("", "#000000");
   else if (s.state === "not-installed" || s.state === "model-unavailable") setBadge("!", "#b00020");
   else if (s.state === "disconnected" || s.state === "error") setBadge("…", "#8a6d00");
@@ -32,12 +41,33 @@ function senderSite(sender: chrome.runtime.MessageSender): string | null {
   }
 }
 
+/** Resolves once the engine knows whether the host answered `hello` (or stopped trying), at most after
+ * HELLO_WAIT_MS. */
+function engineSettled(): Promise<void> {
+  if (engine.status().state !== "connecting") return Promise.resolve();
+  return new Promise((resolve) => {
+    const wake = () => {
+      clearTimeout(timer);
+      helloWaiters.delete(wake);
+      resolve();
+    };
+    const timer = setTimeout(wake, HELLO_WAIT_MS);
+    helloWaiters.add(wake);
+  });
+}
+
+/** The posts with their images downsized to data URLs when the host judges images. Decided after the host's
+ * `hello` (waited for while it starts), so that the first page after a browser start is judged with its
+ * images too. */
 async function withImages(posts: Post[]): Promise<Post[]> {
-  if (!hostJudgesImages(engine.status().hello?.models)) return posts; // the text decides for now
+  if (!posts.some((p) => p.images?.length)) return posts;
+  await engineSettled();
+  if (!hostJudgesImages(engine.status().hello?.models)) return posts; // the text decides
   return Promise.all(
     posts.map(async (p) => {
       if (!p.images?.length) return p;
-      const images = await Promise.all(p.images.map((u) => downsizeImage(u).catch(() => u)));
+      const site = p.site ?? "";
+      const images = await Promise.all(p.images.map((u) => downsizeImage(u, site).catch(() => u)));
       return { ...p, images };
     }),
   );
@@ -56,8 +86,15 @@ async function classify(posts: Post[], budget: number | null, onUpdate: (v: Verd
   const t0 = performance.now();
   try {
     const req = { type: "classify" as const, posts: await withImages(posts), ...(budget === null ? {} : { image_budget_ms: budget }) };
-    const reply = await engine.request(req, { timeoutMs: REQUEST_TIMEOUT_MS, onUpdate, origin });
-    if (reply.type === "verdicts") return { ok: true, verdicts: reply.verdicts, elapsedMs: reply.elapsed_ms, backgroundMs: performance.now() - t0 };
+    const recordingUpdate = (v: Verdict) => {
+      today.record(posts, [v]);
+      onUpdate(v);
+    };
+    const reply = await engine.request(req, { timeoutMs: REQUEST_TIMEOUT_MS, onUpdate: recordingUpdate, origin });
+    if (reply.type === "verdicts") {
+      today.record(posts, reply.verdicts);
+      return { ok: true, verdicts: reply.verdicts, elapsedMs: reply.elapsed_ms, backgroundMs: performance.now() - t0 };
+    }
     return { ok: false, error: errorText(reply), state: engine.status().state };
   } catch (e) {
     return { ok: false, error: String((e as Error).message ?? e), state: engine.status().state };
@@ -92,18 +129,17 @@ function onPagePort(port: chrome.runtime.Port): void {
     if (!msg || msg.type !== "cs.classify" || typeof msg.batch !== "number") return;
     const batch = msg.batch;
     const arrived = performance.timeOrigin + performance.now();
-    const posts = sanitizePosts(msg.posts);
+    const posts = sanitizePosts(msg.posts, site); // `site` from the browser: the page cannot claim another
     if (!posts) {
       const ids = Array.isArray(msg.posts) ? msg.posts.map((p) => String((p as { id?: unknown })?.id)) : [];
       post({ type: "bg.verdicts", batch, ids, result: { ok: false, error: "malformed posts", state: engine.status().state } });
       return;
     }
-    for (const p of posts) p.site = site; // the page cannot claim to be another site
     const budget = sanitizeImageBudget(msg.imageBudgetMs);
     const onUpdate = (verdict: Verdict) => post({ type: "bg.verdict.update", verdict });
-    // Posts with images wait for their download and downsizing; the others are judged meanwhile.
-    const parts = hostJudgesImages(engine.status().hello?.models) ? splitByImages(posts) : [posts];
-    for (const part of parts) {
+    // Posts with images wait for the host's hello and their download and downsizing; the others are judged
+    // meanwhile.
+    for (const part of splitByImages(posts)) {
       void classify(part, budget, onUpdate, origin).then((result) => {
         if (result.ok) result.backgroundSpan = [arrived, performance.timeOrigin + performance.now()];
         post({ type: "bg.verdicts", batch, ids: part.map((p) => p.id), result });
@@ -117,11 +153,10 @@ async function handleContent(msg: CsToBg, sender: chrome.runtime.MessageSender):
   if (!site) return { ok: false, error: "unknown sender" };
   switch (msg.type) {
     case "cs.feedback": {
-      const post = sanitizePost(msg.post);
+      const post = sanitizePost(msg.post, site);
       const kind = sanitizeFeedbackKind(msg.kind);
       const rule = msg.rule === null ? null : sanitizeRule(msg.rule);
       if (!post || !kind || (msg.rule !== null && !rule)) return { ok: false, error: "malformed feedback" };
-      post.site = site;
       post.images = undefined;
       try {
         const reply = await engine.request(

@@ -4,7 +4,7 @@
 // (request id → who asked and which posts, bounded and with a timeout) so the host's later
 // `verdict.update` frames reach the page that asked.
 import { api } from "../shared/browser";
-import { CLIENT, HOST_NAME, INSTALL_COMMAND } from "../shared/constants";
+import { CLIENT, HOST_NAME, INSTALL_FROM_CHECKOUT } from "../shared/constants";
 import type { HostState, HostStatus } from "../shared/messages";
 import type { HelloReply, HostReply, HostRequest, Verdict } from "../shared/protocol";
 import type { Engine, RequestOptions } from "./engine";
@@ -41,13 +41,14 @@ function describeDisconnect(err: string | undefined): { state: HostState; messag
   if (/not found|no such native application|not installed|manifest/i.test(e)) {
     return {
       state: "not-installed",
-      message: `The Feedwarden host is not installed for this browser. Run \`${INSTALL_COMMAND}\` in a terminal, then click Retry.`,
+      // Said once: the popup and the options page add how to install it (and a Retry button).
+      message: "The Feedwarden host is not installed for this browser.",
     };
   }
   if (/forbidden|access/i.test(e)) {
     return {
       state: "not-installed",
-      message: `The Feedwarden host does not allow this extension (wrong id in its manifest). Run \`${INSTALL_COMMAND}\` again.`,
+      message: "The Feedwarden host does not allow this extension (wrong id in its manifest): install it again.",
     };
   }
   return { state: "disconnected", message: `The Feedwarden host stopped (${e || "it exited"}); reconnecting…` };
@@ -70,7 +71,7 @@ export class NativeEngine implements Engine {
     message: "Connecting to the Feedwarden host…",
     hello: null,
     latency: null,
-    installCommand: INSTALL_COMMAND,
+    installCommand: INSTALL_FROM_CHECKOUT,
     since: Date.now(),
   };
 

@@ -1,6 +1,8 @@
 // Checks for messages from content scripts, which are untrusted: sizes and types are bounded so a
-// compromised page cannot make the background send the host anything but well-formed posts.
+// compromised page cannot make the background send the host anything but well-formed posts, claim to be
+// another site, or name images the background must not fetch (image-urls.ts).
 import type { FeedbackKind, Post } from "../shared/protocol";
+import { fetchableImages } from "./image-urls";
 
 const MAX_TEXT = 20_000;
 const MAX_SHORT = 500;
@@ -11,7 +13,9 @@ function str(v: unknown, max: number): string | undefined {
   return typeof v === "string" ? v.slice(0, max) : undefined;
 }
 
-export function sanitizePost(raw: unknown): Post | null {
+/** A post from a page on `site` (the sender's host name, from the browser): `site` is set from it whatever
+ * the page said, and only the images the background may fetch for that site are kept. */
+export function sanitizePost(raw: unknown, site: string): Post | null {
   if (!raw || typeof raw !== "object") return null;
   const r = raw as Record<string, unknown>;
   const id = str(r.id, 200);
@@ -20,13 +24,12 @@ export function sanitizePost(raw: unknown): Post | null {
   const p: Post = { id, text };
   const q = str(r.quoted_text, MAX_TEXT);
   if (q) p.quoted_text = q;
-  const site = str(r.site, 200);
-  if (site) p.site = site;
+  p.site = site;
   const author = str(r.author, MAX_SHORT);
   if (author) p.author = author;
   if (typeof r.author_followed === "boolean") p.author_followed = r.author_followed;
   if (Array.isArray(r.images)) {
-    const imgs = r.images.filter((u): u is string => typeof u === "string" && /^https?:/.test(u) && u.length < 2000);
+    const imgs = fetchableImages(r.images, site);
     if (imgs.length) p.images = imgs.slice(0, MAX_IMAGES);
   }
   const url = str(r.url, 2000);
@@ -36,11 +39,11 @@ export function sanitizePost(raw: unknown): Post | null {
   return p;
 }
 
-export function sanitizePosts(raw: unknown): Post[] | null {
+export function sanitizePosts(raw: unknown, site: string): Post[] | null {
   if (!Array.isArray(raw) || raw.length > MAX_POSTS_PER_MESSAGE) return null;
   const out: Post[] = [];
   for (const r of raw) {
-    const p = sanitizePost(r);
+    const p = sanitizePost(r, site);
     if (!p) return null;
     out.push(p);
   }

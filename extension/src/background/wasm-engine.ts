@@ -4,10 +4,10 @@
 // WebAssembly there. Needs 'wasm-unsafe-eval' in the extension pages' CSP (manifests/base.json).
 import init, { TinyEngine, checkPolicy, modelInfo } from "feedwarden-wasm";
 import { api } from "../shared/browser";
+import { DEFAULT_POLICY_SOURCE } from "../shared/constants";
 import type { FeedbackKind, FeedbackReply, Post, ValidationReply, Verdict, VerdictsReply } from "../shared/protocol";
 
 export const WASM_PATH = "wasm/feedwarden_wasm_bg.wasm";
-const DEFAULTS_SOURCE = '[policy]\nname = "Feedwarden defaults"\nextends = ["feedwarden:defaults"]\n';
 /** Appended to every fallback verdict's reason, so the reader knows which engine judged. */
 export const FALLBACK_NOTE = " · judged in the browser (fallback model)";
 
@@ -128,7 +128,7 @@ export class WasmEngine {
   policySummary(source: string): { name: string; rules: number } | null {
     if (!this.info) return null;
     try {
-      const r = JSON.parse(checkPolicy(source || DEFAULTS_SOURCE)) as { rules: string[] };
+      const r = JSON.parse(checkPolicy(source || DEFAULT_POLICY_SOURCE)) as { rules: string[] };
       return { name: source ? "your policy (as the host last reported it)" : "Feedwarden defaults", rules: r.rules.length };
     } catch {
       return null;

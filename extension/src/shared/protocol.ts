@@ -53,6 +53,9 @@ export interface ModelInfo {
   provider?: string | null;
   error?: string | null;
   path?: string;
+  /** `false` for a model that is installed but loaded only when a rule needs it (CLIP). */
+  loaded?: boolean;
+  note?: string;
 }
 
 export interface HelloReply {
