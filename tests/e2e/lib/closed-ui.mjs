@@ -58,11 +58,20 @@ class ClosedUiBase {
   /** A real mouse click in the middle of the element (scrolled into view first). */
   async click(postSel, inner) {
     await this.waitFor(postSel, inner);
-    const at = await this.eval(postSel, inner, function () {
-      this.scrollIntoView({ block: "center", inline: "nearest" });
-      const r = this.getBoundingClientRect();
-      return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
-    });
+    const where = () =>
+      this.eval(postSel, inner, function () {
+        this.scrollIntoView({ block: "center", inline: "nearest" });
+        const r = this.getBoundingClientRect();
+        return { x: r.x + r.width / 2, y: r.y + r.height / 2 };
+      });
+    // Click where the element is once it has stopped moving (an image loading above it shifts it).
+    let at = await where();
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const now = await where();
+      if (Math.abs(now.x - at.x) < 1 && Math.abs(now.y - at.y) < 1) break;
+      at = now;
+    }
     await this.page.mouse.click(at.x, at.y);
   }
 }
