@@ -1,6 +1,8 @@
 // End-to-end, headless Firefox ESR: the core flow with the real host registered by
 // `feedwarden install --browser firefox` in a temporary HOME: the saved x.com page (crypto tweets hidden with
-// the rule named), then new tweets blurred, revealed, explained ("why"), and feedback reaching SQLite.
+// the rule named), then new tweets blurred, revealed, explained ("why"), and feedback reaching SQLite; the
+// UI lies over the tweets without moving anything, the blur veil covers the post, the font is the system's.
+// The UI's shadow root is closed: the test reaches it over WebDriver BiDi and clicks with the real mouse.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -8,27 +10,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { CLI_BIN, EXT_FIREFOX, HOST_BIN, skipReason, xPagesReason } from "./lib/env.mjs";
+import { FirefoxClosedUi } from "./lib/closed-ui.mjs";
 import { launchFirefox } from "./lib/firefox.mjs";
-import { E2E_POLICY, RECIPE_TEXT, SPIDER_TEXT } from "./lib/policy.mjs";
+import { assertLayoutUnchanged, assertSystemFont, boxAndFont, coverage, measurePostLayout } from "./lib/layout.mjs";
+import { CALM_TEXT, E2E_POLICY, RECIPE_TEXT, SPIDER_TEXT } from "./lib/policy.mjs";
 import { startServer } from "./lib/server.mjs";
 import { query } from "./lib/sqlite.mjs";
 import { insertTweets } from "./lib/x-page.mjs";
-
-/** Run `action` on the element `part` inside the post's Feedwarden UI (an open shadow root); returns its text. */
-function inUi(page, testId, part, action = "text") {
-  return page.evaluate(
-    (testId, part, action) => {
-      const root = document.querySelector(`article[data-test-id="${testId}"] feedwarden-ui`)?.shadowRoot;
-      const el = root?.querySelector(`[data-fw="${part}"]`);
-      if (!el) return null;
-      if (action === "click") el.click();
-      return el.textContent;
-    },
-    testId,
-    part,
-    action,
-  );
-}
 
 function waitForState(page, testId, state) {
   return page.waitForFunction((testId, state) => document.querySelector(`article[data-test-id="${testId}"]`)?.getAttribute("data-fw-state") === state, { timeout: 30000 }, testId, state);
@@ -56,35 +44,54 @@ describe("firefox: extension + native host", { skip }, () => {
         },
         { timeout: 30000 },
       );
-      const hidden = await page.evaluate(() =>
-        [...document.querySelectorAll('article[data-fw-state="hide"]')].map((a) => a.querySelector("feedwarden-ui").shadowRoot.querySelector('[data-fw="stub-rule"]').textContent),
-      );
-      assert.ok(hidden.length >= 3, `crypto tweets hidden: ${hidden.length}`);
-      assert.ok(hidden.every((t) => /crypto/.test(t)));
+      const ui = new FirefoxClosedUi(browser, page);
+      const tweet = (id) => `article[data-test-id="${id}"]`;
+      const hiddenCount = await page.evaluate(() => {
+        const all = [...document.querySelectorAll('article[data-fw-state="hide"]')];
+        all.forEach((a, i) => a.setAttribute("data-test-hidden", String(i)));
+        return all.length;
+      });
+      assert.ok(hiddenCount >= 3, `crypto tweets hidden: ${hiddenCount}`);
+      for (let i = 0; i < hiddenCount; i++) assert.match(await ui.text(`article[data-test-hidden="${i}"]`, "stub-rule"), /crypto/);
       // Infinite scroll: a spider post is blurred with the reason on top; Show reveals it.
       await insertTweets(page, [
         { id: "spider", text: SPIDER_TEXT, handle: "bugwatcher" },
         { id: "recipe", text: RECIPE_TEXT, handle: "baker" },
+        { id: "calm", text: CALM_TEXT, handle: "parkwalker" },
       ]);
       await waitForState(page, "spider", "blur");
       await waitForState(page, "recipe", "label");
-      assert.match(await inUi(page, "spider", "blur-reason"), /spiders/);
+      await waitForState(page, "calm", "show");
+      // Layout: nothing the site laid out moved; the veil covers the post; the system font.
+      assertLayoutUnchanged(await page.evaluate(measurePostLayout, 'article[data-testid="tweet"]'), "firefox x.com");
+      const postBox = await page.evaluate(() => {
+        const r = document.querySelector('article[data-test-id="spider"]').getBoundingClientRect();
+        return { x: r.x, y: r.y, width: r.width, height: r.height };
+      });
+      const veil = await ui.eval(tweet("spider"), "overlay", boxAndFont);
+      assert.ok(coverage(veil, postBox) >= 0.95, `the blur veil covers ${(coverage(veil, postBox) * 100).toFixed(1)} % of the post`);
+      for (const [id, part] of [["spider", "blur-reason"], ["recipe", "badge"], ["calm", "menu-button"]]) assertSystemFont(await ui.eval(tweet(id), part, boxAndFont), `firefox ${id}`);
+      assert.match(await ui.text(tweet("spider"), "blur-reason"), /spiders/);
       const filter = await page.evaluate(() => getComputedStyle(document.querySelector('article[data-test-id="spider"] > div')).filter);
       assert.match(filter, /blur/);
-      await inUi(page, "spider", "reveal", "click");
+      await ui.click(tweet("spider"), "reveal");
       await page.waitForFunction(() => document.querySelector('article[data-test-id="spider"]').hasAttribute("data-fw-revealed"), { timeout: 5000 });
       assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector('article[data-test-id="spider"] > div')).filter), "none", "revealed: no blur");
       // Why: the rule, the reason and every category's score.
-      await inUi(page, "spider", "why", "click");
-      assert.match(await inUi(page, "spider", "why-rule"), /spiders/);
-      const cats = await page.evaluate(() =>
-        [...document.querySelector('article[data-test-id="spider"] feedwarden-ui').shadowRoot.querySelectorAll("tr[data-category]")].map((r) => r.getAttribute("data-category")).sort(),
-      );
+      await ui.click(tweet("spider"), "why");
+      assert.match(await ui.text(tweet("spider"), "why-rule"), /spiders/);
+      const cats = (
+        await ui.evalAll(tweet("spider"), "tr[data-category]", function () {
+          return this.getAttribute("data-category");
+        })
+      ).sort();
       assert.deepEqual(cats, ["clickbait", "crypto", "manipulation", "rage-bait", "recipes", "spiders"]);
+      assertLayoutUnchanged(await page.evaluate(measurePostLayout, 'article[data-testid="tweet"]'), "firefox x.com, revealed, why open");
       await page.screenshot({ path: join(tmp, "ff.png") });
+      await page.keyboard.press("Escape");
       // Feedback from the label's "why" reaches the host's SQLite.
-      await inUi(page, "recipe", "why", "click");
-      await inUi(page, "recipe", "feedback-fine", "click");
+      await ui.click(tweet("recipe"), "why");
+      await ui.click(tweet("recipe"), "feedback-fine");
       let rows = [];
       for (let i = 0; i < 100 && !rows.length; i++) {
         rows = query(join(dataDir, "feedwarden.sqlite3"), "SELECT rule, kind, text FROM feedback");
