@@ -54,6 +54,7 @@ describe("chromium: the in-page UI", { skip }, () => {
     ]);
     await settled(page, TWEET);
     ui = await ChromiumClosedUi.attach(b.context, page);
+    await page.screenshot({ path: join(ARTIFACTS, "x-filtered.png"), clip: await feedClip(page) });
   });
   after(async () => {
     await ui?.detach().catch(() => {});
@@ -145,7 +146,7 @@ describe("chromium: the in-page UI", { skip }, () => {
     await ui.click(post("t-blur"), "why");
     assert.match(await ui.text(post("t-blur"), "why-reason"), /spiders.*≥/);
     assert.match(await ui.text(post("t-blur"), "why-rule"), /spiders/);
-    await page.screenshot({ path: join(ARTIFACTS, "x-filtered.png"), clip: await feedClip(page) });
+    await page.screenshot({ path: join(ARTIFACTS, "x-why.png"), clip: await feedClip(page, 420) });
     await page.keyboard.press("Escape");
   });
 
@@ -161,18 +162,17 @@ describe("chromium: the in-page UI", { skip }, () => {
     assert.equal(await page.getAttribute(post("t-blur"), "data-fw-revealed"), null);
   });
 
-  test("a dark page gets a dark UI", async () => {
-    await page.evaluate(() => {
-      document.body.style.backgroundColor = "rgb(0, 0, 0)";
-      document.documentElement.style.colorScheme = "dark";
-    });
-    await page.waitForTimeout(1100); // the theme is looked up at most once a second
-    await insertTweets(page, [{ id: "t-blur-dark", text: `${SPIDER_TEXT}!`, handle: "nightwatch" }]);
-    await settled(page, TWEET);
-    const card = await ui.eval(post("t-blur-dark"), "blur-card", boxAndFont);
-    const [r, g, bl] = card.background.match(/\d+/g).map(Number);
-    assert.ok(r + g + bl < 150, `dark card background: ${card.background}`);
-    await page.screenshot({ path: join(ARTIFACTS, "x-filtered-dark.png"), clip: await feedClip(page) });
+  test("the UI takes the page's theme: light on a light page, dark on a dark one", async () => {
+    const cardOn = async (background, id) => {
+      await page.evaluate((bg) => (document.getElementById("fw-test-feed").style.backgroundColor = bg), background);
+      await page.waitForTimeout(1100); // the theme is looked up at most once a second
+      await insertTweets(page, [{ id, text: `${SPIDER_TEXT} (${id})`, handle: "nightwatch" }]);
+      await settled(page, TWEET);
+      const card = await ui.eval(post(id), "blur-card", boxAndFont);
+      return card.background.match(/\d+/g).slice(0, 3).map(Number).reduce((a, c) => a + c, 0);
+    };
+    assert.ok((await cardOn("rgb(255, 255, 255)", "t-light")) > 600, "light card on a white page");
+    assert.ok((await cardOn("rgb(0, 0, 0)", "t-dark")) < 150, "dark card on a black page");
   });
 
   test("other sites: the UI lies over Reddit, Bluesky, Mastodon and YouTube posts without moving anything", async () => {
@@ -206,12 +206,10 @@ describe("chromium: the in-page UI", { skip }, () => {
 });
 
 /** The timeline column around the test's inserted tweets (for the screenshots in docs/screenshots). */
-async function feedClip(page) {
-  const box = await page.evaluate(() => {
-    const feed = document.getElementById("fw-test-feed");
-    const r = (feed?.closest('[data-testid="primaryColumn"]') ?? feed ?? document.body).getBoundingClientRect();
-    const f = feed.getBoundingClientRect();
-    return { x: r.x, y: Math.max(0, f.y - 10), width: r.width, height: Math.min(1100, f.height + 20) };
-  });
-  return box;
+function feedClip(page, minHeight = 0) {
+  return page.evaluate((minHeight) => {
+    const f = document.getElementById("fw-test-feed").getBoundingClientRect();
+    const y = Math.max(0, f.y - 10);
+    return { x: Math.max(0, f.x - 20), y, width: Math.min(innerWidth, f.width + 40), height: Math.min(innerHeight - y, Math.max(minHeight, f.height + 20)) };
+  }, minHeight);
 }

@@ -72,7 +72,8 @@ button.link:hover { text-decoration: underline; }
   max-height: calc(100vh - 8px); overflow: auto; padding: 8px 10px; border-radius: 10px; background: var(--bg);
   color: var(--fg); border: 1px solid var(--line); box-shadow: 0 4px 18px rgba(0,0,0,0.25); text-align: left;
   font: inherit; }
-.menu { padding: 6px; display: flex; flex-direction: column; gap: 4px; }
+.pop:not(:popover-open) { display: none; }
+.menu:popover-open { padding: 6px; display: flex; flex-direction: column; gap: 4px; }
 .menu > button { text-align: left; border: none; border-radius: 6px; }
 .menu .fb { margin-top: 0; flex-direction: column; align-items: stretch; }
 .menu .fb button { text-align: left; border: none; border-radius: 6px; }

@@ -72,14 +72,15 @@ function pageIsDark(el: Element): boolean {
 
 // ---- popovers --------------------------------------------------------------------------------------------
 
-/** Keep an open popover next to its anchor (below it, or above when there is no room; inside the window). */
+/** Keep an open popover next to its anchor: below it (above when there is no room), starting at its left
+ * edge (ending at its right edge when there is no room), always inside the window. */
 function place(pop: HTMLElement, anchor: Element): void {
   const r = anchor.getBoundingClientRect();
   const w = pop.offsetWidth;
   const ht = pop.offsetHeight;
   let top = r.bottom + 4;
   if (top + ht > innerHeight - 4 && r.top - ht - 4 >= 4) top = r.top - ht - 4;
-  const left = Math.max(4, Math.min(r.right - w, innerWidth - w - 4));
+  const left = Math.max(4, r.left + w <= innerWidth - 4 ? r.left : Math.min(r.right - w, innerWidth - w - 4));
   pop.style.top = `${Math.round(top)}px`;
   pop.style.left = `${Math.round(left)}px`;
 }
