@@ -19,6 +19,7 @@ interface PostUi {
   host: HTMLElement;
   root: ShadowRoot;
   style: HTMLStyleElement;
+  wrap: HTMLElement | null;
   whyOpen: boolean;
 }
 
@@ -47,27 +48,48 @@ function button(label: string, fw: string, onClick: () => void, cls = ""): HTMLB
 
 // ---- theme -----------------------------------------------------------------------------------------------
 
-let themeCheckedAt = -Infinity;
-let themeDark = false;
+/** The wrappers of the UIs on the page, to switch them when the page's theme changes. */
+const wrappers = new Set<HTMLElement>();
+let themeDark: boolean | null = null;
+let themeCheckQueued = false;
 
 /** Whether the page around `el` is dark: the first opaque background from `el` up (X, Reddit and YouTube
- * switch themes with their own setting, not the system's), else the system's colour scheme. Checked at
- * most once a second. */
-function pageIsDark(el: Element): boolean {
-  const now = performance.now();
-  if (now - themeCheckedAt < 1000) return themeDark;
-  themeCheckedAt = now;
-  themeDark = matchMedia("(prefers-color-scheme: dark)").matches;
+ * switch themes with their own setting, not the system's), else the system's colour scheme. */
+function measureDark(el: Element): boolean {
   let e: Element | null = el;
   for (; e; e = e.parentElement) {
     const m = /rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)/.exec(getComputedStyle(e).backgroundColor);
     if (m && (m[4] === undefined || Number(m[4]) >= 0.5)) {
       const [r, g, b] = [m[1], m[2], m[3]].map((x) => Number(x) / 255);
-      themeDark = 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.4;
-      break;
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.4;
     }
   }
-  return themeDark;
+  return matchMedia("(prefers-color-scheme: dark)").matches;
+}
+
+/** The page's theme for a new UI. Measured once synchronously; after that, looked at again when the page is
+ * idle (reading computed styles in the middle of rendering would force a style pass on every verdict), at
+ * most once a second, and every UI on the page follows a change. */
+function themeFor(el: Element): "dark" | "light" {
+  if (themeDark === null) themeDark = measureDark(el);
+  else if (!themeCheckQueued) {
+    themeCheckQueued = true;
+    const idle = globalThis.requestIdleCallback ?? ((f: () => void) => setTimeout(f, 50));
+    setTimeout(() =>
+      idle(() => {
+        themeCheckQueued = false;
+        if (!el.isConnected) return;
+        const dark = measureDark(el);
+        if (dark === themeDark) return;
+        themeDark = dark;
+        for (const w of wrappers) {
+          if (!w.isConnected) wrappers.delete(w);
+          else w.className = `fw ${dark ? "dark" : "light"}`;
+        }
+      }),
+    1000);
+  }
+  return themeDark ? "dark" : "light";
 }
 
 // ---- popovers --------------------------------------------------------------------------------------------
@@ -204,7 +226,7 @@ function ensureUi(post: Element): PostUi | null {
     } catch {
       return null; // the page defined an element of that name that already has a shadow root: no UI
     }
-    ui = { host, root, style: h("style", {}, UI_CSS), whyOpen: false };
+    ui = { host, root, style: h("style", {}, UI_CSS), wrap: null, whyOpen: false };
     uis.set(post, ui);
   }
   if (ui.host.parentNode !== post) post.append(ui.host);
@@ -219,6 +241,7 @@ export function isWhyOpen(post: Element): boolean {
 export function removeUi(post: Element): void {
   const ui = uis.get(post);
   if (!ui) return;
+  if (ui.wrap) wrappers.delete(ui.wrap);
   ui.root.replaceChildren();
   ui.host.remove();
   uis.delete(post);
@@ -304,7 +327,10 @@ export function renderUi(post: Element, v: Verdict, revealed: boolean, handlers:
     // A click on the veil is not a click on the post (X would open the tweet).
     body.addEventListener("click", (ev) => ev.stopPropagation());
   }
-  const wrap = h("div", { class: `fw ${pageIsDark(post) ? "dark" : "light"}` }, body, menu, why);
+  const wrap = h("div", { class: `fw ${themeFor(post)}` }, body, menu, why);
+  if (ui.wrap) wrappers.delete(ui.wrap);
+  ui.wrap = wrap;
+  wrappers.add(wrap);
   ui.root.replaceChildren(ui.style, wrap);
   ui.whyOpen = false;
   if (whyOpen) openWhy(whyBtn.isConnected ? whyBtn : menuBtn);
