@@ -1,8 +1,8 @@
 // The content script: common to every site. Finds posts with the site's adapter, holds each one in a
 // neutral pending look until its verdict comes (or a short timeout passes), batches new posts to the
-// background over one long-lived port, applies verdicts (hide / blur / label, with "why", reveal and
-// feedback) and later verdict updates (a post's images judged after its text), and follows infinite scroll
-// and single-page navigation with one MutationObserver.
+// background over one long-lived port, applies verdicts (hide / blur / label, and on every judged post a
+// small menu with "why" and feedback: ui.ts) and later verdict updates (a post's images judged after its
+// text), and follows infinite scroll and single-page navigation with one MutationObserver.
 import { adapterFor } from "../adapters";
 import type { SiteAdapter } from "../adapters/types";
 import { api, contextAlive, isContextInvalidated } from "../shared/browser";
