@@ -327,13 +327,13 @@ describe("chromium: images judged after the text (verdict.update)", { skip: upda
     const river = 'article[data-test-id="river"]';
     const ui = await ChromiumClosedUi.attach(b.context, page);
     assert.equal(await page.getAttribute(river, "data-fw-images-pending"), null);
+    await page.locator(river).screenshot({ path: join(ARTIFACTS, "x-image-update.png") });
     assert.match(await ui.text(river, "blur-reason"), /^Blurred: this looks built to make you angry \(rage-bait, [01]\.\d\d\) · text in an image$/);
     await ui.click(river, "why");
     assert.match(await ui.text(river, "why-rule"), /rage-bait/);
     assert.match(await ui.text(river, "why-reason"), /text in the image: .*ANGRY/i);
     assert.match(await ui.text(river, "why-image-text"), /THEY WANT YOU ANGRY/i);
     assert.ok(server.requests.includes("pbs.twimg.com/media/fw-rage-sign.png"), "the background fetched the image to send it");
-    await page.locator(river).screenshot({ path: join(ARTIFACTS, "x-image-update.png") });
     // The popup's counts come from the host and include the post under its final category.
     const popup = await b.context.newPage();
     await popup.goto(`chrome-extension://${EXTENSION_ID}/popup.html`);
