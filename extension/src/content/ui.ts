@@ -254,35 +254,47 @@ export function renderUi(post: Element, v: Verdict, revealed: boolean, handlers:
   if (!ui) return;
   const action = v.action;
   const filtered = action === "hide" || action === "blur" || action === "label";
-  const sentence = verdictSentence(v);
+  const sentence = filtered ? verdictSentence(v) : "";
 
-  // The "Why?" panel, filled when it opens.
-  const why = popover("why", "why-panel");
-  why.addEventListener("toggle", (ev) => {
-    if (ui.root.contains(why)) ui.whyOpen = (ev as ToggleEvent).newState === "open";
-  });
+  // The "Why?" panel and the menu are made when first opened (most posts never open them).
+  let why: HTMLElement | null = null;
+  const whyPanel = (): HTMLElement => {
+    if (why) return why;
+    const pop = popover("why", "why-panel");
+    pop.addEventListener("toggle", (ev) => {
+      if (ui.root.contains(pop)) ui.whyOpen = (ev as ToggleEvent).newState === "open";
+    });
+    wrap.append(pop);
+    return (why = pop);
+  };
   let whyAnchor: Element | null = null;
   const openWhy = (anchor: Element) => {
     whyAnchor = anchor;
     ui.whyOpen = true;
-    why.replaceChildren(...whyContent(v, handlers));
-    openBy(why, () => (whyAnchor?.isConnected ? whyAnchor : ui.host));
+    const pop = whyPanel();
+    pop.replaceChildren(...whyContent(v, handlers));
+    openBy(pop, () => (whyAnchor?.isConnected ? whyAnchor : ui.host));
   };
-  const whyBtn = button("Why?", "why", () => toggleFromButton(why, () => openWhy(whyBtn)), "link");
+  const whyBtn = button("Why?", "why", () => toggleFromButton(whyPanel(), () => openWhy(whyBtn)), "link");
 
   // The small menu every post has.
-  const menu = popover("menu", "menu");
+  let menu: HTMLElement | null = null;
+  const menuPopover = (): HTMLElement => {
+    if (!menu) wrap.append((menu = popover("menu", "menu")));
+    return menu;
+  };
   const openMenu = () => {
-    menu.replaceChildren(
+    const pop = menuPopover();
+    pop.replaceChildren(
       button("Why?", "menu-why", () => {
-        closePopover(menu);
+        closePopover(pop);
         openWhy(menuBtn);
       }),
       feedbackRow(filtered, handlers),
     );
-    openBy(menu, () => menuBtn);
+    openBy(pop, () => menuBtn);
   };
-  const menuBtn = button("⋯", "menu-button", () => toggleFromButton(menu, openMenu), "menu-btn");
+  const menuBtn = button("⋯", "menu-button", () => toggleFromButton(menuPopover(), openMenu), "menu-btn");
   menuBtn.title = "Feedwarden";
   menuBtn.setAttribute("aria-label", "Feedwarden: why this post is shown like this, and feedback");
 
@@ -327,7 +339,7 @@ export function renderUi(post: Element, v: Verdict, revealed: boolean, handlers:
     // A click on the veil is not a click on the post (X would open the tweet).
     body.addEventListener("click", (ev) => ev.stopPropagation());
   }
-  const wrap = h("div", { class: `fw ${themeFor(post)}` }, body, menu, why);
+  const wrap = h("div", { class: `fw ${themeFor(post)}` }, body);
   if (ui.wrap) wrappers.delete(ui.wrap);
   ui.wrap = wrap;
   wrappers.add(wrap);
