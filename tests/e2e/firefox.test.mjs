@@ -1,7 +1,8 @@
 // End-to-end, headless Firefox ESR: the core flow with the real host registered by
 // `feedwarden install --browser firefox` in a temporary HOME: the saved x.com page (crypto tweets hidden with
 // the rule named), then new tweets blurred, revealed, explained ("why"), and feedback reaching SQLite; the
-// UI lies over the tweets without moving anything, the blur veil covers the post, the font is the system's.
+// UI lies over the tweets (and over the other sites' fixture posts) without moving anything, the blur veil
+// covers the post, the font is the system's.
 // The UI's shadow root is closed: the test reaches it over WebDriver BiDi and clicks with the real mouse.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -100,6 +101,37 @@ describe("firefox: extension + native host", { skip }, () => {
       assert.equal(rows.length, 1, JSON.stringify(rows));
       assert.deepEqual(rows[0].slice(0, 2), ["recipes", "was_fine"]);
       assert.match(rows[0][2], /lemon cake/);
+      // The same layout, veil and font checks on the other saved x.com page and the other sites' fixtures.
+      const sites = [
+        { url: "https://x.com/bigtech", sel: 'article[data-testid="tweet"]', anyState: true },
+        { url: "https://www.reddit.com/", sel: "shreddit-post, shreddit-comment" },
+        { url: "https://old.reddit.com/", sel: "div.thing.link, div.thing.comment" },
+        { url: "https://bsky.app/", sel: '[data-testid^="feedItem-by-"]' },
+        { url: "https://mastodon.social/home", sel: "div.status[data-id]" },
+        { url: "https://www.youtube.com/", sel: "ytd-rich-item-renderer, ytd-comment-view-model" },
+      ];
+      for (const site of sites) {
+        await page.goto(site.url);
+        await page.waitForFunction(
+          (sel) => {
+            const posts = [...document.querySelectorAll(sel)];
+            return posts.length > 0 && posts.every((p) => ["show", "hide", "blur", "label"].includes(p.getAttribute("data-fw-state")));
+          },
+          { timeout: 30000 },
+          site.sel,
+        );
+        const siteUi = new FirefoxClosedUi(browser, page);
+        assertLayoutUnchanged(await page.evaluate(measurePostLayout, site.sel), `firefox ${site.url}`);
+        if (site.anyState) continue;
+        const blurred = `:is(${site.sel})[data-fw-state="blur"]`;
+        const box = await page.evaluate((b) => {
+          const r = document.querySelector(b).getBoundingClientRect();
+          return { x: r.x, y: r.y, width: r.width, height: r.height };
+        }, blurred);
+        const veil = await siteUi.eval(blurred, "overlay", boxAndFont);
+        assert.ok(coverage(veil, box) >= 0.95, `firefox ${site.url}: the veil covers ${(coverage(veil, box) * 100).toFixed(1)} %`);
+        assertSystemFont(await siteUi.eval(blurred, "blur-reason", boxAndFont), `firefox ${site.url}`);
+      }
     } finally {
       await browser.close();
       await server.close();
