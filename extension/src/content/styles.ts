@@ -25,7 +25,7 @@ export function pageCss(a: SiteAdapter, pending: PendingStyle): string {
 ${post}:not([${STATE_ATTR}]) > ${content}, ${post}[${STATE_ATTR}="pending"] > ${content} { ${PENDING_LOOK[pending]} }
 ${hidden} > ${content} { display: none !important; }
 ${blurred} > ${content} { filter: blur(16px) !important; pointer-events: none !important; user-select: none !important; }
-:where(${a.post})[${STATE_ATTR}] { position: relative; }
+:where(:is(${a.post})[${STATE_ATTR}]) { position: relative; }
 ${post} > ${UI_TAG} { position: absolute !important; inset: 0 0 auto auto !important; z-index: 1 !important;
   display: block !important; margin: 0 !important; padding: 0 !important; border: 0 !important;
   width: auto !important; height: auto !important; max-width: 100% !important; pointer-events: none !important;
