@@ -148,6 +148,7 @@ describe("chromium: the in-page UI", { skip }, () => {
     assert.match(await ui.text(post("t-blur"), "why-rule"), /spiders/);
     await page.screenshot({ path: join(ARTIFACTS, "x-why.png"), clip: await feedClip(page, 420) });
     await page.keyboard.press("Escape");
+    assert.equal(await ui.visible(post("t-blur"), "why-panel"), false, "Escape closes the why panel");
   });
 
   test("reveal and label bars stay out of the tweet's row; the why panel opens without moving the post", async () => {

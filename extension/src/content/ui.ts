@@ -340,6 +340,8 @@ export function renderUi(post: Element, v: Verdict, revealed: boolean, handlers:
     body.addEventListener("click", (ev) => ev.stopPropagation());
   }
   const wrap = h("div", { class: `fw ${themeFor(post)}` }, body);
+  // Keys pressed on the UI's buttons are the UI's (X would open the tweet on Enter, or like it on "l").
+  wrap.addEventListener("keydown", (ev) => ev.stopPropagation());
   if (ui.wrap) wrappers.delete(ui.wrap);
   ui.wrap = wrap;
   wrappers.add(wrap);
