@@ -275,7 +275,12 @@ export function renderUi(post: Element, v: Verdict, revealed: boolean, handlers:
     pop.replaceChildren(...whyContent(v, handlers));
     openBy(pop, () => (whyAnchor?.isConnected ? whyAnchor : ui.host));
   };
-  const whyBtn = button("Why?", "why", () => toggleFromButton(whyPanel(), () => openWhy(whyBtn)), "link");
+  // Filtered posts show "Why?" beside their reason (shown ones have it in the menu).
+  let whyBtn: HTMLButtonElement | null = null;
+  const whyButton = (): HTMLButtonElement => {
+    const b = button("Why?", "why", () => toggleFromButton(whyPanel(), () => openWhy(b)), "link");
+    return (whyBtn = b);
+  };
 
   // The small menu every post has.
   let menu: HTMLElement | null = null;
@@ -307,7 +312,7 @@ export function renderUi(post: Element, v: Verdict, revealed: boolean, handlers:
       { class: "corner pill", "data-fw": "revealed-bar" },
       h("span", { class: "muted" }, "Shown by you"),
       button(action === "hide" ? "Hide again" : "Blur again", "rehide", () => handlers.rehide(), "link"),
-      whyBtn,
+      whyButton(),
       menuBtn,
     );
   } else if (action === "label") {
@@ -315,7 +320,7 @@ export function renderUi(post: Element, v: Verdict, revealed: boolean, handlers:
       "div",
       { class: "corner pill badge", "data-fw": "badge", title: sentence },
       h("span", { class: "flag" }, `⚑ ${v.rule ?? "label"}`),
-      whyBtn,
+      whyButton(),
       menuBtn,
     );
   } else if (action === "hide") {
@@ -324,7 +329,7 @@ export function renderUi(post: Element, v: Verdict, revealed: boolean, handlers:
       { class: "stub", "data-fw": "stub" },
       h("span", { class: "reason", "data-fw": "stub-rule" }, sentence),
       button("Show", "reveal", () => handlers.reveal()),
-      whyBtn,
+      whyButton(),
       menuBtn,
     );
   } else {
@@ -333,7 +338,7 @@ export function renderUi(post: Element, v: Verdict, revealed: boolean, handlers:
       "div",
       { class: "card", "data-fw": "blur-card" },
       h("div", { class: "reason", "data-fw": "blur-reason" }, sentence),
-      h("div", { class: "row" }, button("Show", "reveal", () => handlers.reveal()), whyBtn, menuBtn),
+      h("div", { class: "row" }, button("Show", "reveal", () => handlers.reveal()), whyButton(), menuBtn),
     );
     body = h("div", { class: "veil", "data-fw": "overlay" }, card);
     // A click on the veil is not a click on the post (X would open the tweet).
@@ -347,5 +352,5 @@ export function renderUi(post: Element, v: Verdict, revealed: boolean, handlers:
   wrappers.add(wrap);
   ui.root.replaceChildren(ui.style, wrap);
   ui.whyOpen = false;
-  if (whyOpen) openWhy(whyBtn.isConnected ? whyBtn : menuBtn);
+  if (whyOpen) openWhy(whyBtn ?? menuBtn);
 }
