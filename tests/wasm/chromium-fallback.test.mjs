@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { EXTENSION_ID, installHost, launchChromium, settled } from "../e2e/lib/chromium.mjs";
+import { ChromiumClosedUi } from "../e2e/lib/closed-ui.mjs";
 import { ARTIFACTS, EXT_CHROMIUM, skipReason } from "../e2e/lib/env.mjs";
 import { assertMarkerPosts, E2E_POLICY } from "../e2e/lib/policy.mjs";
 import { startServer } from "../e2e/lib/server.mjs";
@@ -15,8 +16,9 @@ import { query } from "../e2e/lib/sqlite.mjs";
 
 const skip = skipReason() || (!existsSync(join(EXT_CHROMIUM, "wasm/feedwarden_wasm_bg.wasm")) && "extension built without the WASM engine (run wasm-classifier/build.sh, then the extension build)");
 const REDDIT = "shreddit-post, shreddit-comment";
-const BLUR_REASON = 'shreddit-post feedwarden-ui [data-fw="blur-reason"]';
-const HIDDEN_UI = 'shreddit-post[data-fw-state="hide"] feedwarden-ui';
+// The verdict UI lives in a closed shadow root: reached over CDP, clicked with the real mouse (closed-ui.mjs).
+const BLURRED = 'shreddit-post[data-fw-state="blur"]';
+const HIDDEN = 'shreddit-post[data-fw-state="hide"]';
 
 test("no host: posts are filtered by the WASM engine, the popup says so; the host takes over when it returns", { skip, timeout: 180000 }, async () => {
   const server = await startServer();
@@ -33,7 +35,8 @@ test("no host: posts are filtered by the WASM engine, the popup says so; the hos
     const judgedMs = Date.now() - t0;
     assertMarkerPosts(states, "judged by the fallback");
     assert.ok(states.every((s) => s.state !== "late"), `every post judged, none shown unjudged ${JSON.stringify(states)}`);
-    assert.match(await page.textContent(BLUR_REASON), /judged in the browser \(fallback model\)/);
+    const ui = await ChromiumClosedUi.attach(b.context, page);
+    assert.match(await ui.text(BLURRED, "blur-reason"), /^Blurred by your rule “spiders” \([01]\.\d\d\) · judged in the browser$/);
 
     const popup = await b.context.newPage();
     await popup.goto(`chrome-extension://${EXTENSION_ID}/popup.html`);
@@ -44,8 +47,8 @@ test("no host: posts are filtered by the WASM engine, the popup says so; the hos
 
     // "This was fine" on the hidden crypto post while the browser judges: the fallback keeps the correction
     // (and the post's text, for the host) and shows the post.
-    await page.locator(`${HIDDEN_UI} [data-fw="why"]`).click();
-    await page.locator(`${HIDDEN_UI} [data-fw="feedback-fine"]`).click();
+    await ui.click(HIDDEN, "why");
+    await ui.click(HIDDEN, "feedback-fine");
     await page.waitForFunction(
       () => [...document.querySelectorAll("shreddit-post")].find((p) => p.textContent.includes("Bitcoin ETF inflows"))?.getAttribute("data-fw-state") === "show",
       null,
@@ -60,15 +63,14 @@ test("no host: posts are filtered by the WASM engine, the popup says so; the hos
     installHost(b.userDataDir);
     await popup.click("#retry");
     await b.waitForHost("connected", 30000);
-    // (the verdict UI lives in a shadow root: page.textContent pierces it, document.querySelector does not)
     const end = Date.now() + 45000;
     let reason = "";
     while (Date.now() < end) {
-      reason = (await page.textContent(BLUR_REASON, { timeout: 1000 }).catch(() => "")) ?? "";
+      reason = (await ui.text(BLURRED, "blur-reason").catch(() => "")) ?? "";
       if (reason && !/judged in the browser/.test(reason)) break;
       await new Promise((r) => setTimeout(r, 200));
     }
-    assert.match(reason, /^Blurred by rule "spiders"/, "the host judged the page again after it came back");
+    assert.match(reason, /^Blurred by your rule “spiders”/, "the host judged the page again after it came back");
     assert.doesNotMatch(reason, /judged in the browser/);
     // The correction given in fallback reached the host's SQLite, and the extension dropped its copy of the text.
     const db = join(b.dataDir, "feedwarden.sqlite3");

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ARTIFACTS, EXT_FIREFOX, skipReason } from "../e2e/lib/env.mjs";
+import { FirefoxClosedUi } from "../e2e/lib/closed-ui.mjs";
 import { launchFirefox } from "../e2e/lib/firefox.mjs";
 import { assertMarkerPosts, E2E_POLICY } from "../e2e/lib/policy.mjs";
 import { startServer } from "../e2e/lib/server.mjs";
@@ -69,13 +70,17 @@ test("firefox, no host: posts are filtered by the WASM engine, the popup says so
     const judgedMs = Date.now() - t0;
     assertMarkerPosts(states, "judged by the fallback");
     assert.ok(states.every((s) => s.state !== "late"), `every post judged, none shown unjudged ${JSON.stringify(states)}`);
-    const reason = await page.$eval('shreddit-post[data-fw-state="blur"] feedwarden-ui', (ui) => ui.shadowRoot.querySelector('[data-fw="blur-reason"]')?.textContent ?? "");
-    assert.match(reason, /^Blurred by rule "spiders".*judged in the browser \(fallback model\)/, reason);
+    // The verdict UI lives in a closed shadow root: reached over WebDriver BiDi, clicked with the real mouse.
+    const ui = new FirefoxClosedUi(browser, page);
+    const blurred = 'shreddit-post[data-fw-state="blur"]';
+    const reason = (await ui.text(blurred, "blur-reason")) ?? "";
+    assert.match(reason, /^Blurred by your rule “spiders” \([01]\.\d\d\) · judged in the browser$/, reason);
 
     // "This was fine" on the blurred spider post, while the browser judges: the fallback keeps the correction
     // (the tiny embedding of the post, in storage.local) and the page's posts are judged again with it.
-    await page.$eval('shreddit-post[data-fw-state="blur"] feedwarden-ui', (ui) => ui.shadowRoot.querySelector('[data-fw="why"]').click());
-    await page.$eval('shreddit-post[data-fw-state="blur"] feedwarden-ui', (ui) => ui.shadowRoot.querySelector('[data-fw="feedback-fine"]').click());
+    await ui.click(blurred, "why");
+    assert.match((await ui.text(blurred, "why-reason")) ?? "", /^Blurred by rule "spiders".*judged in the browser \(fallback model\)/);
+    await ui.click(blurred, "feedback-fine");
     await page.waitForFunction(
       () => [...document.querySelectorAll("shreddit-post")].find((p) => p.textContent.includes("huge hairy spider"))?.getAttribute("data-fw-state") === "show",
       { timeout: 20000 },

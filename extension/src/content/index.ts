@@ -1,8 +1,8 @@
 // The content script: common to every site. Finds posts with the site's adapter, holds each one in a
 // neutral pending look until its verdict comes (or a short timeout passes), batches new posts to the
-// background over one long-lived port, applies verdicts (hide / blur / label, with "why", reveal and
-// feedback) and later verdict updates (a post's images judged after its text), and follows infinite scroll
-// and single-page navigation with one MutationObserver.
+// background over one long-lived port, applies verdicts (hide / blur / label, and on every judged post a
+// small menu with "why" and feedback: ui.ts) and later verdict updates (a post's images judged after its
+// text), and follows infinite scroll and single-page navigation with one MutationObserver.
 import { adapterFor } from "../adapters";
 import type { SiteAdapter } from "../adapters/types";
 import { api, contextAlive, isContextInvalidated } from "../shared/browser";
@@ -407,16 +407,12 @@ class Warden {
     // Attributes are only written when they change, so an update that keeps the action restyles nothing.
     const state = v.action === "allow" ? "show" : v.action;
     if (el.getAttribute(STATE_ATTR) !== state) el.setAttribute(STATE_ATTR, state);
-    if (v.rule) {
-      if (el.getAttribute("data-fw-rule") !== v.rule) el.setAttribute("data-fw-rule", v.rule);
-    } else el.removeAttribute("data-fw-rule");
+    // The rule and the reason stay out of the page's DOM (the page could read them): they live in the closed
+    // shadow root only. The state attribute carries the action, which the page CSS needs.
     if (v.images_pending) el.setAttribute("data-fw-images-pending", "");
     else el.removeAttribute("data-fw-images-pending");
     if (this.settings?.metrics) el.setAttribute("data-fw-t", String(performance.now()));
-    if (v.action === "show" || v.action === "allow") {
-      removeUi(el);
-      return;
-    }
+    // Every judged post gets the UI (shown ones: only the small menu with "Why?" and "Hide more like this").
     // Same action as before (an update that only adds the image text): keep the "why" panel as it was.
     this.render(t, before?.action === v.action && isWhyOpen(el));
   }
@@ -457,7 +453,12 @@ class Warden {
 
   private async feedback(t: Tracked, kind: FeedbackKind): Promise<boolean> {
     const { id: _id, ...rest } = t.post;
-    const msg: CsToBg = { type: "cs.feedback", post: { id: t.id, ...rest }, rule: t.verdict?.rule ?? null, kind };
+    // A correction is about the rule that filtered the post. On a shown or allowed post no filtering rule
+    // decided: "hide more like this" then goes to every rule (`rule` omitted in the host's protocol), never
+    // to the allow rule that let it through.
+    const v = t.verdict;
+    const filteredBy = v && (v.action === "hide" || v.action === "blur" || v.action === "label") ? v.rule : null;
+    const msg: CsToBg = { type: "cs.feedback", post: { id: t.id, ...rest }, rule: filteredBy, kind };
     try {
       const res = (await api.runtime.sendMessage(msg)) as FeedbackResult | undefined;
       return !!res?.ok;

@@ -1,7 +1,11 @@
-// What the reader sees on a filtered post: a one-line stub (hide), an overlay on the blurred post (blur), a
-// small badge (label); each with "Why?" (rule, scores, explanation) and feedback buttons. Rendered in an
-// open shadow root so the site's CSS cannot break it and ours cannot break the site.
+// What the reader sees on a post, laid over it without changing its layout: a small menu on every post
+// ("Why?", "Hide more like this"), a one-line stub in place of a hidden post, a card over a blurred post with
+// the reason on top, a small badge on a labelled one. Rendered in a *closed* shadow root that only this
+// module holds (a page script cannot read the reader's rules or reasons), and every button acts only on
+// trusted events (a page script cannot click "This was fine" for the reader). Menus and the "Why?" panel
+// are popovers in the browser's top layer, so they are never clipped by the site's boxes.
 import type { FeedbackKind, Verdict } from "../shared/protocol";
+import { verdictSentence } from "./reason";
 import { UI_CSS, UI_TAG } from "./styles";
 
 export interface UiHandlers {
@@ -10,7 +14,16 @@ export interface UiHandlers {
   feedback(kind: FeedbackKind): Promise<boolean>;
 }
 
-const ACTION_WORD: Record<string, string> = { hide: "Hidden", blur: "Blurred", label: "Labelled" };
+/** One post's UI. The shadow root is closed: this object is the only way to it. */
+interface PostUi {
+  host: HTMLElement;
+  root: ShadowRoot;
+  style: HTMLStyleElement;
+  wrap: HTMLElement | null;
+  whyOpen: boolean;
+}
+
+const uis = new WeakMap<Element, PostUi>();
 
 function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...kids: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = document.createElement(tag);
@@ -19,37 +32,141 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, 
   return e;
 }
 
-function button(label: string, part: string, onClick: (ev: Event) => void, cls = ""): HTMLButtonElement {
-  const b = h("button", { type: "button", part, "data-fw": part, ...(cls ? { class: cls } : {}) }, label);
+/** A button that acts only when the reader clicked it (or pressed Enter/Space on it): events a page script
+ * dispatches (`isTrusted: false`) are swallowed. The click never reaches the site's own handlers (X opens
+ * the tweet on a click anywhere in it). */
+function button(label: string, fw: string, onClick: () => void, cls = ""): HTMLButtonElement {
+  const b = h("button", { type: "button", "data-fw": fw, ...(cls ? { class: cls } : {}) }, label);
   b.addEventListener("click", (ev) => {
     ev.preventDefault();
     ev.stopPropagation();
-    onClick(ev);
+    if (!ev.isTrusted) return;
+    onClick();
   });
   return b;
 }
 
-function whyPanel(v: Verdict, handlers: UiHandlers): HTMLElement {
-  const rows = Object.entries(v.scores)
-    .sort((a, b) => b[1] - a[1])
-    .map(([cat, s]) => {
-      const meter = h("span", { class: "meter" }, h("i", { style: `width:${Math.round(s * 100)}%` }));
-      return h("tr", { "data-category": cat }, h("td", {}, cat), h("td", {}, meter), h("td", {}, `${Math.round(s * 100)}%`));
-    });
-  const subs = v.sub_labels
-    ? Object.entries(v.sub_labels).flatMap(([cat, m]) =>
-        Object.entries(m)
-          .filter(([, s]) => s >= 0.5)
-          .map(([k, s]) => `${cat}: ${k} ${Math.round(s * 100)}%`),
-      )
-    : [];
-  const imageTexts = (v.images ?? []).map((i) => i.text?.trim()).filter((t): t is string => !!t);
-  const fired = (v.fired ?? []).map((f) => `${f.rule} (${f.action}, ${f.score.toFixed(2)} ≥ ${f.threshold.toFixed(2)})`);
-  const status = h("span", { "data-fw": "feedback-status" });
+// ---- theme -----------------------------------------------------------------------------------------------
+
+/** The wrappers of the UIs on the page, to switch them when the page's theme changes. */
+const wrappers = new Set<HTMLElement>();
+let themeDark: boolean | null = null;
+let themeCheckQueued = false;
+
+/** Whether the page around `el` is dark: the first opaque background from `el` up (X, Reddit and YouTube
+ * switch themes with their own setting, not the system's), else the system's colour scheme. */
+function measureDark(el: Element): boolean {
+  let e: Element | null = el;
+  for (; e; e = e.parentElement) {
+    const m = /rgba?\(([\d.]+),\s*([\d.]+),\s*([\d.]+)(?:,\s*([\d.]+))?\)/.exec(getComputedStyle(e).backgroundColor);
+    if (m && (m[4] === undefined || Number(m[4]) >= 0.5)) {
+      const [r, g, b] = [m[1], m[2], m[3]].map((x) => Number(x) / 255);
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.4;
+    }
+  }
+  return matchMedia("(prefers-color-scheme: dark)").matches;
+}
+
+/** The page's theme for a new UI. Measured once synchronously; after that, looked at again when the page is
+ * idle (reading computed styles in the middle of rendering would force a style pass on every verdict), at
+ * most once a second, and every UI on the page follows a change. */
+function themeFor(el: Element): "dark" | "light" {
+  if (themeDark === null) themeDark = measureDark(el);
+  else if (!themeCheckQueued) {
+    themeCheckQueued = true;
+    const idle = globalThis.requestIdleCallback ?? ((f: () => void) => setTimeout(f, 50));
+    setTimeout(() =>
+      idle(() => {
+        themeCheckQueued = false;
+        if (!el.isConnected) return;
+        const dark = measureDark(el);
+        if (dark === themeDark) return;
+        themeDark = dark;
+        for (const w of wrappers) {
+          if (!w.isConnected) wrappers.delete(w);
+          else w.className = `fw ${dark ? "dark" : "light"}`;
+        }
+      }),
+    1000);
+  }
+  return themeDark ? "dark" : "light";
+}
+
+// ---- popovers --------------------------------------------------------------------------------------------
+
+/** Keep an open popover next to its anchor: below it (above when there is no room), starting at its left
+ * edge (ending at its right edge when there is no room), always inside the window. */
+function place(pop: HTMLElement, anchor: Element): void {
+  const r = anchor.getBoundingClientRect();
+  const w = pop.offsetWidth;
+  const ht = pop.offsetHeight;
+  let top = r.bottom + 4;
+  if (top + ht > innerHeight - 4 && r.top - ht - 4 >= 4) top = r.top - ht - 4;
+  const left = Math.max(4, r.left + w <= innerWidth - 4 ? r.left : Math.min(r.right - w, innerWidth - w - 4));
+  pop.style.top = `${Math.round(top)}px`;
+  pop.style.left = `${Math.round(left)}px`;
+}
+
+/** Open `pop` by `anchor` and follow the anchor while the page scrolls, until it closes. */
+function openBy(pop: HTMLElement, anchor: () => Element | null): void {
+  if (!pop.isConnected || pop.matches(":popover-open")) return;
+  try {
+    pop.showPopover();
+  } catch {
+    return; // not in a document any more
+  }
+  const follow = () => {
+    const a = anchor();
+    if (a?.isConnected) place(pop, a);
+  };
+  follow();
+  window.addEventListener("scroll", follow, { capture: true, passive: true });
+  window.addEventListener("resize", follow, { passive: true });
+  pop.addEventListener(
+    "toggle",
+    function closed(ev) {
+      if ((ev as ToggleEvent).newState !== "closed") return;
+      window.removeEventListener("scroll", follow, { capture: true });
+      window.removeEventListener("resize", follow);
+      pop.removeEventListener("toggle", closed);
+    },
+  );
+}
+
+/** When each popover last closed: a click on the button that opened it first closes it by "light dismiss"
+ * (the press is outside the popover), and that same click must not open it again. */
+const closedAt = new WeakMap<HTMLElement, number>();
+
+/** A popover element (light dismiss: a press outside or Escape closes it). */
+function popover(cls: string, fw: string): HTMLElement {
+  const pop = h("div", { popover: "auto", class: `pop ${cls}`, "data-fw": fw });
+  // Fired synchronously as it closes, so the click that closed it can tell.
+  pop.addEventListener("beforetoggle", (ev) => {
+    if ((ev as ToggleEvent).newState === "closed") closedAt.set(pop, performance.now());
+  });
+  return pop;
+}
+
+/** The button that opens `pop` was clicked: close it if it is open (or was closed by this very press). */
+function toggleFromButton(pop: HTMLElement, open: () => void): void {
+  if (pop.matches(":popover-open")) pop.hidePopover();
+  else if (performance.now() - (closedAt.get(pop) ?? -Infinity) > 300) open();
+}
+
+function closePopover(pop: HTMLElement): void {
+  if (pop.matches(":popover-open")) pop.hidePopover();
+}
+
+// ---- panels ----------------------------------------------------------------------------------------------
+
+/** Feedback buttons with a status line. `filtered`: the post was filtered, so "This was fine" applies. */
+function feedbackRow(filtered: boolean, handlers: UiHandlers): HTMLElement {
+  const status = h("span", { "data-fw": "feedback-status", role: "status" });
   const send = async (kind: FeedbackKind) => {
+    status.className = "";
     status.textContent = "Saving…";
     const ok = await handlers.feedback(kind);
-    status.className = ok ? "thanks" : "";
+    status.className = ok ? "thanks" : "error";
     status.textContent = ok
       ? kind === "was_fine"
         ? "Thanks — similar posts will be filtered less."
@@ -58,94 +175,182 @@ function whyPanel(v: Verdict, handlers: UiHandlers): HTMLElement {
   };
   return h(
     "div",
-    { class: "why", "data-fw": "why-panel" },
+    { class: "fb" },
+    ...(filtered ? [button("This was fine", "feedback-fine", () => void send("was_fine"))] : []),
+    button("Hide more like this", "feedback-more", () => void send("more_like_this")),
+    status,
+  );
+}
+
+/** The "Why?" panel: the sentence, then the numbers (rule, the host's reason, every category's score, the
+ * rules that fired, techniques, text read from images), then feedback. */
+function whyContent(v: Verdict, handlers: UiHandlers): HTMLElement[] {
+  const rows = Object.entries(v.scores ?? {})
+    .sort((a, b) => b[1] - a[1])
+    .map(([cat, s]) => {
+      const meter = h("span", { class: "meter" }, h("i", { style: `width:${Math.round(s * 100)}%` }));
+      return h("tr", { "data-category": cat }, h("td", {}, cat), h("td", {}, meter), h("td", {}, s.toFixed(2)));
+    });
+  const subs = v.sub_labels
+    ? Object.entries(v.sub_labels).flatMap(([cat, m]) =>
+        Object.entries(m)
+          .filter(([, s]) => s >= 0.5)
+          .map(([k, s]) => `${cat}: ${k} ${s.toFixed(2)}`),
+      )
+    : [];
+  const imageTexts = (v.images ?? []).map((i) => i.text?.trim()).filter((t): t is string => !!t);
+  const fired = (v.fired ?? []).map((f) => `${f.rule} (${f.action}, ${f.score.toFixed(2)} ≥ ${f.threshold.toFixed(2)})`);
+  const filtered = v.action === "hide" || v.action === "blur" || v.action === "label";
+  return [
+    h("div", { class: "sentence", "data-fw": "why-sentence" }, verdictSentence(v)),
     h("div", { "data-fw": "why-rule" }, h("b", {}, "Rule: "), v.rule ?? "none"),
-    h("div", { "data-fw": "why-reason" }, v.reason),
+    h("div", { class: "muted", "data-fw": "why-reason" }, v.reason ?? ""),
     h("table", {}, ...rows),
     ...(fired.length ? [h("div", {}, h("b", {}, "Fired: "), fired.join("; "))] : []),
     ...(subs.length ? [h("div", {}, h("b", {}, "Techniques: "), subs.join(", "))] : []),
     ...(imageTexts.length ? [h("div", { "data-fw": "why-image-text" }, h("b", {}, "Text in the image: "), imageTexts.map((t) => `“${t}”`).join(" · "))] : []),
     ...(v.images_pending ? [h("div", { "data-fw": "why-images-pending" }, "The images are still being checked; this verdict is from the text.")] : []),
-    h(
-      "div",
-      { class: "fb" },
-      button("This was fine", "feedback-fine", () => void send("was_fine")),
-      button("Hide more like this", "feedback-more", () => void send("more_like_this")),
-      status,
-    ),
-  );
+    feedbackRow(filtered, handlers),
+  ];
 }
 
-export function ensureUiHost(post: Element): HTMLElement {
-  let host = post.querySelector<HTMLElement>(`:scope > ${UI_TAG}`);
-  if (!host) {
-    host = document.createElement(UI_TAG);
-    host.attachShadow({ mode: "open" });
-    post.prepend(host);
+// ---- the host element ------------------------------------------------------------------------------------
+
+function ensureUi(post: Element): PostUi | null {
+  let ui = uis.get(post);
+  if (!ui) {
+    const host = document.createElement(UI_TAG);
+    let root: ShadowRoot;
+    try {
+      root = host.attachShadow({ mode: "closed" });
+    } catch {
+      return null; // the page defined an element of that name that already has a shadow root: no UI
+    }
+    ui = { host, root, style: h("style", {}, UI_CSS), wrap: null, whyOpen: false };
+    uis.set(post, ui);
   }
-  return host;
+  if (ui.host.parentNode !== post) post.append(ui.host);
+  return ui;
 }
 
 /** Whether the reader has the "why" panel of this post open. */
 export function isWhyOpen(post: Element): boolean {
-  return !!post.querySelector(`:scope > ${UI_TAG}`)?.shadowRoot?.querySelector('[data-fw="why-panel"]');
+  return !!uis.get(post)?.whyOpen;
 }
 
 export function removeUi(post: Element): void {
-  post.querySelector(`:scope > ${UI_TAG}`)?.remove();
+  const ui = uis.get(post);
+  if (!ui) return;
+  if (ui.wrap) wrappers.delete(ui.wrap);
+  ui.root.replaceChildren();
+  ui.host.remove();
+  uis.delete(post);
 }
 
 /** Render the UI for a verdict; `revealed` is the reader having clicked "Show"; `whyOpen` opens the "why"
  * panel (kept open when an update replaces the verdict). */
 export function renderUi(post: Element, v: Verdict, revealed: boolean, handlers: UiHandlers, whyOpen = false): void {
-  const host = ensureUiHost(post);
-  const root = host.shadowRoot!;
-  root.replaceChildren(h("style", {}, UI_CSS));
+  const ui = ensureUi(post);
+  if (!ui) return;
   const action = v.action;
-  host.setAttribute("data-action", action);
-  const why = whyPanel(v, handlers);
-  // The "why" panel opens in the flow of the post (on a blurred post: above the blurred content, so the
-  // post grows instead of clipping the panel).
-  const toggleWhy = () => {
-    whyOpen = !whyOpen;
-    if (!whyOpen) why.remove();
-    else container.after(why);
+  const filtered = action === "hide" || action === "blur" || action === "label";
+  const sentence = filtered ? verdictSentence(v) : "";
+
+  // The "Why?" panel and the menu are made when first opened (most posts never open them).
+  let why: HTMLElement | null = null;
+  const whyPanel = (): HTMLElement => {
+    if (why) return why;
+    const pop = popover("why", "why-panel");
+    pop.addEventListener("toggle", (ev) => {
+      if (ui.root.contains(pop)) ui.whyOpen = (ev as ToggleEvent).newState === "open";
+    });
+    wrap.append(pop);
+    return (why = pop);
   };
-  const whyBtn = button("Why?", "why", toggleWhy, "link");
-  let container: HTMLElement;
-  const label = `${ACTION_WORD[action] ?? "Filtered"} by Feedwarden`;
-  const ruleText = v.rule ? ` · rule "${v.rule}"` : "";
-  if (action === "label") {
-    container = h("div", { class: "badge", "data-fw": "badge", title: v.reason }, h("span", { class: "logo" }, `⚑ ${v.rule ?? "label"}`), whyBtn);
+  let whyAnchor: Element | null = null;
+  const openWhy = (anchor: Element) => {
+    whyAnchor = anchor;
+    ui.whyOpen = true;
+    const pop = whyPanel();
+    pop.replaceChildren(...whyContent(v, handlers));
+    openBy(pop, () => (whyAnchor?.isConnected ? whyAnchor : ui.host));
+  };
+  // Filtered posts show "Why?" beside their reason (shown ones have it in the menu).
+  let whyBtn: HTMLButtonElement | null = null;
+  const whyButton = (): HTMLButtonElement => {
+    const b = button("Why?", "why", () => toggleFromButton(whyPanel(), () => openWhy(b)), "link");
+    return (whyBtn = b);
+  };
+
+  // The small menu every post has.
+  let menu: HTMLElement | null = null;
+  const menuPopover = (): HTMLElement => {
+    if (!menu) wrap.append((menu = popover("menu", "menu")));
+    return menu;
+  };
+  const openMenu = () => {
+    const pop = menuPopover();
+    pop.replaceChildren(
+      button("Why?", "menu-why", () => {
+        closePopover(pop);
+        openWhy(menuBtn);
+      }),
+      feedbackRow(filtered, handlers),
+    );
+    openBy(pop, () => menuBtn);
+  };
+  const menuBtn = button("⋯", "menu-button", () => toggleFromButton(menuPopover(), openMenu), "menu-btn");
+  menuBtn.title = "Feedwarden";
+  menuBtn.setAttribute("aria-label", "Feedwarden: why this post is shown like this, and feedback");
+
+  let body: HTMLElement;
+  if (!filtered) {
+    body = h("div", { class: "corner", "data-fw": "post-menu" }, menuBtn);
   } else if (revealed) {
-    container = h(
+    body = h(
       "div",
-      { class: "bar", "data-fw": "revealed-bar" },
-      h("span", { class: "logo" }, `Shown by you`),
-      h("span", { class: "reason" }, `${label}${ruleText}`),
+      { class: "corner pill", "data-fw": "revealed-bar" },
+      h("span", { class: "muted" }, "Shown by you"),
       button(action === "hide" ? "Hide again" : "Blur again", "rehide", () => handlers.rehide(), "link"),
-      whyBtn,
+      whyButton(),
+      menuBtn,
+    );
+  } else if (action === "label") {
+    body = h(
+      "div",
+      { class: "corner pill badge", "data-fw": "badge", title: sentence },
+      h("span", { class: "flag" }, `⚑ ${v.rule ?? "label"}`),
+      whyButton(),
+      menuBtn,
     );
   } else if (action === "hide") {
-    container = h(
+    body = h(
       "div",
-      { class: "bar hide", "data-fw": "stub" },
-      h("span", { class: "logo" }, label),
-      h("span", { class: "reason", "data-fw": "stub-rule" }, ruleText.replace(/^ · /, "")),
+      { class: "stub", "data-fw": "stub" },
+      h("span", { class: "reason", "data-fw": "stub-rule" }, sentence),
       button("Show", "reveal", () => handlers.reveal()),
-      whyBtn,
+      whyButton(),
+      menuBtn,
     );
   } else {
-    // blur: an overlay card on top of the blurred post
+    // blur: a veil over the whole post with the reason on top
     const card = h(
       "div",
       { class: "card", "data-fw": "blur-card" },
-      h("div", { class: "logo" }, label),
-      h("div", { class: "reason", "data-fw": "blur-reason" }, v.reason),
-      h("div", { class: "fb" }, button("Show", "reveal", () => handlers.reveal()), whyBtn),
+      h("div", { class: "reason", "data-fw": "blur-reason" }, sentence),
+      h("div", { class: "row" }, button("Show", "reveal", () => handlers.reveal()), whyButton(), menuBtn),
     );
-    container = h("div", { class: "overlay", "data-fw": "overlay" }, card);
+    body = h("div", { class: "veil", "data-fw": "overlay" }, card);
+    // A click on the veil is not a click on the post (X would open the tweet).
+    body.addEventListener("click", (ev) => ev.stopPropagation());
   }
-  root.append(container);
-  if (whyOpen) container.after(why);
+  const wrap = h("div", { class: `fw ${themeFor(post)}` }, body);
+  // Keys pressed on the UI's buttons are the UI's (X would open the tweet on Enter, or like it on "l").
+  wrap.addEventListener("keydown", (ev) => ev.stopPropagation());
+  if (ui.wrap) wrappers.delete(ui.wrap);
+  ui.wrap = wrap;
+  wrappers.add(wrap);
+  ui.root.replaceChildren(ui.style, wrap);
+  ui.whyOpen = false;
+  if (whyOpen) openWhy(whyBtn ?? menuBtn);
 }

@@ -64,3 +64,12 @@ export function statesOf(page, post, snippets) {
     { post, snippets },
   );
 }
+
+/** The real pages for the layout checks (page-ui.test.mjs, firefox.test.mjs): the adapter's post selector on
+ * each; `anyState` because the real posts are judged as the real model sees them (none need be blurred). */
+export const REAL_PAGE_LAYOUT_SITES = [
+  { site: "bluesky", url: REAL_PAGES.bluesky.url, sel: '[data-testid^="feedItem-by-"]', anyState: true },
+  { site: "youtube", url: REAL_PAGES.youtube.url, sel: "ytd-rich-item-renderer", anyState: true },
+  { site: "threads", url: REAL_PAGES.threads.url, sel: '[data-pressable-container="true"]:not([data-pressable-container="true"] *)', anyState: true },
+  { site: "linkedin", url: REAL_PAGES.linkedin.url, sel: '[data-urn^="urn:li:activity:"], [data-urn^="urn:li:share:"], [data-urn^="urn:li:ugcPost:"]', anyState: true },
+];
