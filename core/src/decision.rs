@@ -94,6 +94,10 @@ pub struct Verdict {
     pub action: VerdictAction,
     /// The rule that decided, if any.
     pub rule: Option<String>,
+    /// What that rule looks for, in its author's words (its `description`, on one line, at most
+    /// [`MAX_DESCRIPTION_CHARS`] characters), so a reader's own rule can be named in a sentence.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub description: Option<String>,
     pub scores: BTreeMap<String, f32>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub sub_labels: BTreeMap<String, BTreeMap<String, f32>>,
@@ -105,6 +109,9 @@ pub struct Verdict {
     /// One line a reader understands.
     pub reason: String,
 }
+
+/// Longest rule description a verdict carries, in characters (the rest is cut and marked with `…`).
+pub const MAX_DESCRIPTION_CHARS: usize = 200;
 
 fn round4(x: f32) -> f32 {
     (x * 10_000.0).round() / 10_000.0
@@ -183,6 +190,12 @@ pub fn decide(policy: &EffectivePolicy, post: &Post, scores: &Scores) -> Verdict
     });
     let fired: Vec<FiredRule> = fired.into_iter().map(|(_, f)| f).collect();
 
+    let description = fired
+        .first()
+        .and_then(|w| policy.rule(&w.rule))
+        .map(|r| r.description.trim())
+        .filter(|d| !d.is_empty())
+        .map(|d| crate::policy::limits::one_line_capped(d, MAX_DESCRIPTION_CHARS));
     let (action, rule, reason) = match fired.first() {
         Some(win) => {
             let r = policy.rule(&win.rule).expect("fired rule exists");
@@ -238,6 +251,7 @@ pub fn decide(policy: &EffectivePolicy, post: &Post, scores: &Scores) -> Verdict
         id: post.id.clone(),
         action,
         rule,
+        description,
         scores: scores.categories.iter().map(|(k, v)| (k.clone(), round4(*v))).collect(),
         sub_labels: scores
             .sub_labels
@@ -328,6 +342,25 @@ mod tests {
         assert_eq!(v.action, VerdictAction::Allow);
         assert_eq!(v.fired.len(), 2);
         assert!(v.reason.contains("allow wins"), "{}", v.reason);
+    }
+
+    #[test]
+    fn the_verdict_carries_the_deciding_rules_description_on_one_line() {
+        let mut r = Rule::new("crypto", "Crypto and NFT\npromotion", Some("crypto"), Action::Hide);
+        r.threshold = Some(Threshold::Value(0.5));
+        let p = policy(vec![r, rule("blur-rage", "rage-bait", Action::Blur, 0.5)]);
+        let v = decide(&p, &post(), &scores(&[("crypto", 0.9), ("rage-bait", 0.6)]));
+        assert_eq!(v.description.as_deref(), Some("Crypto and NFT\\npromotion"));
+        let shown = decide(&p, &post(), &scores(&[("crypto", 0.1)]));
+        assert_eq!(shown.description, None, "no rule decided, no description");
+        let mut long = Rule::new("long", &"word ".repeat(100), Some("long"), Action::Label);
+        long.threshold = Some(Threshold::Value(0.5));
+        let v = decide(&policy(vec![long]), &post(), &scores(&[("long", 0.9)]));
+        let d = v.description.expect("described");
+        assert_eq!(d.chars().count(), MAX_DESCRIPTION_CHARS);
+        assert!(d.ends_with('…'));
+        let json = serde_json::to_value(decide(&p, &post(), &scores(&[("crypto", 0.1)]))).unwrap();
+        assert!(json.get("description").is_none(), "absent, not null, when no rule decided: {json}");
     }
 
     #[test]

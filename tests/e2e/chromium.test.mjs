@@ -183,7 +183,7 @@ describe("chromium: extension + native host", { skip }, () => {
       assert.equal(await stateOf(page, id), "label", id);
       assert.match(await ui.text(tweet(id), "badge"), /recipes/, id);
       await ui.click(tweet(id), "why");
-      assert.match(await ui.text(tweet(id), "why-sentence"), /^Labelled by your rule “recipes” \([01]\.\d\d\) · after your feedback$/, id);
+      assert.match(await ui.text(tweet(id), "why-sentence"), /^Labelled by your rule “recipes”: cooking recipes and food preparation \([01]\.\d\d\) · after your feedback$/, id);
       assert.match(await ui.text(tweet(id), "why-reason"), /your feedback moved it from 0\.[0-4]/, id);
       await page.keyboard.press("Escape");
     }

@@ -142,8 +142,8 @@ describe("chromium: the in-page UI", { skip }, () => {
     // The hide stub stays a one-line stub.
     assert.ok((await page.locator(post("t-hide")).boundingBox()).height < 80);
     // Reasons as sentences, the numbers one click away.
-    assert.match(await ui.text(post("t-blur"), "blur-reason"), /^Blurred by your rule “spiders” \([01]\.\d\d\)$/);
-    assert.match(await ui.text(post("t-hide"), "stub-rule"), /^Hidden by your rule “crypto” \([01]\.\d\d\)$/);
+    assert.match(await ui.text(post("t-blur"), "blur-reason"), /^Blurred by your rule “spiders”: posts about spiders, tarantulas and other arachnids \([01]\.\d\d\)$/);
+    assert.match(await ui.text(post("t-hide"), "stub-rule"), /^Hidden by your rule “crypto”: cryptocurrency trading, tokens, ETFs and blockchain markets \([01]\.\d\d\)$/);
     await ui.click(post("t-blur"), "why");
     assert.match(await ui.text(post("t-blur"), "why-reason"), /spiders.*≥/);
     assert.match(await ui.text(post("t-blur"), "why-rule"), /spiders/);

@@ -30,3 +30,11 @@ test("a shown post says no rule matched and names the highest score; a rule with
   assert.equal(verdictSentence(verdict({ action: "show", scores: { clickbait: 0.12, "rage-bait": 0.3 } })), "Shown: no rule matched (highest: rage-bait, 0.30)");
   assert.equal(verdictSentence(verdict({ action: "hide", rule: "blocked-authors" })), "Hidden by your rule “blocked-authors”");
 });
+
+test("the reader's own rule reads with its description from the verdict", () => {
+  const fired = [{ rule: "crypto", action: "hide", score: 0.96, threshold: 0.6 }];
+  assert.equal(verdictSentence(verdict({ action: "hide", rule: "crypto", fired, description: "Crypto and NFT promotion." })), "Hidden by your rule “crypto”: crypto and NFT promotion (0.96)");
+  assert.equal(verdictSentence(verdict({ action: "blur", rule: "spiders", description: "NFT shilling" })), "Blurred by your rule “spiders”: NFT shilling");
+  const long = verdictSentence(verdict({ action: "label", rule: "long", description: "word ".repeat(60) }));
+  assert.ok(long.length < 170 && long.includes("…"), long);
+});

@@ -4,8 +4,8 @@ import type { Verdict } from "../shared/protocol";
 
 const ACTION_WORD: Record<string, string> = { hide: "Hidden", blur: "Blurred", label: "Labelled", allow: "Allowed", show: "Shown" };
 
-/** What the shipped rules look for, in plain words (their `description` in policies/*.toml). The verdict
- * carries the rule's id but not its description, so a reader's own rule is named by its id. */
+/** What the shipped rules look for, in plain words (shorter than their `description` in policies/*.toml). A
+ * reader's own rule is named by its id and the `description` the verdict carries. */
 const PLAIN: Record<string, string> = {
   "rage-bait": "this looks built to make you angry",
   manipulation: "this uses manipulation techniques",
@@ -34,6 +34,15 @@ function topTechnique(v: Verdict, category: string): string | null {
   return best ? words(best[0]) : null;
 }
 
+/** A rule's description as the middle of a sentence: first letter lower-cased (unless it starts an acronym
+ * such as "NFT"), no final full stop, at most 120 characters. */
+function describe(d: string | undefined): string {
+  let s = (d ?? "").replace(/\s+/g, " ").trim().replace(/[.。]+$/, "");
+  if (!s) return "";
+  if (!/^\p{Lu}{2}/u.test(s)) s = s.charAt(0).toLowerCase() + s.slice(1);
+  return s.length > 120 ? `${s.slice(0, 119).trimEnd()}…` : s;
+}
+
 /** One sentence for the reader, e.g. `Blurred: this looks built to make you angry (rage-bait, 0.88)`. */
 export function verdictSentence(v: Verdict): string {
   const verb = ACTION_WORD[v.action] ?? "Filtered";
@@ -48,7 +57,8 @@ export function verdictSentence(v: Verdict): string {
     const what = technique ? `${PLAIN[v.rule]} (${technique})` : PLAIN[v.rule];
     out = `${verb}: ${what} (${num ? `${v.rule}, ${num}` : v.rule})`;
   } else {
-    out = `${verb} by your rule “${v.rule}”${num ? ` (${num})` : ""}`;
+    const what = describe(v.description);
+    out = `${verb} by your rule “${v.rule}”${what ? `: ${what}` : ""}${num ? ` (${num})` : ""}`;
   }
   const reason = v.reason ?? "";
   if (/your feedback/i.test(reason)) out += " · after your feedback";

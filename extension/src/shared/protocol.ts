@@ -36,6 +36,8 @@ export interface Verdict {
   id: string;
   action: Action;
   rule: string | null;
+  /** The deciding rule's `description` (one line, ≤ 200 characters); absent when no rule decided. */
+  description?: string;
   scores: Record<string, number>;
   sub_labels?: Record<string, Record<string, number>>;
   fired?: FiredRule[];
