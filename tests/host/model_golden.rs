@@ -1,6 +1,14 @@
 //! The real int8 MiniLM through ONNX Runtime gives the recorded token ids and embeddings, stays close to
 //! the fp32 reference, and the shipped heads give the recorded probabilities (golden values written by
 //! `models/scripts/export_minilm.py` and `models/scripts/train_heads.py`).
+//!
+//! The int8 numbers depend on the CPU: ONNX Runtime's int8 kernels round differently with and without
+//! AVX-512 VNNI (the golden values were written on one machine, CI may run on another). Measured between an
+//! AVX2-only AMD EPYC and the machine that wrote them: int8 embedding dimensions up to 0.017 apart, pair
+//! cosines 0.013, head probabilities up to 0.069 (a technique sub-label near the steep part of its
+//! sigmoid; the categories 0.047). The int8 tolerances below allow for that with some margin — a wrong
+//! model, tokenizer or pooling lands far outside them — and the fp32 path is compared with the NumPy
+//! reference to 1e-4 everywhere.
 
 mod common;
 
@@ -8,6 +16,13 @@ use feedwarden_core::fewshot::cosine;
 use feedwarden_core::heads::builtin_head;
 use feedwarden_host::embedder::{Embedder, EmbedderOptions};
 use serde_json::Value;
+
+/// How far an int8 embedding dimension may be from the golden value (see the module's note on CPUs).
+const INT8_DIM_TOLERANCE: f32 = 0.04;
+/// How far the cosine of two int8 embeddings may be from the golden value.
+const INT8_COSINE_TOLERANCE: f32 = 0.03;
+/// How far a head's probability on the int8 embedding may be from the golden value.
+const INT8_PROBABILITY_TOLERANCE: f32 = 0.1;
 
 fn golden(name: &str) -> Value {
     let path = common::repo_root().join("models/golden").join(name);
@@ -43,7 +58,7 @@ fn minilm_matches_golden_values() {
         let norm: f32 = e8.iter().map(|x| x * x).sum::<f32>().sqrt();
         assert!((norm - 1.0).abs() < 1e-4, "embedding is L2-normalised: {norm}");
         for (i, (got, want)) in e8.iter().zip(floats(&s["embedding_int8_first8"])).enumerate() {
-            assert!((got - want).abs() < 1e-3, "{text}: int8 dim {i}: {got} vs {want}");
+            assert!((got - want).abs() < INT8_DIM_TOLERANCE, "{text}: int8 dim {i}: {got} vs {want}");
         }
         for (i, (got, want)) in e32.iter().zip(floats(&s["embedding_fp32_reference_first8"])).enumerate() {
             assert!((got - want).abs() < 1e-4, "{text}: fp32 dim {i}: {got} vs NumPy reference {want}");
@@ -56,7 +71,7 @@ fn minilm_matches_golden_values() {
         let (a, b) = (p["a"].as_u64().unwrap() as usize, p["b"].as_u64().unwrap() as usize);
         let want = p["cosine_int8"].as_f64().unwrap() as f32;
         let got = cosine(&int8_embeddings[a], &int8_embeddings[b]);
-        assert!((got - want).abs() < 2e-3, "pair {a},{b}: {got} vs {want}");
+        assert!((got - want).abs() < INT8_COSINE_TOLERANCE, "pair {a},{b}: {got} vs {want}");
     }
 }
 
@@ -79,7 +94,7 @@ fn shipped_heads_match_golden_probabilities() {
                     subs.iter().find(|(id, _)| id == sub).unwrap_or_else(|| panic!("no sub-label {key}")).1
                 }
             };
-            assert!((got - want).abs() < 1e-3, "{text}: {key} = {got}, golden {want}");
+            assert!((got - want).abs() < INT8_PROBABILITY_TOLERANCE, "{text}: {key} = {got}, golden {want}");
         }
     }
 }
