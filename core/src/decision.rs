@@ -76,6 +76,47 @@ impl Scores {
     pub fn for_rule(&self, rule: &Rule) -> Option<f32> {
         self.rule_adjusted.get(&rule.id).or_else(|| self.categories.get(rule.category_id())).copied()
     }
+
+    /// The higher of two judgements of one post (its own text and the text read from its images, each scored
+    /// on its own, so neither dilutes the other): per category the higher probability, with the sub-labels of
+    /// the text that scored it; per rule of `policy` the higher score after feedback; per image rule the
+    /// higher image score.
+    pub fn max_with(self, other: Scores, policy: &EffectivePolicy) -> Scores {
+        let mut categories = self.categories.clone();
+        let mut sub_labels = self.sub_labels.clone();
+        for (cat, &p) in &other.categories {
+            if categories.get(cat).is_none_or(|&mine| p > mine) {
+                categories.insert(cat.clone(), p);
+                match other.sub_labels.get(cat) {
+                    Some(subs) => sub_labels.insert(cat.clone(), subs.clone()),
+                    None => sub_labels.remove(cat),
+                };
+            }
+        }
+        let mut rule_adjusted = BTreeMap::new();
+        for rule in policy.enabled_rules() {
+            if !self.rule_adjusted.contains_key(&rule.id) && !other.rule_adjusted.contains_key(&rule.id) {
+                continue;
+            }
+            let best = match (self.for_rule(rule), other.for_rule(rule)) {
+                (Some(a), Some(b)) => a.max(b),
+                (a, b) => match a.or(b) {
+                    Some(x) => x,
+                    None => continue,
+                },
+            };
+            // Feedback that lost to the other text's unadjusted score moved nothing.
+            if categories.get(rule.category_id()) != Some(&best) {
+                rule_adjusted.insert(rule.id.clone(), best);
+            }
+        }
+        let mut images = self.images;
+        for (id, p) in other.images {
+            let e = images.entry(id).or_insert(p);
+            *e = e.max(p);
+        }
+        Scores { categories, sub_labels, rule_adjusted, images }
+    }
 }
 
 /// A rule that fired.
@@ -361,6 +402,31 @@ mod tests {
         assert!(d.ends_with('…'));
         let json = serde_json::to_value(decide(&p, &post(), &scores(&[("crypto", 0.1)]))).unwrap();
         assert!(json.get("description").is_none(), "absent, not null, when no rule decided: {json}");
+    }
+
+    #[test]
+    fn max_with_keeps_the_higher_text_per_category_and_rule() {
+        let p = policy(vec![
+            rule("blur-rage", "rage-bait", Action::Blur, 0.5),
+            rule("cb", "clickbait", Action::Label, 0.5),
+        ]);
+        let mut own = scores(&[("rage-bait", 0.2), ("clickbait", 0.97)]);
+        own.sub_labels.insert("rage-bait".into(), [("a".to_string(), 0.1)].into_iter().collect());
+        let mut image = scores(&[("rage-bait", 0.8), ("clickbait", 0.1)]);
+        image.sub_labels.insert("rage-bait".into(), [("b".to_string(), 0.9)].into_iter().collect());
+        image.rule_adjusted.insert("cb".into(), 0.05);
+        let m = own.max_with(image, &p);
+        assert_eq!(m.categories["rage-bait"], 0.8);
+        assert_eq!(m.categories["clickbait"], 0.97, "a harmless screenshot does not dilute the post's own text");
+        assert!(m.sub_labels["rage-bait"].contains_key("b"), "sub-labels follow the text that scored the category");
+        assert!(m.rule_adjusted.is_empty(), "the feedback on the image text lost to the post's own score");
+        let v = decide(&p, &post(), &m);
+        assert_eq!(v.rule.as_deref(), Some("blur-rage"));
+
+        let mut own = scores(&[("clickbait", 0.9)]);
+        own.rule_adjusted.insert("cb".into(), 0.3);
+        let m = own.max_with(scores(&[("clickbait", 0.6)]), &p);
+        assert_eq!(m.rule_adjusted.get("cb"), Some(&0.6), "after feedback the post's text scores 0.3, its image 0.6");
     }
 
     #[test]

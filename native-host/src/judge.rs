@@ -230,7 +230,9 @@ impl Judge {
         let ocr = self.images.as_ref().map(ImageAnalyzer::ocr_model).or(self.images_analysed_by_caller);
         let images = if ocr.is_some() || !clip.is_empty() {
             let entries: Vec<String> = post.images.iter().map(|i| feedwarden_core::sha256_hex(i.as_bytes())).collect();
-            let ocr = ocr.map(OcrModel::id).unwrap_or_default();
+            // The salt names how image text is judged (apart from the post's), so verdicts cached
+            // when it was appended to the post's text are not served again.
+            let ocr = format!("{}+apart", ocr.map(OcrModel::id).unwrap_or_default());
             if clip.is_empty() {
                 format!("{ocr}:{}", entries.join(","))
             } else {
@@ -280,8 +282,9 @@ impl Judge {
         Ok(self.judge_detailed(posts)?.into_iter().map(|(v, _)| v).collect())
     }
 
-    /// Judge posts and return what each of their images said. An image's recognised text is judged with the
-    /// post's text (the reason quotes it); `nsfw` is the highest P(nsfw) over the post's images.
+    /// Judge posts and return what each of their images said. An image's recognised text is judged beside the
+    /// post's text, each on its own, the higher score winning (the reason quotes the piece that decided);
+    /// `nsfw` is the highest P(nsfw) over the post's images.
     pub fn judge_detailed(&mut self, posts: &[Post]) -> Result<Vec<(Verdict, Vec<ImageAnalysis>)>, EmbedderError> {
         let analyses: Vec<Vec<ImageAnalysis>> = posts.iter().map(|p| self.analyse_images(p)).collect();
         self.judge_with_analyses(posts, analyses)
@@ -300,22 +303,34 @@ impl Judge {
             .iter()
             .map(|a| a.iter().map(|i| i.text.as_str()).filter(|t| !t.is_empty()).collect::<Vec<_>>().join("\n"))
             .collect();
-        let texts: Vec<String> = posts
-            .iter()
-            .zip(&ocr_texts)
-            .map(|(p, ocr)| {
-                let mut t = p.judged_text();
-                feedwarden_core::text::append_paragraph(&mut t, ocr);
-                t
-            })
-            .collect();
+        // The post's own text and the text read from its images are embedded and scored apart, then the higher
+        // wins per category and rule (`Scores::max_with`): a screenshot's text never dilutes the post's words,
+        // nor the words a screenshot's text. A post without image text is one text, as before.
+        let mut texts: Vec<String> = Vec::with_capacity(posts.len());
+        // Per post: the index of its first text (its own, or the image text when it has no words of its own)
+        // and of the image text when it has both.
+        let mut parts: Vec<(usize, Option<usize>)> = Vec::with_capacity(posts.len());
+        for (post, ocr) in posts.iter().zip(&ocr_texts) {
+            let own = post.judged_text();
+            let both = !own.is_empty() && !ocr.is_empty();
+            texts.push(if own.is_empty() && !ocr.is_empty() { ocr.clone() } else { own });
+            let first = texts.len() - 1;
+            if both {
+                texts.push(ocr.clone());
+            }
+            parts.push((first, both.then_some(texts.len() - 1)));
+        }
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
         let embeddings = self.embed_all(&refs)?;
         let nsfw_active = self.policy.active_categories().contains(&NSFW_CATEGORY);
         let mut out = Vec::with_capacity(posts.len());
         let mut to_quote = Vec::new();
-        for (((post, e), images), ocr) in posts.iter().zip(&embeddings).zip(analyses).zip(&ocr_texts) {
-            let mut scores = self.scores(e, post.site.as_deref());
+        for (((post, (first, image_text)), images), ocr) in posts.iter().zip(parts).zip(analyses).zip(&ocr_texts) {
+            let site = post.site.as_deref();
+            let mut scores = self.scores(&embeddings[first], site);
+            if let Some(i) = image_text {
+                scores = scores.max_with(self.scores(&embeddings[i], site), &self.policy);
+            }
             let nsfw = images.iter().filter_map(|i| i.nsfw).reduce(f32::max);
             if let (true, Some(p)) = (nsfw_active, nsfw) {
                 scores.categories.insert(NSFW_CATEGORY.to_string(), p);

@@ -420,3 +420,35 @@ fn time_to_first_reply_with_and_without_waiting_for_images() {
     }
     eprintln!("load average after: {}", load());
 }
+
+#[test]
+fn an_images_text_is_judged_apart_and_never_dilutes_the_posts_own_words() {
+    let Some(models) = render::image_models() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let mut host = common::HostProc::spawn(home.path(), &models);
+    let bait = "You Won't Believe What This Dog Did Next";
+    let screenshot = render::text_image_data_url(&[
+        "Opening hours this week:",
+        "Monday to Friday 9:00 to 17:30,",
+        "Saturday 10:00 to 14:00.",
+        "Closed on public holidays.",
+    ]);
+    let r = host.request(classify(
+        json!(1),
+        json!([{"id": "alone", "text": bait},
+               {"id": "with-image", "text": bait, "images": [screenshot]}]),
+        Some(HUGE_BUDGET_MS),
+    ));
+    let (alone, with_image) = (&r["verdicts"][0], &r["verdicts"][1]);
+    eprintln!("alone: {} | {}", alone["scores"], alone["reason"]);
+    eprintln!("with image: {} | {}", with_image["scores"], with_image["reason"]);
+    let read = with_image["images"][0]["text"].as_str().unwrap_or_default();
+    assert!(read.contains("Saturday"), "the screenshot's text was read: {with_image}");
+    let score = |v: &Value| v["scores"]["clickbait"].as_f64().expect("a clickbait score");
+    assert!(score(alone) > 0.8, "the headline alone is clickbait: {alone}");
+    // Appended to the post's text, the opening hours pulled this headline's clickbait score from 0.93 to 0.12
+    // (and the post was shown). The same text in another batch may differ by a few hundredths: the int8 model
+    // quantises its activations per batch.
+    assert!(score(with_image) > score(alone) - 0.1, "the screenshot diluted the post's own words: {with_image}");
+    assert_eq!(with_image["action"], alone["action"], "{with_image}");
+}
