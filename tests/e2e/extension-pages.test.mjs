@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EXTENSION_ID, installHost, launchChromium, makeDataDir, settled } from "./lib/chromium.mjs";
+import { ChromiumClosedUi } from "./lib/closed-ui.mjs";
 import { ARTIFACTS, HOST_BIN, skipReason, xPagesReason } from "./lib/env.mjs";
 import { hostSendsVerdictUpdates } from "./lib/host-probe.mjs";
 import { CRYPTO_TEXT, E2E_POLICY, RAGE_SIGN_LINES, RIVER_TEXT, SPIDER_TEXT } from "./lib/policy.mjs";
@@ -244,7 +245,10 @@ describe("chromium: the first page after the browser starts", { skip: updatesSki
       const page = await b.context.newPage();
       await page.goto("https://x.com/first");
       await page.waitForFunction(() => document.querySelector('article[data-test-id="first-river"]')?.getAttribute("data-fw-state") === "blur", null, { timeout: 45000 });
-      assert.equal(await page.getAttribute('article[data-test-id="first-river"]', "data-fw-rule"), "rage-bait");
+      // The rule is only in the closed UI (the page cannot read it): reach it over CDP.
+      const ui = await ChromiumClosedUi.attach(b.context, page);
+      assert.match(await ui.text('article[data-test-id="first-river"]', "blur-reason"), /rage-bait/);
+      await ui.detach().catch(() => {});
       assert.ok(server.requests.includes("pbs.twimg.com/media/fw-first-page-sign.png"), "the background fetched the image");
       await page.close();
     } finally {

@@ -59,9 +59,9 @@ button.link:hover { text-decoration: underline; }
 .pill { padding: 0 2px 0 8px; border: 1px solid var(--line); border-radius: 999px; background: var(--bg);
   font-size: 0.9em; white-space: nowrap; box-shadow: 0 1px 3px rgba(0,0,0,0.12); }
 .badge .flag { font-weight: 600; }
-.stub { display: flex; gap: 8px; align-items: center; flex-wrap: wrap; padding: 6px 10px; margin: 4px 0;
+.stub { display: flex; gap: 8px; align-items: center; flex-wrap: nowrap; padding: 6px 10px; margin: 4px 0;
   border: 1px dashed var(--line); border-radius: 10px; background: var(--chip); color: var(--fg); }
-.stub .reason { flex: 1 1 auto; min-width: 0; }
+.stub .reason { flex: 1 1 0; min-width: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
 .veil { position: absolute; inset: 0; background: var(--veil); pointer-events: auto; display: flex;
   justify-content: center; align-items: flex-start; padding: 10px; box-sizing: border-box; }
 .card { max-width: min(100%, 34em); box-sizing: border-box; padding: 8px 12px; border-radius: 12px;

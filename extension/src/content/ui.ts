@@ -327,7 +327,8 @@ export function renderUi(post: Element, v: Verdict, revealed: boolean, handlers:
     body = h(
       "div",
       { class: "stub", "data-fw": "stub" },
-      h("span", { class: "reason", "data-fw": "stub-rule" }, sentence),
+      // One line: a long rule description is cut with "…" (the whole sentence is its tooltip and in Why?).
+      h("span", { class: "reason", "data-fw": "stub-rule", title: sentence }, sentence),
       button("Show", "reveal", () => handlers.reveal()),
       whyButton(),
       menuBtn,
