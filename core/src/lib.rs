@@ -10,6 +10,7 @@ pub mod fewshot;
 pub mod heads;
 pub mod policy;
 pub mod post;
+pub mod protocol;
 pub mod text;
 pub mod tiny;
 
