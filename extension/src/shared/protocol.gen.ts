@@ -109,11 +109,7 @@ protocols?: Array<number>, client?: string, } | { "type": "classify", request_id
  * How long to wait for the posts' images before answering on their text alone (the image-informed
  * verdict then follows as a `verdict.update`); absent → the host's default, 0 → never wait.
  */
-image_budget_ms?: number, } | { "type": "policy.get", request_id?: unknown, } | { "type": "policy.set", request_id?: unknown, source: string, } | { "type": "policy.validate", request_id?: unknown, source: string, } | { "type": "feedback", request_id?: unknown, 
-/**
- * Boxed: the largest variant otherwise.
- */
-post: Post, 
+image_budget_ms?: number, } | { "type": "policy.get", request_id?: unknown, } | { "type": "policy.set", request_id?: unknown, source: string, } | { "type": "policy.validate", request_id?: unknown, source: string, } | { "type": "feedback", request_id?: unknown, post: Post, 
 /**
  * The rule the correction is about; absent (only for `more_like_this`) means every rule.
  */
