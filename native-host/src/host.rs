@@ -497,6 +497,8 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
+/// A reply with the `request_id` of the request it answers: every reply type declares the field
+/// (`feedwarden_core::protocol`), and the host sets it here, in one place, for every request.
 fn with_rid(mut v: Value, request_id: Option<&Value>) -> Value {
     if let Some(id) = request_id {
         v["request_id"] = id.clone();
