@@ -17,6 +17,7 @@ use crate::Post;
 
 /// What happens to the post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum VerdictAction {
     /// No rule fired.
@@ -121,6 +122,7 @@ impl Scores {
 
 /// A rule that fired.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct FiredRule {
     pub rule: String,
     pub action: Action,
@@ -130,6 +132,7 @@ pub struct FiredRule {
 
 /// The verdict for one post.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "EngineVerdict"))]
 pub struct Verdict {
     pub id: String,
     pub action: VerdictAction,
@@ -138,14 +141,17 @@ pub struct Verdict {
     /// What that rule looks for, in its author's words (its `description`, on one line, at most
     /// [`MAX_DESCRIPTION_CHARS`] characters), so a reader's own rule can be named in a sentence.
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[cfg_attr(test, ts(optional))]
     pub description: Option<String>,
     pub scores: BTreeMap<String, f32>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    #[cfg_attr(test, ts(as = "Option<BTreeMap<String, BTreeMap<String, f32>>>", optional))]
     pub sub_labels: BTreeMap<String, BTreeMap<String, f32>>,
     /// Every rule that fired, strongest first.
     pub fired: Vec<FiredRule>,
     /// Rule id → image score (see [`Scores::images`]), for rules with an `image_description`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
+    #[cfg_attr(test, ts(as = "Option<BTreeMap<String, f32>>", optional))]
     pub image_scores: BTreeMap<String, f32>,
     /// One line a reader understands.
     pub reason: String,

@@ -1,4 +1,5 @@
-//! Feedwarden's pure engine: the post model, the policy language, the category heads and the decision.
+//! Feedwarden's pure engine: the post model, the policy language, the category heads, the decision, and the
+//! host protocol's message types (`protocol`: the one source the extension's TypeScript is generated from).
 //!
 //! Nothing in this crate does I/O, runs ONNX or touches SQLite, so it builds for `wasm32-unknown-unknown` too
 //! and the native host and the in-browser fallback share one policy engine. Callers bring the sentence
@@ -10,6 +11,7 @@ pub mod fewshot;
 pub mod heads;
 pub mod policy;
 pub mod post;
+pub mod protocol;
 pub mod text;
 pub mod tiny;
 

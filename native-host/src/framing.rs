@@ -9,6 +9,13 @@ pub const MAX_REQUEST_BYTES: usize = 8 * 1024 * 1024;
 /// Chrome refuses host→browser messages over 1 MB.
 pub const MAX_REPLY_BYTES: usize = 1024 * 1024;
 
+/// The host's stdout, which carries frames and nothing else: the only place the host opens it (the
+/// workspace's `clippy.toml` refuses `std::io::stdout` elsewhere).
+#[allow(clippy::disallowed_methods)]
+pub fn protocol_stdout() -> io::Stdout {
+    io::stdout()
+}
+
 /// One read attempt.
 #[derive(Debug)]
 pub enum Frame {

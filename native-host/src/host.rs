@@ -8,6 +8,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
+use serde::Serialize;
 use serde_json::{json, Value};
 
 use feedwarden_core::policy::limits::{bound_diagnostics, one_line_capped};
@@ -26,8 +27,10 @@ use crate::policy_store::{
     unreadable, PolicyLoad, ORPHANED_AFTER, STARTER_POLICY,
 };
 use crate::protocol::{
-    error_reply, oversized_request_id, truncate_chars, ErrorCode, Request, DEFAULT_IMAGE_BUDGET_MS, IMAGE_BUDGET_ENV,
-    MAX_POSTS_PER_REQUEST, MAX_REQUEST_ID_BYTES, PROTOCOL_VERSION, REQUEST_TYPES, VERDICT_UPDATE_TYPE,
+    error_reply, oversized_request_id, truncate_chars, ErrorCode, FeedbackReply, HeadInfo, HelloReply, ModelInfo,
+    PolicyReply, PolicyRuleInfo, PolicySummary, ReplyError, Request, StatsReply, StorageReport, ValidationReply,
+    VerdictOut, VerdictUpdate, VerdictsReply, DEFAULT_IMAGE_BUDGET_MS, IMAGE_BUDGET_ENV, MAX_POSTS_PER_REQUEST,
+    MAX_REQUEST_ID_BYTES, PROTOCOL_VERSION, REQUEST_TYPES,
 };
 use crate::store::{today_utc, FeedbackKind, NewFeedback, Store, StoreError, MAX_IDEMPOTENCY_KEY_CHARS};
 
@@ -89,16 +92,16 @@ impl Storage {
     }
 
     /// `hello`'s `storage` field.
-    fn report(&self, path: &std::path::Path) -> Value {
+    fn report(&self, path: &std::path::Path) -> StorageReport {
         let path = path.display().to_string();
-        match (&self.store, &self.last_error) {
-            (Ok(_), None) => json!({"ok": true, "path": path}),
-            (Ok(_), Some(e)) => json!({"ok": false, "path": path, "error": e,
-                                       "effect": "verdicts may not be cached or counted"}),
-            (Err(e), _) => json!({"ok": false, "path": path, "error": e,
-                                  "effect": "verdicts are not cached; feedback and stats are unavailable; \
-                                             `feedwarden doctor` says what to do"}),
-        }
+        let (error, effect) = match (&self.store, &self.last_error) {
+            (Ok(_), None) => return StorageReport { ok: true, path, error: None, effect: None },
+            (Ok(_), Some(e)) => (e, "verdicts may not be cached or counted"),
+            (Err(e), _) => {
+                (e, "verdicts are not cached; feedback and stats are unavailable; `feedwarden doctor` says what to do")
+            }
+        };
+        StorageReport { ok: false, path, error: Some(error.clone()), effect: Some(effect.to_string()) }
     }
 }
 
@@ -114,7 +117,7 @@ pub struct Host {
     /// The image models until `serve` hands them to the image thread.
     image_analyzer: Option<ImageAnalyzer>,
     /// The image models' part of `hello` (their state never changes once loaded).
-    image_models: Vec<Value>,
+    image_models: Vec<ModelInfo>,
     /// How long `classify` waits for a post's images when the request does not say.
     default_image_budget: Duration,
 }
@@ -346,19 +349,13 @@ fn trim_verdicts(reply: &Value) -> Option<Vec<u8>> {
 }
 
 /// One element of `verdicts[]` (and the `verdict` of a `verdict.update`).
-fn verdict_json(verdict: Verdict, cached: bool, analyses: &[ImageAnalysis]) -> Value {
-    let mut j = serde_json::to_value(verdict).expect("verdicts serialize");
-    j["cached"] = json!(cached);
-    if !analyses.is_empty() {
-        j["images"] = json!(analyses
-            .iter()
-            .map(|a| json!({"sha256": a.sha256, "text": a.text, "nsfw": a.nsfw,
-                            "clip": a.clip_embedding.is_some(),
-                            "error": a.error.as_ref().map(|(code, reason)| json!({"code": code, "reason": reason})),
-                            "ms": a.ms}))
-            .collect::<Vec<_>>());
-    }
-    j
+fn verdict_out(verdict: Verdict, cached: bool, analyses: &[ImageAnalysis]) -> VerdictOut {
+    crate::images::verdict_out(verdict, analyses).cached(cached)
+}
+
+/// A typed reply as the JSON written to the browser.
+fn to_json(reply: impl Serialize) -> Value {
+    serde_json::to_value(reply).expect("replies serialize")
 }
 
 /// The host's default image budget: `FEEDWARDEN_IMAGE_BUDGET_MS`, else [`DEFAULT_IMAGE_BUDGET_MS`].
@@ -374,16 +371,21 @@ fn default_image_budget() -> Duration {
 }
 
 /// The image models' entries of `hello`, each with the provider that runs it or why it is not loaded.
-fn image_models_report(paths: &Paths, images: &ImageAnalyzer) -> Vec<Value> {
+fn image_models_report(paths: &Paths, images: &ImageAnalyzer) -> Vec<ModelInfo> {
     let dir = |d: &str| paths.models_dir.join(d).display().to_string();
     [
         (images.ocr_model().id(), "ocr", images.ocr_model().id(), images.ocr_status()),
         (crate::images::nsfw::MODEL_ID, "nsfw", "open-nsfw", images.nsfw_status()),
     ]
     .into_iter()
-    .map(|(id, kind, path, status)| match status {
-        Ok(provider) => json!({"id": id, "kind": kind, "provider": provider, "path": dir(path)}),
-        Err(e) => json!({"id": id, "kind": kind, "provider": null, "path": dir(path), "error": e}),
+    .map(|(id, kind, path, status)| ModelInfo {
+        id: id.to_string(),
+        kind: kind.to_string(),
+        provider: status.ok().map(str::to_string),
+        path: dir(path),
+        error: status.err().map(str::to_string),
+        loaded: None,
+        note: None,
     })
     .collect()
 }
@@ -463,23 +465,23 @@ const POLICY_REPLY_BUDGET: usize = MAX_REPLY_BYTES - 16 * 1024;
 /// A `policy` reply's diagnostics cut to one summary when the reply would not fit the browser's limit
 /// otherwise. With the policy limits (a text of at most 128 KiB, at most 500 rules, a name cut to 200
 /// characters) the rest always fits, so a saved policy can always be read back.
-fn fit_policy_reply(mut reply: Value) -> Value {
-    let size = |v: &Value| serde_json::to_vec(v).map_or(usize::MAX, |b| b.len());
+fn fit_policy_reply(mut reply: PolicyReply) -> PolicyReply {
+    let size = |r: &PolicyReply| serde_json::to_vec(r).map_or(usize::MAX, |b| b.len());
     if size(&reply) <= POLICY_REPLY_BUDGET {
         return reply;
     }
-    let listed = reply["diagnostics"].as_array().map_or(0, Vec::len);
-    reply["diagnostics"] = json!([Diagnostic {
+    let listed = reply.diagnostics.len();
+    reply.diagnostics = vec![Diagnostic {
         severity: Severity::Warning,
         code: "too-many-diagnostics".into(),
-        file: reply["path"].as_str().map(str::to_string),
+        file: Some(reply.path.clone()),
         line: 1,
         column: 1,
         rule: None,
         message: format!(
             "{listed} problems are too long to list here; run `feedwarden policy check` on the file to see them"
         ),
-    }]);
+    }];
     reply
 }
 
@@ -495,18 +497,8 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
-fn rid(request: &Request) -> Option<&Value> {
-    match request {
-        Request::Hello { request_id, .. }
-        | Request::Classify { request_id, .. }
-        | Request::PolicyGet { request_id }
-        | Request::PolicySet { request_id, .. }
-        | Request::PolicyValidate { request_id, .. }
-        | Request::Feedback { request_id, .. }
-        | Request::Stats { request_id } => request_id.as_ref(),
-    }
-}
-
+/// A reply with the `request_id` of the request it answers: every reply type declares the field
+/// (`feedwarden_core::protocol`), and the host sets it here, in one place, for every request.
 fn with_rid(mut v: Value, request_id: Option<&Value>) -> Value {
     if let Some(id) = request_id {
         v["request_id"] = id.clone();
@@ -529,7 +521,11 @@ impl Host {
                     j.set_feedback(rows);
                 }
                 // Image models are optional: a missing one only disables its part (hello says which).
-                let images = ImageAnalyzer::new(&ImageModelsOptions::new(paths.ort_library.clone(), &paths.models_dir));
+                let (options, warning) = ImageModelsOptions::new(paths.ort_library.clone(), &paths.models_dir);
+                if let Some(warning) = warning {
+                    log!("{warning}");
+                }
+                let images = ImageAnalyzer::new(&options);
                 for (name, status) in [("OCR", images.ocr_status()), ("NSFW", images.nsfw_status())] {
                     if let Err(e) = status {
                         log!("{name} model unavailable: {e}");
@@ -621,7 +617,7 @@ impl Host {
                         ErrorCode::FrameTooLarge,
                         format!("declared {declared} bytes; the limit is {MAX_REQUEST_BYTES}"),
                     );
-                    write_reply(output, &reply)?;
+                    write_reply(output, &to_json(reply))?;
                 }
                 Event::Frame(Ok(Frame::Closed)) => flow.close_input(),
                 Event::Frame(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
@@ -631,7 +627,7 @@ impl Host {
                 Event::Frame(Err(e)) => return Err(e),
                 Event::ImagesDone { job, analyses } => {
                     if let Some(update) = self.finish_pending(flow, job, analyses) {
-                        write_reply(output, &update)?;
+                        write_reply(output, &to_json(update))?;
                     }
                 }
             }
@@ -646,92 +642,109 @@ impl Host {
     fn handle(&mut self, body: &[u8], flow: &mut Flow) -> Value {
         self.requests += 1;
         let Ok(text) = std::str::from_utf8(body) else {
-            return error_reply(None, ErrorCode::BadUtf8, "");
+            return to_json(error_reply(None, ErrorCode::BadUtf8, ""));
         };
         let value: Value = match serde_json::from_str(text) {
             Ok(v) => v,
-            Err(e) => return error_reply(None, ErrorCode::BadJson, e.to_string()),
+            Err(e) => return to_json(error_reply(None, ErrorCode::BadJson, e.to_string())),
         };
         let Some(obj) = value.as_object() else {
-            return error_reply(None, ErrorCode::NotAnObject, "");
+            return to_json(error_reply(None, ErrorCode::NotAnObject, ""));
         };
         let request_id = obj.get("request_id").cloned();
         if let Some(len) = request_id.as_ref().and_then(oversized_request_id) {
             let detail = format!("\"request_id\" is {len} bytes of JSON; at most {MAX_REQUEST_ID_BYTES}");
-            return error_reply(None, ErrorCode::BadRequest, detail);
+            return to_json(error_reply(None, ErrorCode::BadRequest, detail));
         }
         let kind = match obj.get("type") {
-            None => return error_reply(request_id.as_ref(), ErrorCode::MissingType, ""),
+            None => return to_json(error_reply(request_id.as_ref(), ErrorCode::MissingType, "")),
             Some(Value::String(kind)) => kind.as_str(),
             Some(other) => {
                 let detail = format!("\"type\" must be a string such as \"classify\", not {}", json_kind(other));
-                return error_reply(request_id.as_ref(), ErrorCode::BadRequest, detail);
+                return to_json(error_reply(request_id.as_ref(), ErrorCode::BadRequest, detail));
             }
         };
         if !REQUEST_TYPES.contains(&kind) {
             let detail = format!("\"{}\"; known types: {}", truncate_chars(kind, 64), REQUEST_TYPES.join(", "));
-            return error_reply(request_id.as_ref(), ErrorCode::UnknownType, detail);
+            return to_json(error_reply(request_id.as_ref(), ErrorCode::UnknownType, detail));
         }
-        let request: Request = match serde_json::from_value(value.clone()) {
+        // Parsed from the value itself, so a post's images (up to 8 MiB of base64) are not copied.
+        let request: Request = match serde_json::from_value(value) {
             Ok(r) => r,
-            Err(e) => return error_reply(request_id.as_ref(), ErrorCode::BadRequest, e.to_string()),
+            Err(e) => return to_json(error_reply(request_id.as_ref(), ErrorCode::BadRequest, e.to_string())),
         };
         self.reload_policy_if_edited();
-        let id = rid(&request).cloned();
+        let id = request.request_id().cloned();
         let reply = match request {
-            Request::Hello { .. } => Ok(self.hello()),
+            Request::Hello { .. } => Ok(to_json(self.hello())),
             Request::Classify { posts, image_budget_ms, .. } => {
                 let budget = image_budget_ms.map(Duration::from_millis).unwrap_or(self.default_image_budget);
-                self.classify(posts.into_iter().map(Post::from).collect(), budget, id.as_ref(), flow)
+                self.classify(posts.into_iter().map(Post::from).collect(), budget, id.as_ref(), flow).map(to_json)
             }
-            Request::PolicyGet { .. } => Ok(self.policy_reply(true, &self.active.diagnostics.clone())),
-            Request::PolicySet { source, .. } => self.policy_set(source),
+            Request::PolicyGet { .. } => Ok(to_json(self.policy_reply(true, &self.active.diagnostics.clone()))),
+            Request::PolicySet { source, .. } => self.policy_set(source).map(to_json),
             Request::PolicyValidate { source, .. } => {
                 // Checked as `policy.set` would load it: relative paths start from the policy file's folder.
                 let file = self.paths.policy_file();
                 let load = load_policy_text(&source, Some(&file), Some(&self.active.policy));
-                Ok(json!({
-                    "type": "policy.validation",
-                    "loadable": load.policy.is_some(),
-                    "diagnostics": bound_diagnostics(load.diagnostics, REPLY_DIAGNOSTICS),
+                Ok(to_json(ValidationReply {
+                    kind: Default::default(),
+                    request_id: None,
+                    loadable: load.policy.is_some(),
+                    diagnostics: bound_diagnostics(load.diagnostics, REPLY_DIAGNOSTICS),
                 }))
             }
             Request::Feedback { post, rule, kind, idempotency_key, .. } => {
-                self.feedback((*post).into(), rule, kind, idempotency_key)
+                self.feedback((*post).into(), rule, kind, idempotency_key).map(to_json)
             }
-            Request::Stats { .. } => self.stats(),
+            Request::Stats { .. } => self.stats().map(to_json),
         };
         match reply {
             Ok(v) => with_rid(v, id.as_ref()),
-            Err((code, detail)) => error_reply(id.as_ref(), code, detail),
+            Err((code, detail)) => to_json(error_reply(id.as_ref(), code, detail)),
         }
     }
 
-    fn hello(&self) -> Value {
-        let heads: Vec<Value> =
-            builtin_heads().iter().map(|h| json!({"id": h.id, "name": h.name, "validation": h.validation})).collect();
-        json!({
-            "type": "hello",
-            "protocol": PROTOCOL_VERSION,
-            "host": "feedwarden-host",
-            "version": env!("CARGO_PKG_VERSION"),
-            "ready": self.judge.is_ok(),
-            "error": self.judge.as_ref().err(),
-            "provider": "CPU",
-            "models": self.models_report(),
-            "heads": heads,
-            "policy": {"name": self.active.policy.name, "hash": self.active.policy.hash,
-                       "rules": self.active.policy.rules.len()},
-            "data_dir": self.paths.data_dir.display().to_string(),
-            "storage": self.storage.report(&self.paths.database()),
-            "uptime_ms": self.started.elapsed().as_millis() as u64,
-        })
+    fn hello(&self) -> HelloReply {
+        let heads = builtin_heads()
+            .iter()
+            .map(|h| HeadInfo { id: h.id.clone(), name: h.name.clone(), validation: h.validation.clone() })
+            .collect();
+        let policy = &self.active.policy;
+        HelloReply {
+            kind: Default::default(),
+            request_id: None,
+            protocol: PROTOCOL_VERSION,
+            host: "feedwarden-host".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            ready: self.judge.is_ok(),
+            error: self.judge.as_ref().err().cloned(),
+            provider: "CPU".into(),
+            models: self.models_report(),
+            heads,
+            policy: PolicySummary {
+                name: policy.name.clone(),
+                hash: policy.hash.clone(),
+                rules: u32::try_from(policy.rules.len()).unwrap_or(u32::MAX),
+            },
+            data_dir: self.paths.data_dir.display().to_string(),
+            storage: self.storage.report(&self.paths.database()),
+            uptime_ms: self.started.elapsed().as_millis() as u64,
+        }
     }
 
     /// Every model with the provider that actually runs it (or why it is not loaded).
-    fn models_report(&self) -> Vec<Value> {
+    fn models_report(&self) -> Vec<ModelInfo> {
         let dir = self.paths.models_dir.join("all-minilm-l6-v2").display().to_string();
-        let mut models = vec![json!({"id": MODEL_ID, "kind": "text-encoder", "provider": "CPU", "path": dir})];
+        let mut models = vec![ModelInfo {
+            id: MODEL_ID.into(),
+            kind: "text-encoder".into(),
+            provider: Some("CPU".into()),
+            path: dir,
+            error: None,
+            loaded: None,
+            note: None,
+        }];
         models.extend(self.image_models.iter().cloned());
         if let Ok(judge) = self.judge.as_ref() {
             models.push(crate::images::image_rules::hello_entry(judge.image_rules(), &self.paths.models_dir));
@@ -773,7 +786,7 @@ impl Host {
         budget: Duration,
         request_id: Option<&Value>,
         flow: &mut Flow,
-    ) -> Result<Value, (ErrorCode, String)> {
+    ) -> Result<VerdictsReply, (ErrorCode, String)> {
         let t0 = Instant::now();
         if posts.len() > MAX_POSTS_PER_REQUEST {
             return Err((ErrorCode::TooManyPosts, format!("{} posts; at most {MAX_POSTS_PER_REQUEST}", posts.len())));
@@ -866,29 +879,30 @@ impl Host {
             let post = posts[i].clone();
             flow.pending.insert(job, PendingPost { request_id: request_id.cloned(), post, text_verdict, received: t0 });
         }
-        let out: Vec<Value> = verdicts
+        let out = verdicts
             .into_iter()
             .zip(images)
             .enumerate()
             .map(|(i, (v, analyses))| {
                 let (verdict, cached) = v.expect("every post judged");
-                let mut j = verdict_json(verdict, cached, &analyses);
+                let mut out = verdict_out(verdict, cached, &analyses);
                 if pending.contains(&i) {
-                    j["images_pending"] = json!(true);
+                    out.images_pending = Some(true);
                 }
-                j
+                out
             })
             .collect();
-        Ok(json!({
-            "type": "verdicts",
-            "verdicts": out,
-            "elapsed_ms": t0.elapsed().as_secs_f64() * 1000.0,
-        }))
+        Ok(VerdictsReply {
+            kind: Default::default(),
+            request_id: None,
+            verdicts: out,
+            elapsed_ms: t0.elapsed().as_secs_f64() * 1000.0,
+        })
     }
 
     /// A pending post's images are done: judge it with them, cache and count the final verdict and build the
     /// `verdict.update`. `None` for a job no reply announced (its request failed after queueing it).
-    fn finish_pending(&mut self, flow: &mut Flow, job: u64, analyses: Vec<ImageAnalysis>) -> Option<Value> {
+    fn finish_pending(&mut self, flow: &mut Flow, job: u64, analyses: Vec<ImageAnalysis>) -> Option<VerdictUpdate> {
         let pending = flow.pending.remove(&job)?;
         let judged = match self.judge.as_mut() {
             Ok(judge) => judge
@@ -902,8 +916,7 @@ impl Host {
                 .map_err(|e| (ErrorCode::ModelError, e.to_string())),
             Err(e) => Err((ErrorCode::ModelUnavailable, e.clone())),
         };
-        let mut update = json!({"type": VERDICT_UPDATE_TYPE});
-        match judged {
+        let (verdict, error) = match judged {
             Ok((verdict, key)) => {
                 let cached = serde_json::to_string(&verdict).expect("verdicts serialize");
                 if let Some(key) = key {
@@ -911,48 +924,58 @@ impl Host {
                 }
                 let event = stats_event(&self.active.policy, &pending.post, &verdict);
                 self.storage.best_effort("count an image verdict", |store| store.stats_record(&today_utc(), &[event]));
-                update["verdict"] = verdict_json(verdict, false, &analyses);
+                (verdict, None)
             }
             Err((code, detail)) => {
                 log!("judging post {} with its images failed: {detail}", pending.post.id);
-                update["verdict"] = verdict_json(pending.text_verdict, false, &analyses);
-                update["error"] = json!({"code": code.as_str(), "message": code.sentence(), "detail": detail});
+                (pending.text_verdict, Some(ReplyError { code, message: code.sentence().into(), detail }))
             }
-        }
-        update["verdict"]["images_pending"] = json!(false);
-        update["elapsed_ms"] = json!(pending.received.elapsed().as_secs_f64() * 1000.0);
-        Some(with_rid(update, pending.request_id.as_ref()))
+        };
+        let mut verdict = verdict_out(verdict, false, &analyses);
+        verdict.images_pending = Some(false);
+        Some(VerdictUpdate {
+            kind: Default::default(),
+            request_id: pending.request_id,
+            verdict,
+            error,
+            elapsed_ms: pending.received.elapsed().as_secs_f64() * 1000.0,
+        })
     }
 
     /// The `policy` reply: the active policy's text, rules and diagnostics (bounded: see
     /// [`fit_policy_reply`]).
-    fn policy_reply(&self, applied: bool, diagnostics: &[Diagnostic]) -> Value {
+    fn policy_reply(&self, applied: bool, diagnostics: &[Diagnostic]) -> PolicyReply {
         let p = &self.active.policy;
         let mut diagnostics = diagnostics.to_vec();
         if let Some(clip) = self.judge.as_ref().ok().and_then(Judge::image_rules) {
             diagnostics.extend(clip.diagnostics(p));
         }
-        let rules: Vec<Value> = p
+        let rules = p
             .rules
             .iter()
-            .map(|r| {
-                json!({"id": r.id, "category": r.category_id(), "action": r.action, "threshold": r.threshold_value(),
-                            "enabled": r.is_enabled(), "user_defined": r.is_user_defined()})
+            .map(|r| PolicyRuleInfo {
+                id: r.id.clone(),
+                category: r.category_id().to_string(),
+                action: r.action,
+                threshold: r.threshold_value(),
+                enabled: r.is_enabled(),
+                user_defined: r.is_user_defined(),
             })
             .collect();
-        fit_policy_reply(json!({
-            "type": "policy",
-            "applied": applied,
-            "source": self.active.source,
-            "name": one_line_capped(&p.name, 200),
-            "hash": p.hash,
-            "rules": rules,
-            "diagnostics": bound_diagnostics(diagnostics, REPLY_DIAGNOSTICS),
-            "path": self.active.file.display().to_string(),
-        }))
+        fit_policy_reply(PolicyReply {
+            kind: Default::default(),
+            request_id: None,
+            applied,
+            source: self.active.source.clone(),
+            name: one_line_capped(&p.name, 200),
+            hash: p.hash.clone(),
+            rules,
+            diagnostics: bound_diagnostics(diagnostics, REPLY_DIAGNOSTICS),
+            path: self.active.file.display().to_string(),
+        })
     }
 
-    fn policy_set(&mut self, source: String) -> Result<Value, (ErrorCode, String)> {
+    fn policy_set(&mut self, source: String) -> Result<PolicyReply, (ErrorCode, String)> {
         let file = self.paths.policy_file();
         let load = load_policy_text(&source, Some(&file), Some(&self.active.policy));
         let Some(policy) = load.policy else {
@@ -993,7 +1016,7 @@ impl Host {
         rule: Option<String>,
         kind: FeedbackKind,
         idempotency_key: Option<String>,
-    ) -> Result<Value, (ErrorCode, String)> {
+    ) -> Result<FeedbackReply, (ErrorCode, String)> {
         match rule.as_deref() {
             Some(r) if self.active.policy.rule(r).is_none() => {
                 return Err((ErrorCode::BadRequest, format!("no rule \"{r}\" in the active policy")));
@@ -1040,17 +1063,18 @@ impl Host {
         if let Ok(j) = self.judge.as_mut() {
             j.set_feedback(rows);
         }
-        Ok(json!({"type": "feedback", "stored": true, "feedback_id": id, "duplicate": duplicate}))
+        Ok(FeedbackReply { kind: Default::default(), request_id: None, stored: true, feedback_id: id, duplicate })
     }
 
-    fn stats(&self) -> Result<Value, (ErrorCode, String)> {
-        let summary = self.storage.get()?.stats_summary(&today_utc()).map_err(storage_error)?;
-        Ok(json!({
-            "type": "stats",
-            "today": summary,
-            "requests": self.requests,
-            "uptime_ms": self.started.elapsed().as_millis() as u64,
-        }))
+    fn stats(&self) -> Result<StatsReply, (ErrorCode, String)> {
+        let today = self.storage.get()?.stats_summary(&today_utc()).map_err(storage_error)?;
+        Ok(StatsReply {
+            kind: Default::default(),
+            request_id: None,
+            today,
+            requests: self.requests,
+            uptime_ms: self.started.elapsed().as_millis() as u64,
+        })
     }
 }
 
@@ -1082,23 +1106,34 @@ mod tests {
             rule: Some("r".repeat(64)),
             message: "😀".repeat(400),
         };
-        let rule = json!({"id": "r".repeat(64), "category": "r".repeat(64), "action": "label",
-                          "threshold": 0.123_456_789_012_345_67, "enabled": true, "user_defined": true});
+        let rule = PolicyRuleInfo {
+            id: "r".repeat(64),
+            category: "r".repeat(64),
+            action: feedwarden_core::Action::Label,
+            threshold: 0.123_456_789_012_345_67,
+            enabled: true,
+            user_defined: true,
+        };
         let diagnostics: Vec<Diagnostic> = (1..=1_000).map(diagnostic).collect();
-        let reply = fit_policy_reply(json!({
-            "type": "policy",
-            "source": "\u{1}".repeat(128 * 1024),
-            "path": "/data/policy.toml",
-            "rules": vec![rule; 500],
-            "diagnostics": bound_diagnostics(diagnostics, REPLY_DIAGNOSTICS),
-        }));
+        let policy_reply = |rules: Vec<PolicyRuleInfo>, diagnostics: Vec<Diagnostic>| PolicyReply {
+            kind: Default::default(),
+            request_id: None,
+            applied: true,
+            source: "\u{1}".repeat(128 * 1024),
+            name: "p".into(),
+            hash: "h".into(),
+            rules,
+            diagnostics,
+            path: "/data/policy.toml".into(),
+        };
+        let reply = fit_policy_reply(policy_reply(vec![rule; 500], bound_diagnostics(diagnostics, REPLY_DIAGNOSTICS)));
         assert!(serde_json::to_vec(&reply).unwrap().len() <= POLICY_REPLY_BUDGET);
-        let listed = reply["diagnostics"].as_array().unwrap();
+        let listed = &reply.diagnostics;
         assert_eq!(listed.len(), 1);
-        assert_eq!(listed[0]["code"], "too-many-diagnostics");
-        assert!(listed[0]["message"].as_str().unwrap().starts_with("51 problems"), "{}", listed[0]);
+        assert_eq!(listed[0].code, "too-many-diagnostics");
+        assert!(listed[0].message.starts_with("51 problems"), "{}", listed[0]);
         // A reply that fits is left alone.
-        let small = json!({"type": "policy", "diagnostics": [diagnostic(1)]});
-        assert_eq!(fit_policy_reply(small.clone()), small);
+        let small = policy_reply(Vec::new(), vec![diagnostic(1)]);
+        assert_eq!(fit_policy_reply(small.clone()).diagnostics, small.diagnostics);
     }
 }

@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use rusqlite::{params, Connection, OptionalExtension};
-use serde::Serialize;
 
 /// Cache rows kept at most; the oldest go first.
 const CACHE_MAX_ROWS: i64 = 200_000;
@@ -34,31 +33,8 @@ pub enum StoreError {
     NewerSchema { path: String, found: i32 },
 }
 
-/// Which way a reader corrected a verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FeedbackKind {
-    /// "This was fine": the rule should not have fired.
-    WasFine,
-    /// "Hide more like this": the rule should fire on posts like this one.
-    MoreLikeThis,
-}
-
-impl FeedbackKind {
-    fn as_str(self) -> &'static str {
-        match self {
-            FeedbackKind::WasFine => "was_fine",
-            FeedbackKind::MoreLikeThis => "more_like_this",
-        }
-    }
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "was_fine" => Some(FeedbackKind::WasFine),
-            "more_like_this" => Some(FeedbackKind::MoreLikeThis),
-            _ => None,
-        }
-    }
-}
+/// Which way a reader corrected a verdict (the protocol's type; stored by its wire name).
+pub use feedwarden_core::protocol::FeedbackKind;
 
 /// One stored correction.
 #[derive(Debug, Clone)]
@@ -86,24 +62,8 @@ pub struct NewFeedback<'a> {
     pub idempotency_key: Option<&'a str>,
 }
 
-/// Counts for the popup and `stats`.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct StatsSummary {
-    pub day: String,
-    pub judged_today: i64,
-    /// (site, category, action, count) for today's filtered posts.
-    pub filtered_today: Vec<StatsRow>,
-    pub feedback_total: i64,
-    pub cache_rows: i64,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StatsRow {
-    pub site: String,
-    pub category: String,
-    pub action: String,
-    pub count: i64,
-}
+/// Counts for the popup and `stats` (the protocol's `StatsToday`), one entry per (site, category, action).
+pub use feedwarden_core::protocol::{FilteredCount as StatsRow, StatsToday as StatsSummary};
 
 /// The open database.
 #[derive(Debug)]

@@ -2,6 +2,8 @@
 //! on shipped and broken policy files, and `install` / `doctor` / `uninstall` in a throw-away home.
 
 mod common;
+#[path = "common/render.rs"]
+mod render;
 
 use std::process::{Command, Output};
 
@@ -42,6 +44,49 @@ fn classify_bundled_example_writes_one_verdict_per_post() {
     // The bundled feed holds both kinds: something is filtered and something is shown.
     assert!(verdicts.iter().any(|v| v["action"] == "show"));
     assert!(verdicts.iter().any(|v| v["action"] != "show"), "{verdicts:?}");
+}
+
+/// `classify` judges a post's images as the host does: the text read from an image joins the judged text,
+/// and the line carries the protocol's verdict with an `images` array (the old CLI ignored `images`).
+#[test]
+fn classify_judges_a_posts_images_like_the_host() {
+    let Some(models) = render::image_models() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let rage = render::text_image_data_url(&[
+        "They want you ANGRY.",
+        "Share if you're sick of these",
+        "traitors destroying our country!",
+    ]);
+    let posts = [
+        serde_json::json!({"id": "meme", "text": "seen downtown", "images": [rage]}),
+        serde_json::json!({"id": "broken", "text": "seen downtown", "images": ["data:image/png;base64,iVBORw0KGgo="]}),
+        serde_json::json!({"id": "plain", "text": "seen downtown"}),
+    ];
+    let lines: Vec<String> = posts.iter().map(Value::to_string).collect();
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let o = feedwarden(&["classify", input.to_str().unwrap(), "-q"], Some(&models));
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let verdicts: Vec<Value> = text(&o.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(verdicts.len(), 3, "{verdicts:?}");
+
+    let meme = &verdicts[0];
+    let images = meme["images"].as_array().unwrap_or_else(|| panic!("no images in {meme}"));
+    assert_eq!(images.len(), 1, "{meme}");
+    assert!(images[0]["text"].as_str().unwrap().to_lowercase().contains("angry"), "{meme}");
+    assert_eq!(images[0]["sha256"].as_str().unwrap().len(), 64, "{meme}");
+    assert!(images[0]["nsfw"].is_number() && images[0]["error"].is_null() && images[0]["clip"] == false, "{meme}");
+    // Rage-bait only in the image: the image's text decided, and the reason quotes it.
+    assert_eq!(meme["rule"], "rage-bait", "{meme}");
+    assert!(meme["reason"].as_str().unwrap().contains("text in the image"), "{meme}");
+    assert!(meme["fired"].is_array(), "{meme}");
+
+    let broken = &verdicts[1];
+    assert_eq!(broken["images"][0]["error"]["code"], "image-corrupt", "{broken}");
+    assert_eq!(broken["action"], verdicts[2]["action"], "a broken image leaves the text verdict: {broken}");
+    assert!(verdicts[2].get("images").is_none(), "{}", verdicts[2]);
 }
 
 #[test]

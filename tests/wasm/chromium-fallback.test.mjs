@@ -36,7 +36,11 @@ test("no host: posts are filtered by the WASM engine, the popup says so; the hos
     assertMarkerPosts(states, "judged by the fallback");
     assert.ok(states.every((s) => s.state !== "late"), `every post judged, none shown unjudged ${JSON.stringify(states)}`);
     const ui = await ChromiumClosedUi.attach(b.context, page);
-    assert.match(await ui.text(BLURRED, "blur-reason"), /^Blurred by your rule “spiders” \([01]\.\d\d\) · judged in the browser$/);
+    // The reader's own rule is named with its description (the verdict's `description`, as from the host).
+    assert.match(
+      await ui.text(BLURRED, "blur-reason"),
+      /^Blurred by your rule “spiders”: posts about spiders, tarantulas and other arachnids \([01]\.\d\d\) · judged in the browser$/,
+    );
 
     const popup = await b.context.newPage();
     await popup.goto(`chrome-extension://${EXTENSION_ID}/popup.html`);

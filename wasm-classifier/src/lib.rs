@@ -7,6 +7,7 @@
 
 use feedwarden_core::decision::Scores;
 use feedwarden_core::policy::{builtin_policy_source, parse_policy, resolve, EffectivePolicy, LoadedFile};
+use feedwarden_core::protocol::VerdictOut;
 use feedwarden_core::tiny::{shipped_heads, shipped_model, FeedbackRow, TinyJudge, TINY_MODEL_ID};
 use feedwarden_core::{decide, Post};
 use wasm_bindgen::prelude::*;
@@ -95,7 +96,8 @@ impl TinyEngine {
         Self::try_new(policy_source).map_err(|e| JsError::new(&e))
     }
 
-    /// Verdicts for a JSON array of posts, as a JSON array (each with `engine` and `model` added).
+    /// Verdicts for a JSON array of posts, as a JSON array of the protocol's verdicts (`VerdictOut`, with
+    /// `engine` and `model` saying who judged).
     pub fn judge(&self, posts_json: &str) -> Result<String, JsError> {
         self.judge_posts(posts_json).map_err(|e| JsError::new(&e))
     }
@@ -143,15 +145,8 @@ impl TinyEngine {
     /// Native-friendly [`TinyEngine::judge`].
     pub fn judge_posts(&self, posts_json: &str) -> Result<String, String> {
         let posts: Vec<Post> = serde_json::from_str(posts_json).map_err(|e| format!("bad posts JSON: {e}"))?;
-        let verdicts: Vec<serde_json::Value> = posts
-            .iter()
-            .map(|p| {
-                let mut v = serde_json::to_value(self.judge.judge(p)).expect("verdicts serialize");
-                v["engine"] = ENGINE.into();
-                v["model"] = TINY_MODEL_ID.into();
-                v
-            })
-            .collect();
-        Ok(serde_json::Value::Array(verdicts).to_string())
+        let verdicts: Vec<VerdictOut> =
+            posts.iter().map(|p| VerdictOut::from(self.judge.judge(p)).judged_by(ENGINE, TINY_MODEL_ID)).collect();
+        Ok(serde_json::to_string(&verdicts).expect("verdicts serialize"))
     }
 }

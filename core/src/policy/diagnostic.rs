@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use super::limits::one_line;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// The rule (or file) it points at is not active.
@@ -15,6 +16,7 @@ pub enum Severity {
 
 /// One problem found in a policy file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
 pub struct Diagnostic {
     pub severity: Severity,
     /// Stable machine-readable code, e.g. `unknown-key`.

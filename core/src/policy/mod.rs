@@ -21,6 +21,7 @@ pub use resolve::{
 
 /// What a rule does to a post it matches. `Allow` wins over everything; otherwise hide > blur > label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS), ts(rename = "RuleAction"))]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Label,

@@ -10,13 +10,8 @@ use crate::decision::Scores;
 use crate::fewshot::{apply_rule_feedback, user_category_probability, FeedbackExamples, RuleAnchors};
 use crate::{decide, EffectivePolicy, Head, Post, Verdict};
 
-/// Which way a correction points ("this was fine" / "hide more like this"), as in the host's protocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FeedbackKind {
-    WasFine,
-    MoreLikeThis,
-}
+/// Which way a correction points ("this was fine" / "hide more like this"): the host protocol's own.
+pub use crate::protocol::FeedbackKind;
 
 /// One correction the fallback keeps (the extension stores these): the rule it is about (`None`: every rule
 /// of the policy, as in the host) and the tiny embedding of the post ([`TinyJudge::embedding`]).

@@ -80,10 +80,11 @@ export class FallbackEngine implements Engine {
       ready: true,
       error: null,
       provider: "WebAssembly",
-      models: [{ id: info.model, kind: "text", provider: "WebAssembly" }],
-      heads: info.heads.map((id) => ({ id, name: id })),
+      models: [{ id: info.model, kind: "text", provider: "WebAssembly", path: "built into the extension" }],
+      heads: info.heads.map((id) => ({ id, name: id, validation: null })),
       policy: { hash: "", ...(this.wasm.policySummary(this.policySource) ?? { name: "unknown", rules: 0 }) },
       data_dir: "",
+      storage: { ok: true, path: "browser extension storage" },
       uptime_ms: 0,
     };
     return { ...s, message: `${FALLBACK_MESSAGE} ${s.message}`, hello, fallback: true };

@@ -100,7 +100,7 @@ export class WasmEngine {
     for (const k of ["quoted_text", "site", "author", "url", "created_at"] as const) if (post[k]) kept[k] = post[k];
     rows.push({ id, rule: rule ?? null, kind, embedding, model: this.info?.model ?? "", post: kept });
     await api.storage.local.set({ [FEEDBACK_KEY]: rows.slice(-MAX_FEEDBACK_ROWS) });
-    return { type: "feedback", stored: true, feedback_id: id };
+    return { type: "feedback", stored: true, feedback_id: id, duplicate: false };
   }
 
   /** Corrections the host has not taken over yet (oldest first). */

@@ -70,6 +70,10 @@ pub struct BatchConfig {
     pub model: manifest::Model,
     pub policy: manifest::PolicyInfo,
     pub command: Vec<String>,
+    /// Where rows go when `output` is `None`: the CLI's output writer (this library never opens stdout).
+    pub stdout: fn() -> Box<dyn Write + Send>,
+    /// Tells the reader one thing (resuming, a malformed record skipped); the CLI writes it to stderr.
+    pub note: fn(&str),
 }
 
 /// What a run did.
@@ -164,7 +168,7 @@ fn read_inputs(inputs: &[Input], map: &ColumnMap, shard: Shard, tx: &SyncSender<
 /// Where rows go.
 enum Sink {
     File(DurableOutput),
-    Stdout(std::io::BufWriter<std::io::Stdout>),
+    Stdout(std::io::BufWriter<Box<dyn Write + Send>>),
 }
 
 struct WriterMsg {
@@ -270,13 +274,17 @@ pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> 
             (Sink::File(d), start)
         }
         None => {
-            let mut w = std::io::BufWriter::new(std::io::stdout());
+            let mut w = std::io::BufWriter::new((cfg.stdout)());
             w.write_all(&header).map_err(|source| BatchError::Io { path: "-".into(), source })?;
             (Sink::Stdout(w), resume::Checkpoint { fingerprint: fp.clone(), next_block: 0, rows: 0, bytes: 0 })
         }
     };
     if start.rows > 0 && !cfg.quiet {
-        eprintln!("resuming: {} rows already written, continuing at record {}", start.rows, start.next_block * BLOCK);
+        (cfg.note)(&format!(
+            "resuming: {} rows already written, continuing at record {}",
+            start.rows,
+            start.next_block * BLOCK
+        ));
     }
 
     let bar = if cfg.quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
@@ -309,7 +317,10 @@ pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> 
                     ReaderMsg::Block(block) => {
                         for m in &block.malformed {
                             bar.suspend(|| {
-                                eprintln!("{}:{}: skipped malformed record: {}", m.source, m.position, m.reason)
+                                (cfg.note)(&format!(
+                                    "{}:{}: skipped malformed record: {}",
+                                    m.source, m.position, m.reason
+                                ))
                             });
                         }
                         let n = (block.posts.len() + block.malformed.len()) as u64;
@@ -326,12 +337,8 @@ pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> 
                             .zip(judged)
                             .map(|((seq, input, post), (v, images))| {
                                 images_judged += images.len() as u64;
-                                let row = Row::new(*seq, &names[*input], post, v, cfg.with_text);
-                                if cfg.images.is_some() {
-                                    row.with_images(&post.images, &images)
-                                } else {
-                                    row
-                                }
+                                let out = crate::images::verdict_out(v, &images);
+                                Row::new(*seq, &names[*input], post, out, cfg.with_text, cfg.images.is_some())
                             })
                             .collect();
                         posts_judged += rows.len() as u64;

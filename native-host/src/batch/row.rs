@@ -4,9 +4,8 @@
 use std::collections::BTreeMap;
 
 use feedwarden_core::heads::builtin_head;
-use feedwarden_core::{EffectivePolicy, Post, Verdict};
-
-use crate::images::ImageAnalysis;
+use feedwarden_core::protocol::VerdictOut;
+use feedwarden_core::{EffectivePolicy, Post};
 
 /// One judged post. JSONL writes it as an object with these fields, in this order.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -49,7 +48,27 @@ pub struct Row {
 }
 
 impl Row {
-    pub fn new(seq: u64, source: &str, post: &Post, verdict: Verdict, with_text: bool) -> Self {
+    /// The row of one judged post, from its verdict as every output shows it. With `with_images` the image
+    /// columns come from the verdict's `images` (`post.images`, in the same order, names the entries in
+    /// errors); a post without images keeps them empty.
+    pub fn new(seq: u64, source: &str, post: &Post, out: VerdictOut, with_text: bool, with_images: bool) -> Self {
+        let images = (with_images && !out.images.is_empty()).then(|| {
+            let errors: Vec<String> = post
+                .images
+                .iter()
+                .zip(&out.images)
+                .filter_map(|(entry, i)| {
+                    i.error.as_ref().map(|e| format!("{}: {}: {}", short(entry), e.code, e.reason))
+                })
+                .collect();
+            let nsfw_max = out.nsfw_max().map(|p| (p * 1e4).round() / 1e4);
+            (out.image_text(), nsfw_max, (!errors.is_empty()).then(|| errors.join("\n")))
+        });
+        let (image_text, nsfw_max, image_errors) = match images {
+            Some((text, nsfw, errors)) => (Some(text), nsfw, errors),
+            None => (None, None, None),
+        };
+        let verdict = out.verdict;
         Row {
             seq,
             source: source.to_string(),
@@ -64,29 +83,11 @@ impl Row {
             reason: verdict.reason,
             scores: verdict.scores,
             sub_labels: verdict.sub_labels,
-            image_text: None,
-            nsfw_max: None,
-            image_errors: None,
+            image_text,
+            nsfw_max,
+            image_errors,
             image_scores: verdict.image_scores,
         }
-    }
-
-    /// Add what the post's images said (`entries` = the post's `images`, in the same order as `analyses`).
-    /// A post without images keeps the three columns empty.
-    pub fn with_images(mut self, entries: &[String], analyses: &[ImageAnalysis]) -> Self {
-        if analyses.is_empty() {
-            return self;
-        }
-        let texts: Vec<&str> = analyses.iter().map(|a| a.text.as_str()).filter(|t| !t.is_empty()).collect();
-        self.image_text = Some(texts.join("\n"));
-        self.nsfw_max = analyses.iter().filter_map(|a| a.nsfw).reduce(f32::max).map(|p| (p * 1e4).round() / 1e4);
-        let errors: Vec<String> = entries
-            .iter()
-            .zip(analyses)
-            .filter_map(|(entry, a)| a.error.as_ref().map(|(code, why)| format!("{}: {code}: {why}", short(entry))))
-            .collect();
-        self.image_errors = (!errors.is_empty()).then(|| errors.join("\n"));
-        self
     }
 }
 

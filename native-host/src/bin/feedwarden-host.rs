@@ -17,7 +17,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let stdout = std::io::stdout();
+    let stdout = feedwarden_host::framing::protocol_stdout();
     match host.serve(std::io::stdin(), &mut stdout.lock()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

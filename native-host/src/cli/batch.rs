@@ -129,18 +129,11 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
             nsfw: crate::images::nsfw::MODEL_ID.into(),
             nsfw_model: manifest::ModelFile::of(&opts.nsfw.model_path),
         });
-        let analyzer = crate::images::ImageAnalyzer::new(&opts);
-        for (name, status) in [("OCR", analyzer.ocr_status()), ("NSFW", analyzer.nsfw_status())] {
-            if let Err(e) = status {
-                eprintln!("warning: {name} model unavailable, images are judged without it: {e}");
-            }
-        }
         let base = args
             .images_root
             .clone()
             .or_else(|| args.inputs.first().and_then(|p| p.parent()).map(std::path::Path::to_path_buf));
-        judge.set_image_analyzer(analyzer, Some(base.unwrap_or_default()));
-        super::attach_clip(&mut judge, &args.policy)?;
+        super::attach_images(&mut judge, &opts, Some(base.unwrap_or_default()), &args.policy)?;
     }
     let cfg = BatchConfig {
         inputs,
@@ -157,6 +150,8 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
         model,
         policy: policy_info,
         command: std::env::args().collect(),
+        stdout: || Box::new(super::output::stdout()),
+        note: |line| eprintln!("{line}"),
     };
     let s = batch::run(&cfg, &mut judge)?;
     if !args.quiet {

@@ -1,4 +1,5 @@
-//! `feedwarden classify`: JSONL posts in, JSONL verdicts out, with a progress bar on stderr.
+//! `feedwarden classify`: JSONL posts in, JSONL verdicts out (the protocol's verdict, images included), with a
+//! progress bar on stderr.
 
 use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::process::ExitCode;
@@ -6,10 +7,10 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
-use serde_json::json;
-
 use feedwarden_core::Post;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::images::{verdict_out, ImageModelsOptions};
 
 /// Posts judged per model batch.
 const CHUNK: usize = 64;
@@ -65,13 +66,17 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
         (Box::new(BufReader::new(std::io::Cursor::new(text))), Some(lines))
     };
     let mut out: Box<dyn Write> = if args.output == "-" {
-        Box::new(BufWriter::new(std::io::stdout()))
+        Box::new(BufWriter::new(super::output::stdout()))
     } else {
         Box::new(BufWriter::new(
             std::fs::File::create(&args.output).with_context(|| format!("cannot create {}", args.output))?,
         ))
     };
     let mut judge = super::load_judge(policy, args.threads)?;
+    // Posts' images are judged as the host judges them (`data:` URLs; no local files); the image models are
+    // loaded with the first post that has images.
+    let ocr_model = crate::images::ocr::OcrModel::from_env().map_err(anyhow::Error::msg)?;
+    let mut images_attached = false;
     let bar = match (args.quiet, total) {
         (true, _) => ProgressBar::hidden(),
         (false, Some(n)) => ProgressBar::new(n),
@@ -92,7 +97,13 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
         if chunk.is_empty() {
             return Ok(());
         }
-        for v in judge.judge(chunk)? {
+        if !images_attached && chunk.iter().any(|p| !p.images.is_empty()) {
+            let paths = crate::paths::Paths::discover();
+            let opts = ImageModelsOptions::with_ocr_model(ocr_model, paths.ort_library.clone(), &paths.models_dir);
+            bar.suspend(|| super::attach_images(&mut judge, &opts, None, &args.policy))?;
+            images_attached = true;
+        }
+        for (v, analyses) in judge.judge_detailed(chunk)? {
             if table {
                 bar.suspend(|| {
                     eprintln!(
@@ -104,11 +115,7 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
                     )
                 });
             }
-            let line = json!({
-                "id": v.id, "action": v.action, "rule": v.rule, "scores": v.scores,
-                "sub_labels": v.sub_labels, "reason": v.reason,
-            });
-            serde_json::to_writer(&mut *out, &line)?;
+            serde_json::to_writer(&mut *out, &verdict_out(v, &analyses))?;
             out.write_all(b"\n")?;
         }
         bar.inc(chunk.len() as u64);

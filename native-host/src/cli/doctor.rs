@@ -2,7 +2,6 @@
 //! model the manifests know and what to run for a missing one, host manifests, data folder, SQLite, policy) and start the host the way a browser does; say in words
 //! what is wrong and what to run.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -13,6 +12,7 @@ use super::install::{
     default_host_path, home_dir, manifest_path, read_registrations, registrations_path, Browser, Registration,
     CHROMIUM_EXTENSION_ID, GECKO_ID,
 };
+use super::output::outln;
 use crate::framing::{read_frame, write_frame, Frame, MAX_REPLY_BYTES};
 use crate::images::image_rules::{has_image_part, CLIP_MODEL_ENV, CLIP_VIT_B32, FETCH_HINT};
 use crate::ort_telemetry;
@@ -37,15 +37,15 @@ struct Report {
 
 impl Report {
     fn ok(&mut self, what: &str) {
-        println!("  ok    {what}");
+        outln!("  ok    {what}");
     }
     fn warn(&mut self, what: &str) {
         self.warnings += 1;
-        println!("  warn  {what}");
+        outln!("  warn  {what}");
     }
     fn fail(&mut self, what: &str) {
         self.problems += 1;
-        println!("  FAIL  {what}");
+        outln!("  FAIL  {what}");
     }
 }
 
@@ -62,7 +62,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let mut r = Report::default();
     let paths = Paths::discover();
 
-    println!("Host program");
+    outln!("Host program");
     let host = default_host_path()?;
     if host.is_file() {
         r.ok(&format!("{}", host.display()));
@@ -70,7 +70,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         r.fail(&format!("{} is missing: build it with `cargo build --release` (or ./setup.sh)", host.display()));
     }
 
-    println!("Models in {} (from the manifests; `feedwarden models list`)", paths.models_dir.display());
+    outln!("Models in {} (from the manifests; `feedwarden models list`)", paths.models_dir.display());
     for m in super::models::manifests() {
         let missing = m.missing_files(&paths.models_dir);
         // ONNX Runtime may live elsewhere (FEEDWARDEN_ORT_LIB).
@@ -103,14 +103,14 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
         Err(e) => r.fail(&e),
     }
     check_telemetry(&mut r);
-    println!("Browser registrations");
+    outln!("Browser registrations");
     let home = home_dir()?;
     let registered = check_registrations(&mut r, &home, &paths.data_dir, args.user_data_dir.as_deref());
     if registered == 0 {
         r.fail("the host is not registered with any browser: run `feedwarden install`");
     }
 
-    println!("Data folder");
+    outln!("Data folder");
     let data = &paths.data_dir;
     if data.is_dir() {
         r.ok(&format!("{}", data.display()));
@@ -166,22 +166,22 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     }
 
     if !args.no_start && host.is_file() {
-        println!("Starting the host as a browser would");
+        outln!("Starting the host as a browser would");
         match start_host(&host) {
             Ok(line) => r.ok(&line),
             Err(e) => r.fail(&e),
         }
     }
 
-    println!();
+    outln!();
     if r.problems == 0 {
-        println!(
+        outln!(
             "All good{}.",
             if r.warnings > 0 { format!(" ({} warning(s) above)", r.warnings) } else { String::new() }
         );
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("{} problem(s) found; the lines marked FAIL say what to do.", r.problems);
+        outln!("{} problem(s) found; the lines marked FAIL say what to do.", r.problems);
         Ok(ExitCode::from(1))
     }
 }
@@ -189,7 +189,7 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
 /// ONNX Runtime's telemetry: off in this program (set before the library loads), and no files left by older
 /// versions of Feedwarden (or other programs built on ONNX Runtime) that ran with it on.
 fn check_telemetry(r: &mut Report) {
-    println!("Privacy");
+    outln!("Privacy");
     if ort_telemetry::is_disabled() {
         r.ok(&format!(
             "ONNX Runtime telemetry is off ({}=1 is set by the host and the CLI)",
@@ -340,7 +340,7 @@ fn start_host(host: &Path) -> Result<String, String> {
     };
     let v: serde_json::Value = serde_json::from_slice(&body).map_err(|e| format!("the host answered garbage: {e}"))?;
     if v["ready"] == true {
-        let _ = std::io::stdout().flush();
+        super::output::flush();
         Ok(format!(
             "{} {} answered in {} ms, model ready on {}",
             v["host"].as_str().unwrap_or("host"),

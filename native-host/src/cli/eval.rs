@@ -8,6 +8,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
+use super::output::outln;
 use crate::eval::{self, data, Report};
 use crate::readers::{ColumnMap, Format};
 
@@ -102,7 +103,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     }
     bar.finish_and_clear();
     let report = Report::new(&args.category, threshold, &scored, args.bins);
-    println!("{}: {}", args.data.display(), report.to_text());
+    outln!("{}: {}", args.data.display(), report.to_text());
     if let Some(p) = &args.plot {
         std::fs::write(p, eval::plot::svg(&report)).with_context(|| format!("cannot write {}", p.display()))?;
         eprintln!("plot: {}", p.display());

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
+use super::output::outln;
 use crate::images::decode::decode;
 use crate::images::nsfw::{Nsfw, NsfwOptions};
 use crate::images::ocr::{join_lines, Ocr, OcrModel, OcrOptions};
@@ -67,7 +68,7 @@ pub fn run(args: ImagesArgs) -> anyhow::Result<ExitCode> {
                 Err((code, reason)) => {
                     failed = true;
                     if round == 0 {
-                        println!("{}", json!({"path": f, "error": {"code": code, "reason": reason}}));
+                        outln!("{}", json!({"path": f, "error": {"code": code, "reason": reason}}));
                     }
                     continue;
                 }
@@ -78,7 +79,7 @@ pub fn run(args: ImagesArgs) -> anyhow::Result<ExitCode> {
             let ms = t0.elapsed().as_secs_f64() * 1000.0;
             times.push(ms);
             if round == 0 {
-                println!(
+                outln!(
                     "{}",
                     json!({"path": f, "width": img.width(), "height": img.height(), "text": join_lines(&lines),
                            "lines": lines, "nsfw": p, "ms": ms, "provider": ocr.provider,

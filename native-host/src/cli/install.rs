@@ -12,6 +12,7 @@ use clap::{Args, ValueEnum};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use super::output::outln;
 use crate::paths::{Paths, ENV_HOME};
 
 /// The host's name, as the extension calls `connectNative` with it (extension/src/shared/constants.ts).
@@ -345,7 +346,7 @@ pub fn run_install(args: InstallArgs) -> anyhow::Result<ExitCode> {
         let path = manifest_path(b, &home, args.user_data_dir.as_deref());
         let text = serde_json::to_string_pretty(&manifest_json(b, &host, &ids))? + "\n";
         if args.dry_run {
-            println!("would write {} ({}):\n{text}", path.display(), b.name());
+            outln!("would write {} ({}):\n{text}", path.display(), b.name());
             continue;
         }
         let dir = path.parent().context("manifest path has no folder")?;
@@ -354,7 +355,7 @@ pub fn run_install(args: InstallArgs) -> anyhow::Result<ExitCode> {
         if cfg!(windows) {
             register_windows(b, &path)?;
         }
-        println!("{}: registered {} → {}", b.name(), path.display(), host.display());
+        outln!("{}: registered {} → {}", b.name(), path.display(), host.display());
         written.push(Registration {
             browser: b.name().to_lowercase(),
             manifest: path,
@@ -366,19 +367,19 @@ pub fn run_install(args: InstallArgs) -> anyhow::Result<ExitCode> {
     }
     let paths = Paths::discover();
     match update_registrations(&paths.data_dir, &written, &[]) {
-        Ok(record) => println!("Recorded in {} (`feedwarden doctor` checks what is recorded there).", record.display()),
+        Ok(record) => outln!("Recorded in {} (`feedwarden doctor` checks what is recorded there).", record.display()),
         // The manifests are written and work; only doctor's view of them is missing.
         Err(e) => eprintln!("warning: {e:#}; `feedwarden doctor` will need the same --user-data-dir to find it"),
     }
     if let Some(d) = &args.user_data_dir {
-        println!(
+        outln!(
             "This registration is in the profile {}: the browser finds it only when started with --user-data-dir={}.",
             d.display(),
             d.display()
         );
     }
     if std::env::var_os(ENV_HOME).is_some_and(|v| !v.is_empty()) {
-        println!(
+        outln!(
             "{ENV_HOME} is set ({}): the host uses it only if the browser itself is started with {ENV_HOME} in its \
              environment (the browser starts the host); otherwise the host uses its default folder. \
              Run `feedwarden doctor` with the same {ENV_HOME}.",
@@ -386,10 +387,10 @@ pub fn run_install(args: InstallArgs) -> anyhow::Result<ExitCode> {
         );
     }
     match std::env::current_exe() {
-        Ok(exe) => println!("{}", path_advice(&exe, std::env::var_os("PATH"))),
+        Ok(exe) => outln!("{}", path_advice(&exe, std::env::var_os("PATH"))),
         Err(e) => eprintln!("warning: cannot tell where this feedwarden is: {e}"),
     }
-    println!("Done. Reload the Feedwarden extension (or restart the browser); `feedwarden doctor` checks the setup.");
+    outln!("Done. Reload the Feedwarden extension (or restart the browser); `feedwarden doctor` checks the setup.");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -438,7 +439,7 @@ pub fn run_uninstall(args: UninstallArgs) -> anyhow::Result<ExitCode> {
     for path in &targets {
         if path.exists() {
             std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
-            println!("removed {}", path.display());
+            outln!("removed {}", path.display());
             gone += 1;
         }
     }
@@ -451,7 +452,7 @@ pub fn run_uninstall(args: UninstallArgs) -> anyhow::Result<ExitCode> {
         update_registrations(&paths.data_dir, &[], &targets)?;
     }
     if gone == 0 {
-        println!("Nothing to remove: the host was not registered.");
+        outln!("Nothing to remove: the host was not registered.");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,5 @@
-//! The `feedwarden` subcommands (the binary in `src/bin/feedwarden.rs` is only argument glue).
-#![allow(clippy::print_stdout)] // The CLI writes its results to stdout; only the host must not.
+//! The `feedwarden` subcommands (the binary in `src/bin/feedwarden.rs` is only argument glue). Results go to
+//! stdout through `output` only; diagnostics and progress to stderr.
 
 pub mod batch;
 pub mod classify;
@@ -8,6 +8,7 @@ pub mod eval;
 pub mod images;
 pub mod install;
 pub mod models;
+pub mod output;
 pub mod policy;
 
 use anyhow::Context;
@@ -56,6 +57,26 @@ pub fn load_judge(policy: EffectivePolicy, workers: usize) -> anyhow::Result<Jud
     let opts = EmbedderOptions::new(paths.ort_library.clone(), &paths.models_dir);
     let embedder = EmbedderPool::try_new(&opts, workers)?;
     Ok(Judge::new(embedder, policy)?)
+}
+
+/// Judge posts' images too: their text read by OCR joins the post's text, `nsfw` is scored, and rules with an
+/// `image_description` are judged with CLIP when it is installed. A missing image model is named on stderr
+/// (the images are then judged without it). `base_dir`: local image files are read inside it (`batch
+/// --images`); `None`: only `data:` URLs, as in the host.
+pub fn attach_images(
+    judge: &mut Judge,
+    opts: &crate::images::ImageModelsOptions,
+    base_dir: Option<std::path::PathBuf>,
+    policy_arg: &str,
+) -> anyhow::Result<()> {
+    let analyzer = crate::images::ImageAnalyzer::new(opts);
+    for (name, status) in [("OCR", analyzer.ocr_status()), ("NSFW", analyzer.nsfw_status())] {
+        if let Err(e) = status {
+            eprintln!("warning: {name} model unavailable, images are judged without it: {e}");
+        }
+    }
+    judge.set_image_analyzer(analyzer, base_dir);
+    attach_clip(judge, policy_arg)
 }
 
 /// Judge rules with an `image_description` on images too, when CLIP is installed (warns on stderr when it

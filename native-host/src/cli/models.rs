@@ -14,6 +14,7 @@ use clap::Subcommand;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde::Deserialize;
 
+use super::output::outln;
 use crate::paths::Paths;
 
 /// Points downloads at another server (tests, mirrors): the scheme and host of each manifest URL are
@@ -131,13 +132,13 @@ pub fn run(cmd: ModelsCommand) -> anyhow::Result<ExitCode> {
     let paths = Paths::discover();
     match cmd {
         ModelsCommand::List => {
-            println!("Models folder: {}", paths.models_dir.display());
+            outln!("Models folder: {}", paths.models_dir.display());
             for m in manifests() {
                 let missing = m.missing_files(&paths.models_dir);
                 if missing.is_empty() {
-                    println!("  present  {:<22} {}", m.id, m.name);
+                    outln!("  present  {:<22} {}", m.id, m.name);
                 } else {
-                    println!("  missing  {:<22} {} — {}", m.id, m.name, m.how_to_get());
+                    outln!("  missing  {:<22} {} — {}", m.id, m.name, m.how_to_get());
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -151,7 +152,7 @@ pub fn run(cmd: ModelsCommand) -> anyhow::Result<ExitCode> {
                 progress: true,
             };
             for line in fetch(&manifest, &paths.models_dir, &opts)? {
-                println!("{line}");
+                outln!("{line}");
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -9,6 +9,7 @@ use clap::Subcommand;
 
 use feedwarden_core::policy::{format_policy, parse_policy};
 
+use super::output::{out, outln};
 use crate::policy_store::{load_policy_file, save_atomic};
 
 #[derive(Debug, Subcommand)]
@@ -49,12 +50,12 @@ fn check(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     for file in files {
         let (_, load) = load_policy_file(file, None);
         for d in &load.diagnostics {
-            println!("{d}");
+            outln!("{d}");
         }
         let errors = load.diagnostics.iter().filter(|d| d.is_error()).count();
         let warnings = load.diagnostics.len() - errors;
         match &load.policy {
-            Some(p) if errors == 0 => println!(
+            Some(p) if errors == 0 => outln!(
                 "{}: ok, {} rule(s) active{}",
                 file.display(),
                 p.enabled_rules().count(),
@@ -62,7 +63,7 @@ fn check(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
             ),
             Some(p) => {
                 failed = true;
-                println!(
+                outln!(
                     "{}: {errors} error(s), {warnings} warning(s); the {} rule(s) without errors still load",
                     file.display(),
                     p.enabled_rules().count()
@@ -70,7 +71,7 @@ fn check(files: &[PathBuf]) -> anyhow::Result<ExitCode> {
             }
             None => {
                 failed = true;
-                println!("{}: {errors} error(s); this file cannot be loaded", file.display());
+                outln!("{}: {errors} error(s); this file cannot be loaded", file.display());
             }
         }
     }
@@ -103,14 +104,14 @@ fn fmt(files: &[PathBuf], check_only: bool) -> anyhow::Result<ExitCode> {
         }
         let formatted = format_policy(&parsed.file);
         if stdin {
-            print!("{formatted}");
+            out!("{formatted}");
         } else if formatted != src {
             if check_only {
-                println!("{}: not in canonical form (run `feedwarden policy fmt {}`)", file.display(), file.display());
+                outln!("{}: not in canonical form (run `feedwarden policy fmt {}`)", file.display(), file.display());
                 failed = true;
             } else {
                 save_atomic(file, &formatted).with_context(|| format!("cannot write {}", file.display()))?;
-                println!("{}: formatted", file.display());
+                outln!("{}: formatted", file.display());
             }
         }
     }
@@ -130,13 +131,13 @@ fn test(file: &Path, verbose: bool) -> anyhow::Result<ExitCode> {
     for r in &results {
         if r.rule != current {
             current = &r.rule;
-            println!("rule \"{}\"", r.rule);
+            outln!("rule \"{}\"", r.rule);
         }
         if !r.passed || verbose {
             let mark = if r.passed { "ok  " } else { "FAIL" };
             let want = if r.expected_match { "should match    " } else { "should not match" };
             let cmp = if r.score >= r.threshold { "≥" } else { "<" };
-            println!(
+            outln!(
                 "  {mark} {want}  score {:.2} {cmp} {:.2}  \"{}\"",
                 r.score,
                 r.threshold,
@@ -144,6 +145,6 @@ fn test(file: &Path, verbose: bool) -> anyhow::Result<ExitCode> {
             );
         }
     }
-    println!("{} example(s), {} passed, {failed} misjudged", results.len(), results.len() - failed);
+    outln!("{} example(s), {} passed, {failed} misjudged", results.len(), results.len() - failed);
     Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }

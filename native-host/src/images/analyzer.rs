@@ -6,6 +6,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use feedwarden_core::protocol::{ImageError, ImageFinding, VerdictOut};
+use feedwarden_core::Verdict;
+
 use super::clip::{embed_shared, SharedVision};
 use super::decode::{decode, DecodeLimits};
 use super::nsfw::{Nsfw, NsfwOptions};
@@ -25,14 +28,14 @@ pub struct ImageModelsOptions {
 }
 
 impl ImageModelsOptions {
-    /// The OCR pair `FEEDWARDEN_OCR_MODEL` names (tiny when unset; an unknown name is reported on stderr
-    /// and the tiny pair is used).
-    pub fn new(ort_library: PathBuf, models_dir: &Path) -> Self {
-        let ocr_model = OcrModel::from_env().unwrap_or_else(|e| {
-            eprintln!("warning: {e}; using tiny");
-            OcrModel::Tiny
-        });
-        Self::with_ocr_model(ocr_model, ort_library, models_dir)
+    /// The OCR pair `FEEDWARDEN_OCR_MODEL` names (tiny when unset). An unknown name selects the tiny pair
+    /// and comes back as the warning to show (this library prints nothing itself).
+    pub fn new(ort_library: PathBuf, models_dir: &Path) -> (Self, Option<String>) {
+        let (ocr_model, warning) = match OcrModel::from_env() {
+            Ok(m) => (m, None),
+            Err(e) => (OcrModel::Tiny, Some(format!("{e}; using tiny"))),
+        };
+        (Self::with_ocr_model(ocr_model, ort_library, models_dir), warning)
     }
 
     pub fn with_ocr_model(ocr_model: OcrModel, ort_library: PathBuf, models_dir: &Path) -> Self {
@@ -63,9 +66,28 @@ pub struct ImageAnalysis {
     pub ms: f64,
 }
 
+/// A verdict as every output shows it ([`VerdictOut`]: the host's replies, `feedwarden classify`, batch rows),
+/// with what each of the post's images said (`analyses` in the post's order; empty: no `images`).
+pub fn verdict_out(verdict: Verdict, analyses: &[ImageAnalysis]) -> VerdictOut {
+    VerdictOut::from(verdict).with_images(analyses.iter().map(ImageAnalysis::finding).collect())
+}
+
 impl ImageAnalysis {
     fn failed(code: &str, reason: String) -> Self {
         ImageAnalysis { error: Some((code.to_string(), reason)), ..Default::default() }
+    }
+
+    /// What the verdict says about this image (`images[]` of a verdict on the wire and in `classify`'s output).
+    pub fn finding(&self) -> ImageFinding {
+        ImageFinding {
+            sha256: self.sha256.clone(),
+            text: self.text.clone(),
+            nsfw: self.nsfw,
+            clip: self.clip_embedding.is_some(),
+            error: self.error.as_ref().map(|(code, reason)| ImageError { code: code.clone(), reason: reason.clone() }),
+            ms: self.ms,
+            text_truncated: None,
+        }
     }
 }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use feedwarden_core::policy::{ContentKind, Diagnostic, EffectivePolicy, Rule, Severity};
+use feedwarden_core::protocol::ModelInfo;
 
 use super::analyzer::ImageAnalysis;
 use super::clip::{Clip, ClipOptions, ImageCategory, SharedVision};
@@ -274,21 +275,28 @@ impl ImageRules {
 }
 
 /// The `hello.models` entry for CLIP: the model and the provider that runs it, or why it is not loaded.
-pub fn hello_entry(rules: Option<&ImageRules>, models_dir: &Path) -> serde_json::Value {
-    let kind = "clip";
+pub fn hello_entry(rules: Option<&ImageRules>, models_dir: &Path) -> ModelInfo {
     let dir = |id: &str| models_dir.join(if id == CLIP_TINY { CLIP_TINY } else { CLIP_VIT_B32 }).display().to_string();
+    let entry = |id: &str, provider: Option<&str>| ModelInfo {
+        id: id.to_string(),
+        kind: "clip".into(),
+        provider: provider.map(str::to_string),
+        path: dir(id),
+        error: None,
+        loaded: None,
+        note: None,
+    };
     match rules.map(ImageRules::status) {
-        Some(ClipStatus::Loaded { model_id, provider }) => {
-            serde_json::json!({"id": model_id, "kind": kind, "provider": provider, "path": dir(model_id)})
+        Some(ClipStatus::Loaded { model_id, provider }) => entry(model_id, Some(provider)),
+        Some(ClipStatus::Idle { model_id }) => ModelInfo {
+            loaded: Some(false),
+            note: Some("installed; loaded when a rule has an image_description".into()),
+            ..entry(model_id, None)
+        },
+        Some(ClipStatus::Unavailable(e)) => ModelInfo { error: Some(e.to_string()), ..entry(CLIP_VIT_B32, None) },
+        None => {
+            ModelInfo { error: Some("image rules are not judged by this engine".into()), ..entry(CLIP_VIT_B32, None) }
         }
-        Some(ClipStatus::Idle { model_id }) => serde_json::json!({"id": model_id, "kind": kind, "provider": null,
-            "path": dir(model_id), "loaded": false,
-            "note": "installed; loaded when a rule has an image_description"}),
-        Some(ClipStatus::Unavailable(e)) => serde_json::json!({"id": CLIP_VIT_B32, "kind": kind, "provider": null,
-                                           "path": models_dir.join(CLIP_VIT_B32).display().to_string(), "error": e}),
-        None => serde_json::json!({"id": CLIP_VIT_B32, "kind": kind, "provider": null,
-                                   "path": models_dir.join(CLIP_VIT_B32).display().to_string(),
-                                   "error": "image rules are not judged by this engine"}),
     }
 }
 

@@ -10,5 +10,5 @@ pub mod ocr;
 pub mod provider;
 pub mod source;
 
-pub use analyzer::{ImageAnalysis, ImageAnalyzer, ImageModelsOptions};
+pub use analyzer::{verdict_out, ImageAnalysis, ImageAnalyzer, ImageModelsOptions};
 pub use decode::{decode, DecodeError, DecodeLimits};
