@@ -74,7 +74,7 @@ test("firefox, no host: posts are filtered by the WASM engine, the popup says so
     const ui = new FirefoxClosedUi(browser, page);
     const blurred = 'shreddit-post[data-fw-state="blur"]';
     const reason = (await ui.text(blurred, "blur-reason")) ?? "";
-    assert.match(reason, /^Blurred by your rule “spiders” \([01]\.\d\d\) · judged in the browser$/, reason);
+    assert.match(reason, /^Blurred by your rule “spiders”: posts about spiders, tarantulas and other arachnids \([01]\.\d\d\) · judged in the browser$/, reason);
 
     // "This was fine" on the blurred spider post, while the browser judges: the fallback keeps the correction
     // (the tiny embedding of the post, in storage.local) and the page's posts are judged again with it.
