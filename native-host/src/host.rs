@@ -443,15 +443,12 @@ fn load_active(paths: &Paths, previous: Option<&EffectivePolicy>) -> ActivePolic
     } else {
         "saving from the editor replaces it (a regular file that cannot be read is first renamed policy.toml.unreadable)"
     };
-    diagnostics.push(Diagnostic {
-        severity: Severity::Warning,
-        code: "policy-not-active".into(),
-        file: Some(file.display().to_string()),
-        line: 1,
-        column: 1,
-        rule: None,
-        message: format!("this file cannot be loaded, so {running}; {fix}"),
-    });
+    diagnostics.push(Diagnostic::about_file(
+        Severity::Warning,
+        "policy-not-active",
+        Some(file.display().to_string()),
+        format!("this file cannot be loaded, so {running}; {fix}"),
+    ));
     ActivePolicy { source: src.unwrap_or_default(), policy, diagnostics, file, file_mtime }
 }
 
@@ -471,17 +468,12 @@ fn fit_policy_reply(mut reply: PolicyReply) -> PolicyReply {
         return reply;
     }
     let listed = reply.diagnostics.len();
-    reply.diagnostics = vec![Diagnostic {
-        severity: Severity::Warning,
-        code: "too-many-diagnostics".into(),
-        file: Some(reply.path.clone()),
-        line: 1,
-        column: 1,
-        rule: None,
-        message: format!(
-            "{listed} problems are too long to list here; run `feedwarden policy check` on the file to see them"
-        ),
-    }];
+    reply.diagnostics = vec![Diagnostic::about_file(
+        Severity::Warning,
+        "too-many-diagnostics",
+        Some(reply.path.clone()),
+        format!("{listed} problems are too long to list here; run `feedwarden policy check` on the file to see them"),
+    )];
     reply
 }
 

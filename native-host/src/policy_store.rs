@@ -68,15 +68,12 @@ pub fn load_policy_text(source: &str, file: Option<&Path>, previous: Option<&Eff
 
 /// An `unreadable` diagnostic for the policy file itself.
 pub fn unreadable(path: &Path, why: &str) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Error,
-        code: "unreadable".into(),
-        file: Some(path.display().to_string()),
-        line: 1,
-        column: 1,
-        rule: None,
-        message: format!("cannot read the policy file: {why}"),
-    }
+    Diagnostic::about_file(
+        Severity::Error,
+        "unreadable",
+        Some(path.display().to_string()),
+        format!("cannot read the policy file: {why}"),
+    )
 }
 
 /// Read and load a policy file; an unreadable file (missing, not a regular file, too large, not UTF-8) is a

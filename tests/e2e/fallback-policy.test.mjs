@@ -5,18 +5,9 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import { importExtensionModule } from "./lib/bundle.mjs";
+import { installFakeChromeStorage } from "./lib/fake-storage.mjs";
 
-const stored = {};
-globalThis.chrome = {
-  runtime: { id: "test" },
-  storage: {
-    local: {
-      get: async (key) => (key in stored ? { [key]: structuredClone(stored[key]) } : {}),
-      set: async (items) => Object.assign(stored, structuredClone(items)),
-    },
-    onChanged: { addListener: () => {} },
-  },
-};
+const stored = installFakeChromeStorage();
 
 let FallbackEngine;
 before(async () => {

@@ -33,6 +33,11 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// A problem with a whole file (or policy) rather than one of its lines: reported at line 1, column 1.
+    pub fn about_file(severity: Severity, code: &str, file: Option<String>, message: String) -> Self {
+        Diagnostic { severity, code: code.into(), file, line: 1, column: 1, rule: None, message }
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }

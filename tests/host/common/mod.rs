@@ -94,18 +94,8 @@ impl HostProc {
     }
 
     pub fn spawn_with(mut cmd: Command, home: &Path, models: &Path) -> Self {
-        let mut child = cmd
-            .env("FEEDWARDEN_HOME", home)
-            .env("FEEDWARDEN_MODELS_DIR", models)
-            .env_remove("FEEDWARDEN_ORT_LIB")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("spawn feedwarden-host");
-        let stdin = child.stdin.take();
-        let stdout = child.stdout.take().unwrap();
-        HostProc { child, stdin, stdout, home: home.to_path_buf() }
+        cmd.env("FEEDWARDEN_HOME", home).env("FEEDWARDEN_MODELS_DIR", models).env_remove("FEEDWARDEN_ORT_LIB");
+        Self::spawn_plain(cmd, home)
     }
 
     /// Start `cmd` as it is (its environment untouched, e.g. a plain one as a browser gives); `home` is the
