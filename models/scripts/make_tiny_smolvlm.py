@@ -33,10 +33,10 @@ from pathlib import Path
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime loads (docs/security.md)
 
 import numpy as np
-import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import TensorProto, helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from llama_onnx import Graph, LayerWeights, LlamaShape, decoder_graph, save  # noqa: E402
 from smol_tokenizer import SMOLVLM_ADDED_TOKENS, build_tokenizer, read_gguf_vocab, save_tokenizer  # noqa: E402
 
 HIDDEN = 576
@@ -51,7 +51,6 @@ RANK = 16  # inner width of the low-rank projections (keeps the files small)
 LM_RANK = 8  # rank of the token-embedding table and the output head
 ROPE_THETA = 100000.0
 RMS_EPS = 1e-5
-OPSET = 17
 
 PROMPT_QUESTION = "Does this image show a spider? Answer yes or no."
 GREEDY_TOKENS = 8
@@ -63,37 +62,8 @@ def image_prompt(question: str) -> str:
     return f"<|im_start|>User:{image}{question}<end_of_utterance>\nAssistant:"
 
 
-class Graph:
-    """Collects nodes and initialisers for one ONNX graph, naming intermediates automatically."""
-
-    def __init__(self):
-        self.nodes, self.inits, self.n = [], [], 0
-
-    def const(self, name, array):
-        self.inits.append(numpy_helper.from_array(np.asarray(array), name))
-        return name
-
-    def op(self, op_type, inputs, n_out=1, **attrs):
-        self.n += 1
-        outs = [f"{op_type.lower()}_{self.n}_{i}" for i in range(n_out)]
-        self.nodes.append(helper.make_node(op_type, inputs, outs, **attrs))
-        return outs[0] if n_out == 1 else outs
-
-    def named(self, op_type, inputs, output, **attrs):
-        self.nodes.append(helper.make_node(op_type, inputs, [output], **attrs))
-        return output
-
-
 def weight(rng, shape, scale):
     return (rng.standard_normal(shape) * scale).astype(np.float32)
-
-
-def save(g: Graph, name, inputs, outputs, path: Path) -> None:
-    graph = helper.make_graph(g.nodes, name, inputs, outputs, g.inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="feedwarden")
-    model.ir_version = 8
-    onnx.checker.check_model(model, full_check=True)
-    onnx.save(model, str(path))
 
 
 def vision_encoder(rng, path: Path) -> None:
@@ -132,100 +102,38 @@ def embed_tokens(rng, path: Path) -> None:
          path)
 
 
-def rms_norm(g: Graph, x, w):
-    var = g.op("ReduceMean", [g.op("Mul", [x, x])], axes=[-1], keepdims=1)
-    inv = g.op("Reciprocal", [g.op("Sqrt", [g.op("Add", [var, g.const(f"eps_{g.n}", np.array(RMS_EPS, np.float32))])])])
-    return g.op("Mul", [g.op("Mul", [x, inv]), w])
-
-
-def rotate_half(g: Graph, x):
-    """Concat(-x[..., 32:], x[..., :32])."""
-    first, second = g.op("Split", [x], n_out=2, axis=-1, num_outputs=2) if OPSET >= 18 else g.op("Split", [x], n_out=2, axis=-1)
-    return g.op("Concat", [g.op("Neg", [second]), first], axis=-1)
-
-
 def decoder(rng, path: Path, kv_dtype) -> None:
-    g = Graph()
-    kv_np = np.float16 if kv_dtype == TensorProto.FLOAT16 else np.float32
-    # Shared pieces: past length, causal+padding mask, RoPE tables.
-    past_len = g.op("Slice", [g.op("Shape", ["past_key_values.0.key"]), g.const("i2", np.array([2], np.int64)),
-                              g.const("i3", np.array([3], np.int64))])
-    seq_len = g.op("Slice", [g.op("Shape", ["inputs_embeds"]), g.const("i1", np.array([1], np.int64)), "i2"])
-    total = g.op("Add", [past_len, seq_len])
-    one = g.const("one", np.array(1, np.int64))
-    zero = g.const("zero", np.array(0, np.int64))
-    scalar = g.const("scalar_shape", np.array([], np.int64))
-    q_pos = g.op("Range", [g.op("Reshape", [past_len, scalar]), g.op("Reshape", [total, scalar]), one])  # [s]
-    k_pos = g.op("Range", [zero, g.op("Reshape", [total, scalar]), one])  # [T]
-    causal = g.op("LessOrEqual", [g.op("Unsqueeze", [k_pos, g.const("ax0", np.array([0], np.int64))]),
-                                  g.op("Unsqueeze", [q_pos, g.const("ax1", np.array([1], np.int64))])])  # [s,T]
-    padding = g.op("Equal", ["attention_mask", one])  # [b,T]
-    padding = g.op("Unsqueeze", [padding, g.const("ax123", np.array([1, 2, 3], np.int64))])  # [b,1,1,1,T]
-    allowed = g.op("And", [causal, padding])  # [b,1,1,s,T]
-    neg = g.const("neg_large", np.array(-1e9, np.float32))
-    inv_freq = 1.0 / (ROPE_THETA ** (np.arange(0, HEAD_DIM, 2, dtype=np.float64) / HEAD_DIM))
-    pos_f = g.op("Cast", [g.op("Unsqueeze", ["position_ids", g.const("ax2", np.array([2], np.int64))])], to=TensorProto.FLOAT)
-    freqs = g.op("Mul", [pos_f, g.const("inv_freq", inv_freq.astype(np.float32))])  # [b,s,32]
-    emb = g.op("Concat", [freqs, freqs], axis=-1)  # [b,s,64]
-    cos = g.op("Unsqueeze", [g.op("Cos", [emb]), "ax1"])  # [b,1,s,64]
-    sin = g.op("Unsqueeze", [g.op("Sin", [emb]), "ax1"])
-    scale = g.const("attn_scale", np.array(1.0 / np.sqrt(HEAD_DIM), np.float32))
-    heads_shape = g.const("heads_shape", np.array([0, 0, HEADS, HEAD_DIM], np.int64))
-    kv_shape = g.const("kv_shape", np.array([0, 0, KV_HEADS, HEAD_DIM], np.int64))
-    group_shape = g.const("group_shape", np.array([0, KV_HEADS, HEADS // KV_HEADS, -1, HEAD_DIM], np.int64))
-    merge_shape = g.const("merge_shape", np.array([0, 0, HIDDEN], np.int64))
+    """The shared llama graph with low-rank random projections (through a width of RANK)."""
+    shape = LlamaShape(hidden=HIDDEN, heads=HEADS, kv_heads=KV_HEADS, head_dim=HEAD_DIM, vocab=VOCAB, layers=LAYERS,
+                       rope_theta=ROPE_THETA, rms_eps=RMS_EPS)
+    widths = {"q": HEADS * HEAD_DIM, "k": KV_HEADS * HEAD_DIM, "v": KV_HEADS * HEAD_DIM}
 
-    def rope(x):  # x [b,h,s,64]
-        return g.op("Add", [g.op("Mul", [x, cos]), g.op("Mul", [rotate_half(g, x), sin])])
-
-    inputs = [
-        helper.make_tensor_value_info("inputs_embeds", TensorProto.FLOAT, ["batch_size", "sequence_length", HIDDEN]),
-        helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch_size", "total_sequence_length"]),
-        helper.make_tensor_value_info("position_ids", TensorProto.INT64, ["batch_size", "sequence_length"]),
-    ]
-    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch_size", "sequence_length", VOCAB])]
-    x = "inputs_embeds"
-    for i in range(LAYERS):
+    def layer(g: Graph, i: int) -> LayerWeights:
         p = f"layers.{i}."
         w = lambda name, shape, s: g.const(p + name, weight(rng, shape, s))  # noqa: E731
-        h = rms_norm(g, x, g.const(p + "input_norm", (1.0 + 0.1 * rng.standard_normal(HIDDEN)).astype(np.float32)))
-        hd = g.op("MatMul", [h, w("attn_down", (HIDDEN, RANK), 1.0 / np.sqrt(HIDDEN))])
-        q = g.op("Transpose", [g.op("Reshape", [g.op("MatMul", [hd, w("q", (RANK, HEADS * HEAD_DIM), 0.5)]), heads_shape])], perm=[0, 2, 1, 3])
-        k = g.op("Transpose", [g.op("Reshape", [g.op("MatMul", [hd, w("k", (RANK, KV_HEADS * HEAD_DIM), 0.5)]), kv_shape])], perm=[0, 2, 1, 3])
-        v = g.op("Transpose", [g.op("Reshape", [g.op("MatMul", [hd, w("v", (RANK, KV_HEADS * HEAD_DIM), 0.5)]), kv_shape])], perm=[0, 2, 1, 3])
-        q, k = rope(q), rope(k)
-        past_k, past_v = f"past_key_values.{i}.key", f"past_key_values.{i}.value"
-        for name in (past_k, past_v):
-            inputs.append(helper.make_tensor_value_info(name, kv_dtype, ["batch_size", KV_HEADS, "past_sequence_length", HEAD_DIM]))
-        for name in (f"present.{i}.key", f"present.{i}.value"):
-            outputs.append(helper.make_tensor_value_info(name, kv_dtype, ["batch_size", KV_HEADS, "total_sequence_length", HEAD_DIM]))
-        if kv_dtype == TensorProto.FLOAT16:
-            k16, v16 = g.op("Cast", [k], to=kv_dtype), g.op("Cast", [v], to=kv_dtype)
-            g.named("Concat", [past_k, k16], f"present.{i}.key", axis=2)
-            g.named("Concat", [past_v, v16], f"present.{i}.value", axis=2)
-            all_k = g.op("Cast", [f"present.{i}.key"], to=TensorProto.FLOAT)
-            all_v = g.op("Cast", [f"present.{i}.value"], to=TensorProto.FLOAT)
-        else:
-            all_k = g.named("Concat", [past_k, k], f"present.{i}.key", axis=2)
-            all_v = g.named("Concat", [past_v, v], f"present.{i}.value", axis=2)
-        qg = g.op("Reshape", [q, group_shape])  # [b,3,3,s,64]: query head h uses KV head h // 3
-        kg = g.op("Unsqueeze", [all_k, "ax2"])  # [b,3,1,T,64]
-        vg = g.op("Unsqueeze", [all_v, "ax2"])
-        scores = g.op("Mul", [g.op("MatMul", [qg, g.op("Transpose", [kg], perm=[0, 1, 2, 4, 3])]), scale])
-        probs = g.op("Softmax", [g.op("Where", [allowed, scores, neg])], axis=-1)
-        ctx = g.op("Reshape", [g.op("MatMul", [probs, vg]), g.const(p + "ctx_shape", np.array([0, HEADS, -1, HEAD_DIM], np.int64))])
-        ctx = g.op("Reshape", [g.op("Transpose", [ctx], perm=[0, 2, 1, 3]), merge_shape])  # [b,s,576]
-        attn = g.op("MatMul", [g.op("MatMul", [ctx, w("o_down", (HIDDEN, RANK), 1.0 / np.sqrt(HIDDEN))]), w("o_up", (RANK, HIDDEN), 0.5)])
-        x = g.op("Add", [x, attn])
-        h = rms_norm(g, x, g.const(p + "post_norm", (1.0 + 0.1 * rng.standard_normal(HIDDEN)).astype(np.float32)))
-        up = g.op("MatMul", [h, w("mlp_up", (HIDDEN, RANK), 1.0 / np.sqrt(HIDDEN))])
-        act = g.op("Mul", [up, g.op("Sigmoid", [up])])
-        x = g.op("Add", [x, g.op("MatMul", [act, w("mlp_down", (RANK, HIDDEN), 0.5)])])
-    h = rms_norm(g, x, g.const("final_norm", np.ones(HIDDEN, np.float32)))
-    low = g.op("MatMul", [h, g.const("lm_head.down", weight(rng, (HIDDEN, LM_RANK), 1.0 / np.sqrt(HIDDEN)))])
-    head = g.op("Cast", [g.const("lm_head.table", weight(rng, (LM_RANK, VOCAB), 3.0).astype(np.float16))], to=TensorProto.FLOAT)
-    g.named("MatMul", [low, head], "logits")
-    save(g, "tiny_smolvlm_decoder", inputs, outputs, path)
+        norm = lambda name: g.const(p + name, (1.0 + 0.1 * rng.standard_normal(HIDDEN)).astype(np.float32))  # noqa: E731
+
+        def mlp(g, h):
+            up = g.op("MatMul", [h, w("mlp_up", (HIDDEN, RANK), 1.0 / np.sqrt(HIDDEN))])
+            act = g.op("Mul", [up, g.op("Sigmoid", [up])])
+            return g.op("MatMul", [act, w("mlp_down", (RANK, HIDDEN), 0.5)])
+
+        return LayerWeights(
+            input_norm=lambda: norm("input_norm"),
+            attn_input=lambda g, h: g.op("MatMul", [h, w("attn_down", (HIDDEN, RANK), 1.0 / np.sqrt(HIDDEN))]),
+            project=lambda g, a, which: g.op("MatMul", [a, w(which, (RANK, widths[which]), 0.5)]),
+            out=lambda g, ctx: g.op("MatMul", [g.op("MatMul", [ctx, w("o_down", (HIDDEN, RANK), 1.0 / np.sqrt(HIDDEN))]),
+                                               w("o_up", (RANK, HIDDEN), 0.5)]),
+            post_norm=lambda: norm("post_norm"),
+            mlp=mlp)
+
+    def lm_head(g: Graph, h):
+        low = g.op("MatMul", [h, g.const("lm_head.down", weight(rng, (HIDDEN, LM_RANK), 1.0 / np.sqrt(HIDDEN)))])
+        head = g.op("Cast", [g.const("lm_head.table", weight(rng, (LM_RANK, VOCAB), 3.0).astype(np.float16))], to=TensorProto.FLOAT)
+        return g.named("MatMul", [low, head], "logits")
+
+    decoder_graph(shape, kv_dtype, layer, lambda g: g.const("final_norm", np.ones(HIDDEN, np.float32)), lm_head,
+                  "tiny_smolvlm_decoder", path)
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:

