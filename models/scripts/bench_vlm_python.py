@@ -26,7 +26,8 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")  # before onnxruntime loads 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from convert_smollm2 import NO, YES, OrtDecoder, chat_prompt, p_yes  # noqa: E402
+from convert_smollm2 import OrtDecoder, chat_prompt  # noqa: E402
+from smol_tokenizer import p_yes, yes_no_ids  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SMOLLM2 = ROOT / "models/build/smollm2-135m"
@@ -70,8 +71,7 @@ def bench_decoder(variant: str, repeats: int) -> dict:
             n_past += 1
             nxt = int(np.argmax(logits[-1]))
         decode.append(DECODE_TOKENS / (time.perf_counter() - t))
-    yes_ids = [tok.token_to_id(t.replace(" ", "Ġ")) for t in YES]
-    no_ids = [tok.token_to_id(t.replace(" ", "Ġ")) for t in NO]
+    yes_ids, no_ids = yes_no_ids(tok)
     yn_ids = tok.encode(chat_prompt(YES_NO_USER), add_special_tokens=False).ids
     judge = []
     for _ in range(repeats):

@@ -33,8 +33,9 @@ import numpy as np
 from onnx import TensorProto, helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from golden_json import compact_json  # noqa: E402
 from llama_onnx import Graph, LayerWeights, LlamaShape, decoder_graph, save  # noqa: E402
-from smol_tokenizer import build_tokenizer, read_gguf_vocab, save_tokenizer  # noqa: E402
+from smol_tokenizer import NO, YES, build_tokenizer, p_yes, read_gguf_vocab, save_tokenizer, yes_no_ids  # noqa: E402
 
 SHAPE = LlamaShape(hidden=576, heads=9, kv_heads=3, head_dim=64, vocab=49152, layers=30, rope_theta=100000.0,
                    rms_eps=1e-5)
@@ -47,8 +48,6 @@ PROMPTS = [
     'Is this post angry? "I can\'t BELIEVE they cancelled my flight AGAIN!!! Worst airline ever 😡" Answer yes or no.',
 ]
 MAX_NEW_TOKENS = 16
-YES = ["yes", " yes", "Yes", " Yes"]
-NO = ["no", " no", "No", " No"]
 
 
 def chat_prompt(user: str) -> str:
@@ -249,28 +248,9 @@ class OrtDecoder:
             nxt = int(np.argmax(logits[-1]))
 
 
-def p_yes(logits, yes_ids, no_ids) -> float:
-    """Softmax over the yes and no token groups only; P(yes) = the yes group's share."""
-    ids = list(yes_ids) + list(no_ids)
-    z = logits[ids].astype(np.float64)
-    e = np.exp(z - z.max())
-    return float(e[: len(yes_ids)].sum() / e.sum())
-
-
 def top10(logits):
     idx = np.argsort(-logits, kind="stable")[:10]
     return [[int(i), round(float(logits[i]), 5)] for i in idx]
-
-
-def compact_json(value, indent=0) -> str:
-    """JSON with one key per line but every list of scalars (or of scalar pairs) on one line: small, diffable."""
-    pad = " " * indent
-    if isinstance(value, dict):
-        items = [f'{pad} {json.dumps(k)}: {compact_json(v, indent + 1)}' for k, v in value.items()]
-        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-    if isinstance(value, list) and any(isinstance(v, dict) for v in value):
-        return "[\n" + ",\n".join(pad + " " + compact_json(v, indent + 1) for v in value) + "\n" + pad + "]"
-    return json.dumps(value, ensure_ascii=False)
 
 
 def main() -> None:
@@ -296,10 +276,7 @@ def main() -> None:
 
     stop_names = ["<|im_end|>", "<|endoftext|>"]
     stop_ids = [tok.token_to_id(t) for t in stop_names]
-    yes_ids = [tok.encode(t, add_special_tokens=False).ids for t in YES]
-    no_ids = [tok.encode(t, add_special_tokens=False).ids for t in NO]
-    assert all(len(i) == 1 for i in yes_ids + no_ids), (yes_ids, no_ids)
-    yes_ids, no_ids = [i[0] for i in yes_ids], [i[0] for i in no_ids]
+    yes_ids, no_ids = yes_no_ids(tok)
     ref = NumpyLlama(w)
     variants = {"fp32": "decoder_model_merged.onnx", "int8": "decoder_model_merged.int8.onnx",
                 "q4": "decoder_model_merged.q4.onnx"}

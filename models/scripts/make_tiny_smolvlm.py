@@ -23,7 +23,6 @@ layers (the real model has 30): a runtime must read the layer count from the ses
 """
 
 import argparse
-import json
 import os
 import struct
 import sys
@@ -37,7 +36,9 @@ from onnx import TensorProto, helper
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from llama_onnx import Graph, LayerWeights, LlamaShape, decoder_graph, save  # noqa: E402
-from smol_tokenizer import SMOLVLM_ADDED_TOKENS, build_tokenizer, read_gguf_vocab, save_tokenizer  # noqa: E402
+from golden_json import compact_json  # noqa: E402
+from smol_tokenizer import (  # noqa: E402
+    NO, SMOLVLM_ADDED_TOKENS, YES, build_tokenizer, p_yes, read_gguf_vocab, save_tokenizer, yes_no_ids)
 
 HIDDEN = 576
 HEADS = 9
@@ -234,6 +235,7 @@ def golden(out: Path, tok) -> dict:
     other_image_logits, _ = run("decoder_model_merged", 1, masked_out[0])
     assert np.abs(other_image_logits - logits32).max() > 0.1, "the decoder's logits do not depend on the image"
     logits16, greedy16 = run("decoder_model_merged_fp16kv", GREEDY_TOKENS, features[0])
+    yes_ids, no_ids = yes_no_ids(tok)
     top = np.argsort(-logits32, kind="stable")[:10]
     top16 = np.argsort(-logits16, kind="stable")[:10]
     return {
@@ -261,7 +263,13 @@ def golden(out: Path, tok) -> dict:
         "greedy_ids": greedy32,
         "greedy_ids_fp16kv": greedy16,
         "stop_token_ids": [eou],
-        "tolerance": {"logits_abs": 1e-3, "logits_abs_fp16kv": 2e-2, "image_features_sum_rel": 1e-4,
+        "yes_token_ids": dict(zip(YES, yes_ids)),
+        "no_token_ids": dict(zip(NO, no_ids)),
+        "p_yes": p_yes(logits32, yes_ids, no_ids),
+        "p_yes_fp16kv": p_yes(logits16, yes_ids, no_ids),
+        "p_yes_rule": "softmax over the 8 yes/no logits of the last prompt position after prefill; P(yes) = the yes group's share",
+        "tolerance": {"logits_abs": 1e-3, "logits_abs_fp16kv": 2e-2, "image_features_sum_rel": 1e-4, "p_yes_abs": 1e-4,
+                      "p_yes_abs_fp16kv": 5e-3,
                       "note": "greedy ids must match exactly (they are checked against an uncached full recompute)"},
         "layers": LAYERS,
     }
@@ -285,7 +293,7 @@ def main() -> None:
     rng.bit_generator.state = state  # same weights, float16 cache
     decoder(rng, args.out / "decoder_model_merged_fp16kv.onnx", TensorProto.FLOAT16)
     g = golden(args.out, tok)
-    (args.out / "golden.json").write_text(json.dumps(g, indent=1) + "\n")
+    (args.out / "golden.json").write_text(compact_json(g) + "\n")
     print(f"wrote {args.out}: greedy {g['greedy_ids']} (fp16kv {g['greedy_ids_fp16kv']})")
 
 

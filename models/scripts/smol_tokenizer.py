@@ -12,6 +12,7 @@ SmolVLM-256M's tokenizer is this vocabulary plus 128 added tokens (ids 49152..49
 
 from pathlib import Path
 
+import numpy as np
 from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
 
 SMOLLM2_VOCAB = 49152
@@ -28,6 +29,29 @@ SMOLVLM_ADDED_TOKENS = (
     + ["<end_of_utterance>"]
 )
 assert len(SMOLVLM_ADDED_TOKENS) == 128
+
+
+# The token groups of a yes/no judgement: P(yes) is the yes group's share of a softmax over these 8 logits.
+YES = ["yes", " yes", "Yes", " Yes"]
+NO = ["no", " no", "No", " No"]
+
+
+def yes_no_ids(tok: Tokenizer):
+    """(yes ids, no ids); each word must be a single token."""
+    groups = []
+    for words in (YES, NO):
+        ids = [tok.encode(w, add_special_tokens=False).ids for w in words]
+        if any(len(i) != 1 for i in ids):
+            raise SystemExit(f"yes/no words are not single tokens: {dict(zip(words, ids))}")
+        groups.append([i[0] for i in ids])
+    return groups[0], groups[1]
+
+
+def p_yes(logits, yes_ids, no_ids) -> float:
+    """Softmax over the yes and no token groups only; P(yes) = the yes group's share."""
+    z = logits[list(yes_ids) + list(no_ids)].astype(np.float64)
+    e = np.exp(z - z.max())
+    return float(e[: len(yes_ids)].sum() / e.sum())
 
 
 def read_gguf_vocab(gguf_path: Path):
