@@ -87,8 +87,8 @@ def build_tokenizer(tokens, types, merges, extra_special=()) -> Tokenizer:
     tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in control])
     if extra_special:
         tok.add_special_tokens([AddedToken(t, special=True, normalized=False) for t in extra_special])
-    for i, t in enumerate(list(control)):
-        assert tok.token_to_id(t) == tokens.index(t), t
+    for t in control:
+        assert tok.token_to_id(t) == vocab[t], t
     for i, t in enumerate(extra_special):
         assert tok.token_to_id(t) == len(tokens) + i, (t, tok.token_to_id(t))
     check_round_trips(tok)
