@@ -384,6 +384,12 @@ impl Vlm {
         Ok(ids)
     }
 
+    /// The image encoder's features for `img` as one view: `(tokens, [tokens × hidden])`.
+    pub fn image_features(&mut self, img: &RgbImage) -> Result<(usize, Vec<f32>), VlmError> {
+        let hidden = self.lm.hidden;
+        self.vision.as_mut().ok_or_else(|| VlmError::NoVisionEncoder(self.dir.clone()))?.encode(img, hidden)
+    }
+
     /// A text-only prompt.
     pub fn text_prompt(&mut self, user: &str) -> Result<Prompt, VlmError> {
         let ids = self.prompt_ids(user, None)?;
@@ -394,8 +400,7 @@ impl Vlm {
     /// A prompt with `img` before `question`: the encoder's features replace the `<image>` positions' embeddings.
     pub fn image_prompt(&mut self, img: &RgbImage, question: &str) -> Result<Prompt, VlmError> {
         let hidden = self.lm.hidden;
-        let vision = self.vision.as_mut().ok_or_else(|| VlmError::NoVisionEncoder(self.dir.clone()))?;
-        let (tokens, features) = vision.encode(img, hidden)?;
+        let (tokens, features) = self.image_features(img)?;
         let ids = self.prompt_ids(question, Some(tokens))?;
         let mut embeds = self.lm.embed(&to_i64(&ids))?;
         let image_id = prompt::token_id(&self.tokenizer, prompt::IMAGE_TOKEN)?;
@@ -417,6 +422,12 @@ impl Vlm {
         let mut cache = self.lm.empty_cache()?;
         let logits = self.lm.forward(prompt.embeds.clone(), &mut cache)?;
         Ok((logits, cache))
+    }
+
+    /// Feed one token after what `cache` holds: the next-token logits (the cache grows by one).
+    pub fn decode_step(&mut self, token: u32, cache: &mut KvCache) -> Result<Vec<f32>, VlmError> {
+        let embeds = self.lm.embed(&[i64::from(token)])?;
+        self.lm.forward(embeds, cache)
     }
 
     /// Greedy decoding after `prompt`, up to `max_tokens` new tokens or a stop token. `step` sees the ids so
@@ -447,8 +458,7 @@ impl Vlm {
             if ids.len() >= max_tokens {
                 break StopReason::TokenLimit;
             }
-            let embeds = self.lm.embed(&[i64::from(next)])?;
-            logits = self.lm.forward(embeds, &mut cache)?;
+            logits = self.decode_step(next, &mut cache)?;
         };
         let text = self.tokenizer.decode(&ids, true).map_err(|e| VlmError::Tokenize(e.to_string()))?;
         Ok(Generation { ids, text: text.trim().to_string(), prompt_tokens: prompt.ids.len(), stop })
