@@ -11,10 +11,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use feedwarden_host::images::DecodeLimits;
-use feedwarden_host::vlm::{decode_image, FloatType, Vlm, VlmError, VlmOptions};
+use feedwarden_host::vlm::{decode_image, FloatType, StopReason, Vlm, VlmError, VlmOptions};
 use serde_json::Value;
 
 const TINY: &str = "smolvlm-tiny";
+const SMOLLM2: &str = "smollm2-135m";
 
 fn tiny_models() -> Option<PathBuf> {
     let need: Vec<String> = [
@@ -144,7 +145,7 @@ fn generation_stops_at_the_token_limit_and_when_told() {
     let img = tiny_image(&models);
     let prompt = vlm.image_prompt(&img, "What is this?").unwrap();
     let out = vlm.generate(&prompt, 3, &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
-    assert_eq!((out.ids.len(), out.stop), (3, feedwarden_host::vlm::StopReason::TokenLimit));
+    assert_eq!((out.ids.len(), out.stop), (3, StopReason::TokenLimit));
     let mut calls = 0;
     let out = vlm
         .generate(&prompt, 50, &mut |ids| {
@@ -156,7 +157,7 @@ fn generation_stops_at_the_token_limit_and_when_told() {
             }
         })
         .unwrap();
-    assert_eq!((out.ids.len(), out.stop, calls), (2, feedwarden_host::vlm::StopReason::Cancelled, 2));
+    assert_eq!((out.ids.len(), out.stop, calls), (2, StopReason::Cancelled, 2));
     let none = vlm.generate(&prompt, 0, &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
     assert!(none.ids.is_empty() && none.text.is_empty());
 }
@@ -245,4 +246,102 @@ fn cli_answers_about_the_tiny_model_and_says_when_no_model_is_installed() {
     let out = run(&["vlm", "describe", img.to_str().unwrap()], empty.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && stderr.contains("feedwarden models fetch smolvlm-256m"), "{stderr}");
+}
+
+fn smollm2_models(graph: &str) -> Option<PathBuf> {
+    let need =
+        [format!("{SMOLLM2}/{graph}"), format!("{SMOLLM2}/embed_tokens.onnx"), format!("{SMOLLM2}/tokenizer.json")];
+    common::models_with(&need.iter().map(String::as_str).collect::<Vec<_>>(), "the converted SmolLM2-135M decoder")
+}
+
+/// The committed golden file (models/golden/smollm2_golden.json) when present, else the one the converter
+/// wrote next to the graphs.
+fn smollm2_golden(models: &Path) -> Value {
+    let committed = common::repo_root().join("models/golden/smollm2_golden.json");
+    let built = models.join(SMOLLM2).join("golden.json");
+    json(if committed.is_file() { &committed } else { &built })
+}
+
+/// One graph of the real decoder (`variant`: fp32, int8, q4) against every golden case: the prompt ids in
+/// SmolLM2's template, the top-10 next-token logits, the greedy continuation with the KV cache and P(yes).
+fn smollm2_matches_golden(variant: &str) {
+    let graph = match variant {
+        "fp32" => "decoder_model_merged.onnx",
+        "int8" => "decoder_model_merged.int8.onnx",
+        _ => "decoder_model_merged.q4.onnx",
+    };
+    let Some(models) = smollm2_models(graph) else { return };
+    let g = smollm2_golden(&models);
+    assert_eq!(g["files"][variant].as_str(), Some(graph));
+    let mut vlm = Vlm::load(&VlmOptions::new(ort(&models), &models.join(SMOLLM2)).with_decoder(graph)).unwrap();
+    eprintln!("{graph}: provider {}", vlm.provider());
+    assert!(!vlm.has_vision());
+    assert_eq!(vlm.template(), feedwarden_host::vlm::Template::SmolLm2);
+    let layout = vlm.layout();
+    assert_eq!(
+        (layout.layers as u64, layout.kv_heads as u64, layout.head_dim as u64, layout.dtype),
+        (
+            g["layers"].as_u64().unwrap(),
+            g["kv_heads"].as_u64().unwrap(),
+            g["head_dim"].as_u64().unwrap(),
+            FloatType::F32
+        )
+    );
+    let group = |k: &str| {
+        let mut v: Vec<u32> = g[k].as_object().unwrap().values().map(|x| x.as_u64().unwrap() as u32).collect();
+        v.sort_unstable();
+        v
+    };
+    let sorted = |v: &[u32]| {
+        let mut v = v.to_vec();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(sorted(&vlm.yes_no_tokens().yes), group("yes_token_ids"), "the yes group from the tokenizer");
+    assert_eq!(sorted(&vlm.yes_no_tokens().no), group("no_token_ids"), "the no group from the tokenizer");
+    let stops = group("stop_token_ids");
+    assert_eq!(sorted(vlm.stop_ids()), stops);
+    let logit_tol = g["tolerance"]["top10_logit_abs"][variant].as_f64().unwrap();
+    let p_tol = g["tolerance"]["p_yes_abs"][variant].as_f64().unwrap();
+    let max_new = g["max_new_tokens"].as_u64().unwrap() as usize;
+    let cases = g["cases"].as_array().unwrap();
+    assert!(cases.len() >= 3);
+    for case in cases {
+        let user = case["user"].as_str().unwrap();
+        let want = &case[variant];
+        let prompt = vlm.text_prompt(user).unwrap();
+        assert_eq!(prompt.ids, ids(&case["prompt_ids"]), "prompt ids of {user:?}");
+        let (logits, _) = vlm.prefill(&prompt).unwrap();
+        assert_eq!(logits.len() as u64, g["vocab"].as_u64().unwrap());
+        assert_top_logits(&format!("{variant} {user:?}"), &want["top10"], &logits, logit_tol);
+        let p = f64::from(vlm.yes_probability_text(user).unwrap());
+        let p_want = want["p_yes"].as_f64().unwrap();
+        assert!((p - p_want).abs() <= p_tol, "{variant} {user:?}: P(yes) {p}, golden {p_want}");
+        // The golden continuation includes the stop token that ended it; ours reports it as the stop reason.
+        let out = vlm.generate(&prompt, max_new, &mut |_| std::ops::ControlFlow::Continue(())).unwrap();
+        let mut golden_ids = ids(&want["greedy_ids"]);
+        let stopped = golden_ids.last().is_some_and(|id| stops.contains(id));
+        if stopped {
+            golden_ids.pop();
+        }
+        assert_eq!(out.ids, golden_ids, "{variant} {user:?}: greedy ids (golden text {:?})", want["greedy_text"]);
+        let reason = if stopped { StopReason::StopToken } else { StopReason::TokenLimit };
+        assert_eq!(out.stop, reason, "{variant} {user:?}");
+        eprintln!("{variant} {user:?} → {:?} (P(yes) {p:.4})", out.text);
+    }
+}
+
+#[test]
+fn smollm2_fp32_matches_golden() {
+    smollm2_matches_golden("fp32");
+}
+
+#[test]
+fn smollm2_int8_matches_golden() {
+    smollm2_matches_golden("int8");
+}
+
+#[test]
+fn smollm2_q4_matches_golden() {
+    smollm2_matches_golden("q4");
 }

@@ -131,7 +131,7 @@ pub struct VlmOptions {
     /// Threads per session (0 = ONNX Runtime's default: every core).
     pub intra_threads: usize,
     pub provider: ProviderChoice,
-    /// `None`: SmolVLM's template when the tokenizer has `<end_of_utterance>`, ChatML otherwise.
+    /// `None`: SmolVLM's template when the tokenizer has `<end_of_utterance>`, SmolLM2's otherwise.
     pub template: Option<Template>,
     /// Prompt + generated tokens at most.
     pub max_context: usize,

@@ -7,6 +7,9 @@ use tokenizers::Tokenizer;
 
 use super::VlmError;
 
+/// The system turn SmolLM2's chat template adds when a conversation has none.
+pub const SMOLLM2_SYSTEM: &str = "You are a helpful AI assistant named SmolLM, trained by Hugging Face";
+
 /// SmolVLM's image placeholder token; the encoder's features replace these positions.
 pub const IMAGE_TOKEN: &str = "<image>";
 pub const FAKE_TOKEN_AROUND_IMAGE: &str = "<fake_token_around_image>";
@@ -21,17 +24,18 @@ pub const END_OF_TEXT: &str = "<|endoftext|>";
 pub enum Template {
     /// SmolVLM (Idefics3): `<|im_start|>User:` … `<end_of_utterance>\nAssistant:`.
     SmolVlm,
-    /// SmolLM2-Instruct (ChatML): `<|im_start|>user\n` … `<|im_end|>\n<|im_start|>assistant\n`.
-    ChatMl,
+    /// SmolLM2-Instruct (ChatML) as its own template renders one user turn: the default system turn
+    /// ([`SMOLLM2_SYSTEM`]), then `<|im_start|>user\n` … `<|im_end|>\n<|im_start|>assistant\n`.
+    SmolLm2,
 }
 
 impl Template {
-    /// SmolVLM's when the tokenizer knows `<end_of_utterance>`, ChatML otherwise.
+    /// SmolVLM's when the tokenizer knows `<end_of_utterance>`, SmolLM2's otherwise.
     pub fn detect(tokenizer: &Tokenizer) -> Self {
         if tokenizer.token_to_id(END_OF_UTTERANCE).is_some() {
             Template::SmolVlm
         } else {
-            Template::ChatMl
+            Template::SmolLm2
         }
     }
 
@@ -46,7 +50,9 @@ impl Template {
                 ),
                 None => format!("{IM_START}User: {user}{END_OF_UTTERANCE}\nAssistant:"),
             },
-            Template::ChatMl => format!("{IM_START}user\n{user}{IM_END}\n{IM_START}assistant\n"),
+            Template::SmolLm2 => format!(
+                "{IM_START}system\n{SMOLLM2_SYSTEM}{IM_END}\n{IM_START}user\n{user}{IM_END}\n{IM_START}assistant\n"
+            ),
         }
     }
 
@@ -54,7 +60,7 @@ impl Template {
     fn stop_token_names(self) -> &'static [&'static str] {
         match self {
             Template::SmolVlm => &[END_OF_UTTERANCE, IM_END, END_OF_TEXT],
-            Template::ChatMl => &[IM_END, END_OF_TEXT],
+            Template::SmolLm2 => &[IM_END, END_OF_TEXT],
         }
     }
 }
@@ -73,9 +79,10 @@ pub fn stop_ids(tokenizer: &Tokenizer, template: Template) -> Result<Vec<u32>, V
     Ok(ids)
 }
 
-/// Spellings of the answer words whose first token counts as that answer.
-const YES_SPELLINGS: [&str; 6] = ["yes", "Yes", "YES", " yes", " Yes", " YES"];
-const NO_SPELLINGS: [&str; 6] = ["no", "No", "NO", " no", " No", " NO"];
+/// Spellings of the answer words whose token counts as that answer (lower case and capitalised, with and
+/// without the leading space a reply after `Assistant:` starts with).
+const YES_SPELLINGS: [&str; 4] = ["yes", " yes", "Yes", " Yes"];
+const NO_SPELLINGS: [&str; 4] = ["no", " no", "No", " No"];
 
 /// The token groups that mean yes and no as a next token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,8 +92,8 @@ pub struct YesNoTokens {
 }
 
 impl YesNoTokens {
-    /// Every spelling of yes / no (lower, capitalised, upper; with and without a leading space) that is a
-    /// single token in this vocabulary; an error when either group is empty.
+    /// Every spelling of yes / no that is a single token in this vocabulary; an error when either group is
+    /// empty.
     pub fn from_tokenizer(tokenizer: &Tokenizer) -> Result<Self, VlmError> {
         let group = |spellings: &[&str]| -> Result<Vec<u32>, VlmError> {
             let mut ids = Vec::new();
@@ -145,8 +152,12 @@ mod tests {
     }
 
     #[test]
-    fn chatml_prompt_ends_with_the_assistant_turn() {
-        assert_eq!(Template::ChatMl.render("Hi", None), "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+    fn smollm2_prompt_has_the_default_system_turn_and_ends_with_the_assistant_turn() {
+        assert_eq!(
+            Template::SmolLm2.render("Hi", None),
+            "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n\
+             <|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
+        );
     }
 
     #[test]
