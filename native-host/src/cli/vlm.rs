@@ -69,6 +69,9 @@ pub enum VlmCommand {
         /// An image for the end-to-end describe path (needs a vision encoder).
         #[arg(long)]
         image: Option<PathBuf>,
+        /// The user text of the prefill prompt (default: a ~100-token yes/no question about a post).
+        #[arg(long)]
+        prompt: Option<String>,
     },
 }
 
@@ -154,12 +157,19 @@ pub fn run(args: VlmArgs) -> anyhow::Result<ExitCode> {
                 print_generation(&args, &vlm, &out, t);
             }
         }
-        VlmCommand::Bench { decode_tokens, runs, image } => {
+        VlmCommand::Bench { decode_tokens, runs, image, prompt } => {
             let img = image.as_deref().map(read_image).transpose()?;
             let t = Instant::now();
             let mut vlm = load(&args, img.is_none())?;
             let load_ms = ms(t);
-            let figures = bench(&mut vlm, load_ms, *decode_tokens, (*runs).max(1), img.as_ref())?;
+            let figures = bench(
+                &mut vlm,
+                load_ms,
+                prompt.as_deref().unwrap_or(BENCH_PROMPT),
+                *decode_tokens,
+                (*runs).max(1),
+                img.as_ref(),
+            )?;
             outln!("{}", with(with(about(&vlm), json!({"threads": args.threads})), figures));
         }
     }
@@ -202,11 +212,12 @@ pub fn peak_rss_kib() -> Option<u64> {
 fn bench(
     vlm: &mut Vlm,
     load_ms: f64,
+    text: &str,
     decode_tokens: usize,
     runs: usize,
     img: Option<&image::RgbImage>,
 ) -> anyhow::Result<serde_json::Value> {
-    let prompt = vlm.text_prompt(BENCH_PROMPT)?;
+    let prompt = vlm.text_prompt(text)?;
     // One warm-up run (first-run allocations and kernel choice are not what a reader waits for twice).
     vlm.prefill(&prompt)?;
     let mut prefill = Vec::new();
@@ -227,7 +238,7 @@ fn bench(
     let mut yes_no = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
-        vlm.yes_probability_text(BENCH_PROMPT)?;
+        vlm.yes_probability_text(text)?;
         yes_no.push(ms(t));
     }
     let mut out = json!({

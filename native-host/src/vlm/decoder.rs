@@ -55,6 +55,18 @@ pub(crate) fn float_data(value: &DynValue) -> Result<(Vec<i64>, Vec<f32>), ort::
     Ok((shape.iter().copied().collect(), data.iter().map(|h| h.to_f32()).collect()))
 }
 
+/// A float tensor's shape and its last `width` values as f32 (the last position's logits, without copying
+/// the others).
+fn float_tail(value: &DynValue, width: impl Fn(&[i64]) -> usize) -> Result<(Vec<i64>, Vec<f32>), ort::Error> {
+    if let Ok((shape, data)) = value.try_extract_tensor::<f32>() {
+        let n = width(shape).min(data.len());
+        return Ok((shape.iter().copied().collect(), data[data.len() - n..].to_vec()));
+    }
+    let (shape, data) = value.try_extract_tensor::<half::f16>()?;
+    let n = width(shape).min(data.len());
+    Ok((shape.iter().copied().collect(), data[data.len() - n..].iter().map(|h| h.to_f32()).collect()))
+}
+
 /// The float type of input `name`, or why the graph does not fit.
 pub(crate) fn float_input(session: &Session, path: &Path, name: &str) -> Result<FloatType, VlmError> {
     let input =
@@ -283,9 +295,8 @@ impl LanguageModel {
             inputs.push((name.as_str(), value.into()));
         }
         let mut outputs = self.decoder.run(inputs)?;
-        let (shape, logits) = float_data(&outputs["logits"])?;
-        let vocab = shape.last().copied().unwrap_or(0).max(0) as usize;
-        if shape.len() != 3 || shape[0] != 1 || shape[1] != seq as i64 || vocab == 0 {
+        let (shape, last) = float_tail(&outputs["logits"], |s| s.last().copied().unwrap_or(0).max(0) as usize)?;
+        if shape.len() != 3 || shape[0] != 1 || shape[1] != seq as i64 || last.is_empty() {
             return Err(VlmError::OutputShape {
                 model: self.decoder_path.clone(),
                 output: "logits",
@@ -293,7 +304,6 @@ impl LanguageModel {
                 expected: format!("[1, {seq}, vocab]"),
             });
         }
-        let last = logits[(seq - 1) * vocab..].to_vec();
         let mut grown = Vec::with_capacity(cache.values.len());
         for name in &self.layout.present_names {
             let value =
