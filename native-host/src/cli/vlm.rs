@@ -27,8 +27,8 @@ pub struct VlmArgs {
     /// Decoder graph inside the model folder (default: int8, else fp32, else 4-bit, else fp16).
     #[arg(long, global = true)]
     pub decoder: Option<String>,
-    /// Threads per ONNX Runtime session.
-    #[arg(long, global = true, default_value_t = 2)]
+    /// Threads per ONNX Runtime session (1 beat 2 on a busy 2-core machine: docs/benchmarks.md).
+    #[arg(long, global = true, default_value_t = 1)]
     pub threads: usize,
     /// Print one JSON object (with the model folder, files, provider and timings) instead of plain text.
     #[arg(long, global = true)]

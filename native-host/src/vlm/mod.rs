@@ -128,7 +128,8 @@ pub struct VlmOptions {
     /// `None`: the first of [`DECODER_FILES`] present.
     pub decoder_file: Option<String>,
     pub tokenizer_file: String,
-    /// Threads per session (0 = ONNX Runtime's default: every core).
+    /// Threads per session (0 = ONNX Runtime's default: every core). Default 1: on a busy 2-core machine one
+    /// thread decoded twice as fast as two (docs/benchmarks.md), and it leaves a core to the text judge.
     pub intra_threads: usize,
     pub provider: ProviderChoice,
     /// `None`: SmolVLM's template when the tokenizer has `<end_of_utterance>`, SmolLM2's otherwise.
@@ -146,7 +147,7 @@ impl VlmOptions {
             embed_file: None,
             decoder_file: None,
             tokenizer_file: "tokenizer.json".into(),
-            intra_threads: 2,
+            intra_threads: 1,
             provider: ProviderChoice::from_env(),
             template: None,
             max_context: MAX_CONTEXT,
