@@ -270,6 +270,17 @@ fn smollm2_matches_golden(variant: &str) {
         "int8" => "decoder_model_merged.int8.onnx",
         _ => "decoder_model_merged.q4.onnx",
     };
+    if variant == "q4" {
+        // The 4-bit graph is optional (ONNX Runtime must support MatMulNBits on the CPU it was built on): it is
+        // required only when the converter wrote golden values for it.
+        let dir = common::models_dir().map(|m| m.join(SMOLLM2));
+        if dir.as_ref().is_some_and(|d| {
+            d.join("golden.json").is_file() && smollm2_golden(d.parent().unwrap())["files"]["q4"].is_null()
+        }) {
+            eprintln!("SKIPPED: the SmolLM2 golden file has no 4-bit graph");
+            return;
+        }
+    }
     let Some(models) = smollm2_models(graph) else { return };
     let g = smollm2_golden(&models);
     assert_eq!(g["files"][variant].as_str(), Some(graph));
