@@ -3,6 +3,10 @@ each graph in a fresh process (peak RSS per graph), beside the same graphs throu
 one fresh process each), and the end-to-end describe path on the tiny SmolVLM set (image encoder overhead).
 
 Usage: tests/bench/run_vlm.sh [--threads 2] [--decode-tokens 32] [--runs 5] [--models-dir DIR] [--no-python]
+                              [--provider cpu|cuda]
+On a GPU machine: `--provider cuda` with FEEDWARDEN_ORT_LIB pointing at the onnxruntime-gpu wheel's
+libonnxruntime.so (its providers_cuda/shared libraries beside it, the CUDA runtime on LD_LIBRARY_PATH) and an
+onnxruntime-gpu Python (FEEDWARDEN_BENCH_PYTHON): both sides then fail rather than fall back to the CPU.
 Prints a table; writes target/bench/vlm.json. See docs/benchmarks.md ("Generative tier").
 """
 
@@ -26,7 +30,7 @@ SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
 GRAPHS = {"fp32": "decoder_model_merged.onnx", "int8": "decoder_model_merged.int8.onnx", "q4": "decoder_model_merged.q4.onnx"}
 
 
-def python_worker(model_dir: Path, graph: str, threads: int, decode_tokens: int, runs: int) -> dict:
+def python_worker(model_dir: Path, graph: str, threads: int, decode_tokens: int, runs: int, provider: str) -> dict:
     """The same prefill / decode / yes-no loop through Python onnxruntime + tokenizers (run in its own process)."""
     os.environ["ORT_DISABLE_TELEMETRY"] = "1"
     import numpy as np
@@ -37,9 +41,11 @@ def python_worker(model_dir: Path, graph: str, threads: int, decode_tokens: int,
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    cpu = ["CPUExecutionProvider"]
-    embed = ort.InferenceSession(str(model_dir / "embed_tokens.onnx"), so, providers=cpu)
-    dec = ort.InferenceSession(str(model_dir / graph), so, providers=cpu)
+    providers = ["CUDAExecutionProvider"] if provider == "cuda" else ["CPUExecutionProvider"]
+    embed = ort.InferenceSession(str(model_dir / "embed_tokens.onnx"), so, providers=providers)
+    dec = ort.InferenceSession(str(model_dir / graph), so, providers=providers)
+    if dec.get_providers()[0] != providers[0]:
+        sys.exit(f"bench: onnxruntime runs {dec.get_providers()}, not {providers[0]}")
     tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
     load_ms = (time.perf_counter() - t0) * 1000
     past = [i for i in dec.get_inputs() if i.name.startswith("past_key_values.")]
@@ -95,6 +101,7 @@ def python_worker(model_dir: Path, graph: str, threads: int, decode_tokens: int,
         "decode_ms_per_token": decode_s * 1000 / decode_tokens,
         "yes_no_ms_median": sorted(yes_no)[len(yes_no) // 2],
         "peak_rss_mib": hwm / 1024,
+        "provider": dec.get_providers()[0],
     }
 
 
@@ -112,18 +119,18 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--models-dir", type=Path, default=Path(os.environ.get("FEEDWARDEN_MODELS_DIR", ROOT / "models/build")))
     ap.add_argument("--no-python", action="store_true")
+    ap.add_argument("--provider", choices=["cpu", "cuda"], default="cpu")
     ap.add_argument("--out", type=Path, default=ROOT / "target/bench/vlm.json")
     ap.add_argument("--python-worker", help=argparse.SUPPRESS)
     a = ap.parse_args()
     smollm2 = a.models_dir / "smollm2-135m"
     if a.python_worker:
-        print(json.dumps(python_worker(smollm2, a.python_worker, a.threads, a.decode_tokens, a.runs)))
+        print(json.dumps(python_worker(smollm2, a.python_worker, a.threads, a.decode_tokens, a.runs, a.provider)))
         return
     exe = ROOT / "target/release/feedwarden"
     common = ["--threads", str(a.threads), "--runs", str(a.runs), "--decode-tokens", str(a.decode_tokens)]
-    env_note = {"FEEDWARDEN_MODELS_DIR": str(a.models_dir)}
-    os.environ.update(env_note)
-    results = {"threads": a.threads, "decode_tokens": a.decode_tokens, "runs": a.runs, "decoder": {}, "tiny_vlm": None}
+    os.environ.update({"FEEDWARDEN_MODELS_DIR": str(a.models_dir), "FEEDWARDEN_PROVIDER": a.provider})
+    results = {"provider": a.provider, "threads": a.threads, "decode_tokens": a.decode_tokens, "runs": a.runs, "decoder": {}, "tiny_vlm": None}
     for variant, graph in GRAPHS.items():
         if not (smollm2 / graph).is_file():
             print(f"bench: {smollm2 / graph} missing, skipped", file=sys.stderr)
@@ -132,7 +139,7 @@ def main() -> None:
         py = None
         if not a.no_python:
             py = run_json([sys.executable, __file__, "--python-worker", graph, "--models-dir", a.models_dir, *common[:2],
-                           "--runs", str(a.runs), "--decode-tokens", str(a.decode_tokens)])
+                           "--runs", str(a.runs), "--decode-tokens", str(a.decode_tokens), "--provider", a.provider])
         results["decoder"][variant] = {"graph": graph, "size_mb": (smollm2 / graph).stat().st_size / 1e6, "rust": rust, "python": py}
     tiny = a.models_dir / "smolvlm-tiny"
     if (tiny / "test.png").is_file():
