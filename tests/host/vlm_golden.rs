@@ -356,3 +356,27 @@ fn smollm2_int8_matches_golden() {
 fn smollm2_q4_matches_golden() {
     smollm2_matches_golden("q4");
 }
+
+#[test]
+fn cli_chat_answers_with_the_real_smollm2() {
+    let graph = "decoder_model_merged.int8.onnx";
+    let Some(models) = smollm2_models(graph) else { return };
+    let out = Command::new(env!("CARGO_BIN_EXE_feedwarden"))
+        .args([
+            "vlm",
+            "chat",
+            "What is the capital of France?",
+            "--decoder",
+            graph,
+            "--max-tokens",
+            "16",
+            "--model-dir",
+        ])
+        .arg(models.join(SMOLLM2))
+        .env("FEEDWARDEN_MODELS_DIR", &models)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(stdout.trim(), "The capital of France is Paris.", "the golden int8 continuation");
+}
