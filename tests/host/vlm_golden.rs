@@ -139,6 +139,25 @@ fn tiny_smolvlm_prefill_and_greedy_match_golden_with_float32_and_float16_caches(
 }
 
 #[test]
+fn several_questions_share_one_image_encoding_and_prefix() {
+    let Some(models) = tiny_models() else { return };
+    let img = tiny_image(&models);
+    let questions = ["Does this image show a spider?", "Is this a screenshot of a tweet?", "Does it show gore?"];
+    for (decoder, tol) in [("decoder_model_merged.onnx", 1e-4), ("decoder_model_merged_fp16kv.onnx", 5e-3)] {
+        let mut vlm = tiny_vlm(&models, decoder);
+        let shared = vlm.yes_probabilities(&img, &questions).unwrap();
+        assert_eq!(shared.len(), questions.len());
+        for (q, p) in questions.iter().zip(&shared) {
+            let alone = vlm.yes_probability(&img, q).unwrap();
+            assert!((alone - p).abs() <= tol, "{decoder} {q:?}: shared prefix {p}, alone {alone}");
+        }
+        // The questions really differ (the test would pass trivially if every answer were the same).
+        assert!(shared.iter().any(|p| (p - shared[0]).abs() > 1e-6), "{shared:?}");
+        assert!(vlm.yes_probabilities(&img, &[]).unwrap().is_empty());
+    }
+}
+
+#[test]
 fn generation_stops_at_the_token_limit_and_when_told() {
     let Some(models) = tiny_models() else { return };
     let mut vlm = tiny_vlm(&models, "decoder_model_merged.onnx");

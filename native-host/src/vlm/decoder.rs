@@ -278,6 +278,15 @@ impl LanguageModel {
     /// Run `seq` new positions (`embeds` is `[seq × hidden]`) after what `cache` holds; grows the cache and
     /// returns the logits of the last position. On an error the cache is left as it was.
     pub fn forward(&mut self, embeds: Vec<f32>, cache: &mut KvCache) -> Result<Vec<f32>, VlmError> {
+        let (logits, grown) = self.extend(embeds, cache)?;
+        *cache = grown;
+        Ok(logits)
+    }
+
+    /// Run `embeds` after what `cache` holds, leaving `cache` untouched: the last position's logits and the
+    /// grown cache. The cache tensors are only read, so one cache (a shared prompt prefix) can be extended
+    /// several ways without copying it.
+    pub fn extend(&mut self, embeds: Vec<f32>, cache: &KvCache) -> Result<(Vec<f32>, KvCache), VlmError> {
         let seq = embeds.len() / self.hidden;
         assert_eq!(seq * self.hidden, embeds.len(), "embeddings must be whole rows of the hidden size");
         let total = cache.len + seq;
@@ -310,9 +319,7 @@ impl LanguageModel {
                 outputs.remove(name.as_str()).ok_or_else(|| VlmError::missing_output(&self.decoder_path, name))?;
             grown.push(value);
         }
-        cache.values = grown;
-        cache.len = total;
-        Ok(last)
+        Ok((last, KvCache { values: grown, len: total }))
     }
 }
 

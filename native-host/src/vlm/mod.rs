@@ -400,8 +400,13 @@ impl Vlm {
 
     /// A prompt with `img` before `question`: the encoder's features replace the `<image>` positions' embeddings.
     pub fn image_prompt(&mut self, img: &RgbImage, question: &str) -> Result<Prompt, VlmError> {
-        let hidden = self.lm.hidden;
         let (tokens, features) = self.image_features(img)?;
+        self.image_prompt_from(tokens, &features, question)
+    }
+
+    /// [`Vlm::image_prompt`] with the image already encoded ([`Vlm::image_features`]).
+    pub fn image_prompt_from(&mut self, tokens: usize, features: &[f32], question: &str) -> Result<Prompt, VlmError> {
+        let hidden = self.lm.hidden;
         let ids = self.prompt_ids(question, Some(tokens))?;
         let mut embeds = self.lm.embed(&to_i64(&ids))?;
         let image_id = prompt::token_id(&self.tokenizer, prompt::IMAGE_TOKEN)?;
@@ -471,6 +476,37 @@ impl Vlm {
         let prompt = self.image_prompt(img, question)?;
         let (logits, _) = self.prefill(&prompt)?;
         Ok(self.yes_no.probability(&logits))
+    }
+
+    /// P(yes) for each of several yes/no questions about one image (an image rule per question): the image is
+    /// encoded once and the prompt up to the image's last position is prefilled once; each question then runs
+    /// only its own tokens on top of that shared cache. Equal to [`Vlm::yes_probability`] per question up to
+    /// float rounding.
+    pub fn yes_probabilities(&mut self, img: &RgbImage, questions: &[&str]) -> Result<Vec<f32>, VlmError> {
+        let Some(first) = questions.first() else { return Ok(Vec::new()) };
+        let (tokens, features) = self.image_features(img)?;
+        let prompt = self.image_prompt_from(tokens, &features, first)?;
+        let image_id = prompt::token_id(&self.tokenizer, prompt::IMAGE_TOKEN)?;
+        let prefix = prompt.ids.iter().rposition(|&id| id == image_id).map_or(0, |p| p + 1);
+        let hidden = self.lm.hidden;
+        let mut shared = self.lm.empty_cache()?;
+        if prefix > 0 {
+            self.lm.forward(prompt.embeds[..prefix * hidden].to_vec(), &mut shared)?;
+        }
+        let mut out = Vec::with_capacity(questions.len());
+        for (i, q) in questions.iter().enumerate() {
+            let ids = if i == 0 { prompt.ids.clone() } else { self.prompt_ids(q, Some(tokens))? };
+            let logits = if ids.len() > prefix && ids[..prefix] == prompt.ids[..prefix] {
+                let embeds = self.lm.embed(&to_i64(&ids[prefix..]))?;
+                self.lm.extend(embeds, &shared)?.0
+            } else {
+                // The question changed how the prefix tokenises (not expected): the whole prompt, alone.
+                let whole = self.image_prompt_from(tokens, &features, q)?;
+                self.prefill(&whole)?.0
+            };
+            out.push(self.yes_no.probability(&logits));
+        }
+        Ok(out)
     }
 
     /// P(yes) for a text-only yes/no question.
