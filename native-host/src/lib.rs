@@ -16,3 +16,4 @@ pub mod policy_store;
 pub mod protocol;
 pub mod readers;
 pub mod store;
+pub mod vlm;

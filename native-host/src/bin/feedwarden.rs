@@ -24,6 +24,8 @@ enum Command {
     Eval(cli::eval::EvalArgs),
     /// OCR and NSFW on local image files: one JSON line per image (`--bench` for timings).
     Images(cli::images::ImagesArgs),
+    /// The generative tier (SmolVLM): P(yes) about an image, describe it, chat, bench.
+    Vlm(cli::vlm::VlmArgs),
     /// Check, format and test policy files.
     #[command(subcommand)]
     Policy(cli::policy::PolicyCommand),
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Command::Batch(a) => cli::batch::run(a),
         Command::Eval(a) => cli::eval::run(a),
         Command::Images(a) => cli::images::run(a),
+        Command::Vlm(a) => cli::vlm::run(a),
         Command::Policy(c) => cli::policy::run(c),
         Command::Install(a) => cli::install::run_install(a),
         Command::Uninstall(a) => cli::install::run_uninstall(a),

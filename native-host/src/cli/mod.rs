@@ -10,6 +10,7 @@ pub mod install;
 pub mod models;
 pub mod output;
 pub mod policy;
+pub mod vlm;
 
 use anyhow::Context;
 use feedwarden_core::policy::EffectivePolicy;
