@@ -5,6 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender, SyncSender};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -19,6 +20,7 @@ use crate::embedder::{EmbedderOptions, EmbedderPool, MODEL_ID};
 use crate::framing::{read_frame, write_frame, Frame, MAX_REPLY_BYTES, MAX_REQUEST_BYTES};
 use crate::images::clip::SharedVision;
 use crate::images::image_rules::ImageRules;
+use crate::images::vlm_stage::{self, VlmImage, VlmJob, VlmQueue, VlmStatus};
 use crate::images::{ImageAnalysis, ImageAnalyzer, ImageModelsOptions};
 use crate::judge::Judge;
 use crate::paths::Paths;
@@ -33,6 +35,8 @@ use crate::protocol::{
     MAX_REQUEST_ID_BYTES, PROTOCOL_VERSION, REQUEST_TYPES,
 };
 use crate::store::{today_utc, FeedbackKind, NewFeedback, Store, StoreError, MAX_IDEMPOTENCY_KEY_CHARS};
+use crate::vlm::VlmOptions;
+use feedwarden_core::protocol::VlmFinding;
 
 /// Write a diagnostic line to stderr (never stdout: that is the protocol).
 macro_rules! log {
@@ -120,13 +124,35 @@ pub struct Host {
     image_models: Vec<ModelInfo>,
     /// How long `classify` waits for a post's images when the request does not say.
     default_image_budget: Duration,
+    /// The VLM to load (on its worker, on the first image that needs it) until `serve` hands it over.
+    vlm_model: Option<(&'static str, VlmOptions)>,
+    /// Where the VLM stands (its worker updates it when it loads).
+    vlm_status: Arc<Mutex<VlmStatus>>,
+    /// The time one post's images may take in the VLM.
+    vlm_budget: Duration,
 }
 
 /// What the main loop waits for: the next frame from the browser, or one post's finished image analyses.
 #[derive(Debug)]
 enum Event {
     Frame(std::io::Result<Frame>),
-    ImagesDone { job: u64, analyses: Vec<ImageAnalysis> },
+    ImagesDone {
+        job: u64,
+        analyses: Vec<ImageAnalysis>,
+    },
+    /// The VLM answered for some of a post's images (image index → finding); also sent for a job that left
+    /// the VLM's queue unanswered, with findings that say why.
+    VlmDone {
+        job: u64,
+        findings: Vec<(usize, VlmFinding)>,
+    },
+}
+
+/// What finished for a pending post: its image analyses, or the VLM's findings on them.
+#[derive(Debug)]
+enum Stage {
+    Images(Vec<ImageAnalysis>),
+    Vlm(Vec<(usize, VlmFinding)>),
 }
 
 /// A post's verdict with what each of its images said.
@@ -150,9 +176,11 @@ struct ImageJob {
 struct PendingPost {
     request_id: Option<Value>,
     post: Post,
-    /// The text-only verdict sent in the `verdicts` reply (the update falls back to it if judging fails).
+    /// The verdict sent so far (the update falls back to it if judging fails).
     text_verdict: Verdict,
     received: Instant,
+    /// The images' analyses, while the VLM looks at them (empty while the image thread does).
+    analyses: Vec<ImageAnalysis>,
 }
 
 /// The concurrent part of a serving session: events from the frame reader and the image thread, jobs sent to
@@ -164,6 +192,9 @@ struct Flow {
     deferred: VecDeque<Event>,
     jobs: Option<Sender<ImageJob>>,
     worker: Option<JoinHandle<()>>,
+    /// The VLM's queue and worker, when a VLM is installed.
+    vlm: Option<Arc<VlmQueue>>,
+    vlm_worker: Option<JoinHandle<()>>,
     next_job: u64,
     pending: HashMap<u64, PendingPost>,
     input_open: bool,
@@ -183,10 +214,27 @@ impl Flow {
         Some(job)
     }
 
-    /// No more requests will come: no new jobs; the image thread finishes the queued ones and stops.
+    /// Queue one post's images on the VLM; a post pushed out of the full queue is finished without it.
+    fn submit_vlm(&mut self, images: Vec<VlmImage>, budget: Duration) -> Option<u64> {
+        let queue = self.vlm.as_ref().filter(|_| self.input_open)?;
+        let job = self.next_job;
+        self.next_job += 1;
+        if let Some(dropped) = queue.push(VlmJob { job, images, budget }) {
+            self.deferred.push_back(unanswered(dropped, "newer posts' images came first (the VLM's queue was full)"));
+        }
+        Some(job)
+    }
+
+    /// No more requests will come: no new jobs; the image thread finishes the queued ones and stops; the
+    /// posts waiting for the VLM are finished without it (nobody will see them), but the one it is on.
     fn close_input(&mut self) {
         self.input_open = false;
         self.jobs = None;
+        if let Some(queue) = &self.vlm {
+            for job in queue.drain() {
+                self.deferred.push_back(unanswered(job, "the browser closed the connection"));
+            }
+        }
     }
 
     fn stop_worker(&mut self) {
@@ -196,7 +244,41 @@ impl Flow {
                 log!("the image thread panicked");
             }
         }
+        if let Some(queue) = self.vlm.take() {
+            queue.drain();
+            queue.close();
+        }
+        if let Some(worker) = self.vlm_worker.take() {
+            if worker.join().is_err() {
+                log!("the VLM thread panicked");
+            }
+        }
     }
+}
+
+/// The event that finishes a VLM job nobody answered: each of its images says why.
+fn unanswered(job: VlmJob, why: &str) -> Event {
+    let model = "";
+    let findings = job.images.iter().map(|i| (i.index, vlm_stage::not_answered(model, why))).collect();
+    Event::VlmDone { job: job.job, findings }
+}
+
+/// The VLM thread: loads the model on the first job (the host pays its memory only once an image needs it)
+/// and answers the newest post's images first, within the post's budget.
+fn spawn_vlm_worker(
+    model: Option<(&'static str, VlmOptions)>,
+    queue: Arc<VlmQueue>,
+    status: Arc<Mutex<VlmStatus>>,
+    events: SyncSender<Event>,
+) -> JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("vlm".into())
+        .spawn(move || {
+            vlm_stage::run_worker(model, &queue, &status, |job, findings| {
+                events.send(Event::VlmDone { job, findings }).is_ok()
+            })
+        })
+        .expect("the VLM thread starts")
 }
 
 /// Read frames on their own thread so the main loop can wait for frames and image results at once.
@@ -506,6 +588,13 @@ impl Host {
         let storage = Storage::open(&paths.database());
         let active = load_active(&paths, None);
         let mut image_analyzer = None;
+        let vlm_choice = vlm_stage::vlm_choice(paths.ort_library.clone(), &paths.models_dir);
+        let vlm_status = VlmStatus::from_choice(&vlm_choice);
+        let vlm_model = vlm_choice.ok();
+        let (vlm_budget, warning) = vlm_stage::vlm_budget();
+        if let Some(warning) = warning {
+            log!("{warning}");
+        }
         let judge = EmbedderPool::try_new(&EmbedderOptions::new(paths.ort_library.clone(), &paths.models_dir), 0)
             .and_then(|e| Judge::new(e, active.policy.clone()))
             .map(|mut j| {
@@ -527,7 +616,8 @@ impl Host {
                 j.set_images_analysed_by_caller(images.ocr_model());
                 image_analyzer = Some(images);
                 let policy_dir = paths.policy_file().parent().map(std::path::Path::to_path_buf);
-                let clip = ImageRules::load(paths.ort_library.clone(), &paths.models_dir, policy_dir);
+                let mut clip = ImageRules::load(paths.ort_library.clone(), &paths.models_dir, policy_dir);
+                clip.set_vlm(vlm_model.as_ref().map(|(id, _)| *id));
                 let needed = active.policy.enabled_rules().any(crate::images::image_rules::has_image_part);
                 if let (true, crate::images::image_rules::ClipStatus::Unavailable(e)) = (needed, clip.status()) {
                     log!("CLIP unavailable (image_description rules judge text only): {e}");
@@ -552,6 +642,9 @@ impl Host {
             image_analyzer,
             image_models,
             default_image_budget: default_image_budget(),
+            vlm_model,
+            vlm_status: Arc::new(Mutex::new(vlm_status)),
+            vlm_budget,
         })
     }
 
@@ -570,12 +663,23 @@ impl Host {
             }
             None => (None, None),
         };
+        // The VLM worker runs only when one is installed and the image thread is there to feed it.
+        let (vlm, vlm_worker) = match (self.vlm_model.take(), &jobs) {
+            (Some(model), Some(_)) => {
+                let queue = Arc::new(VlmQueue::new(vlm_stage::QUEUE_POSTS));
+                let worker = spawn_vlm_worker(Some(model), queue.clone(), self.vlm_status.clone(), events_tx.clone());
+                (Some(queue), Some(worker))
+            }
+            _ => (None, None),
+        };
         drop(events_tx);
         let mut flow = Flow {
             events,
             deferred: VecDeque::new(),
             jobs,
             worker,
+            vlm,
+            vlm_worker,
             next_job: 0,
             pending: HashMap::new(),
             input_open: true,
@@ -618,7 +722,12 @@ impl Host {
                 }
                 Event::Frame(Err(e)) => return Err(e),
                 Event::ImagesDone { job, analyses } => {
-                    if let Some(update) = self.finish_pending(flow, job, analyses) {
+                    if let Some(update) = self.finish_pending(flow, job, Stage::Images(analyses)) {
+                        write_reply(output, &to_json(update))?;
+                    }
+                }
+                Event::VlmDone { job, findings } => {
+                    if let Some(update) = self.finish_pending(flow, job, Stage::Vlm(findings)) {
                         write_reply(output, &to_json(update))?;
                     }
                 }
@@ -740,6 +849,8 @@ impl Host {
         models.extend(self.image_models.iter().cloned());
         if let Ok(judge) = self.judge.as_ref() {
             models.push(crate::images::image_rules::hello_entry(judge.image_rules(), &self.paths.models_dir));
+            let vlm = self.vlm_status.lock().unwrap_or_else(|e| e.into_inner()).model_info(&self.paths.models_dir);
+            models.push(vlm);
         }
         models
     }
@@ -821,6 +932,7 @@ impl Host {
         let mut with_images: Vec<usize> = waiting.values().copied().collect();
         with_images.sort_unstable();
         let mut pending: Vec<usize> = Vec::new();
+        let mut vlm_waiting: Vec<(u64, usize)> = Vec::new();
         if !misses.is_empty() {
             let without_images: Vec<usize> = misses.iter().copied().filter(|i| !with_images.contains(i)).collect();
             let none = vec![Vec::new(); without_images.len()];
@@ -845,7 +957,15 @@ impl Host {
                 images[i] = analyses;
                 verdicts[i] = Some((v, false));
             }
-            pending = waiting.values().copied().collect();
+            // Images an image rule leaves to the VLM: the verdict so far is sent, the VLM's follows.
+            for &i in &with_images {
+                if !waiting.values().any(|&w| w == i) {
+                    if let Some(job) = self.submit_vlm(flow, &posts[i], &images[i]) {
+                        vlm_waiting.push((job, i));
+                    }
+                }
+            }
+            pending = waiting.values().copied().chain(vlm_waiting.iter().map(|&(_, i)| i)).collect();
             pending.sort_unstable();
             let entries: Vec<(String, String)> = misses
                 .iter()
@@ -866,10 +986,14 @@ impl Host {
             .map(|(_, (p, v))| stats_event(policy, p, &v.as_ref().expect("every post judged").0))
             .collect();
         self.storage.best_effort("count the verdicts", |store| store.stats_record(&today_utc(), &events));
-        for (job, i) in waiting {
+        for (job, i) in waiting.into_iter().chain(vlm_waiting.iter().copied()) {
             let text_verdict = verdicts[i].as_ref().expect("every post judged").0.clone();
             let post = posts[i].clone();
-            flow.pending.insert(job, PendingPost { request_id: request_id.cloned(), post, text_verdict, received: t0 });
+            // The VLM's findings join these analyses; the image thread's come with its event.
+            let analyses = if vlm_waiting.iter().any(|&(j, _)| j == job) { images[i].clone() } else { Vec::new() };
+            let received = t0;
+            flow.pending
+                .insert(job, PendingPost { request_id: request_id.cloned(), post, text_verdict, received, analyses });
         }
         let out = verdicts
             .into_iter()
@@ -892,22 +1016,77 @@ impl Host {
         })
     }
 
-    /// A pending post's images are done: judge it with them, cache and count the final verdict and build the
-    /// `verdict.update`. `None` for a job no reply announced (its request failed after queueing it).
-    fn finish_pending(&mut self, flow: &mut Flow, job: u64, analyses: Vec<ImageAnalysis>) -> Option<VerdictUpdate> {
-        let pending = flow.pending.remove(&job)?;
+    /// Queue on the VLM the images of a post (judged with `analyses`) that an image rule leaves to it
+    /// ([`ImageRules::vlm_questions`]); `None` when there are none, or no VLM.
+    fn submit_vlm(&self, flow: &mut Flow, post: &Post, analyses: &[ImageAnalysis]) -> Option<u64> {
+        flow.vlm.as_ref()?;
+        if !self.vlm_status.lock().unwrap_or_else(|e| e.into_inner()).is_available() {
+            return None;
+        }
+        let rules = self.judge.as_ref().ok()?.image_rules()?;
+        let images: Vec<VlmImage> = rules
+            .vlm_questions(analyses)
+            .into_iter()
+            .enumerate()
+            .filter(|(_, questions)| !questions.is_empty())
+            .filter_map(|(index, questions)| {
+                Some(VlmImage { index, entry: post.images.get(index)?.clone(), questions })
+            })
+            .collect();
+        if images.is_empty() {
+            return None;
+        }
+        flow.submit_vlm(images, self.vlm_budget)
+    }
+
+    /// A pending post's images (or the VLM's findings on them) are done: judge it with them. When an image
+    /// rule leaves some images to the VLM, they are queued on it and the update says more is coming
+    /// (`images_pending: true`); otherwise the final verdict is cached and counted. Builds the
+    /// `verdict.update`; `None` for a job no reply announced (its request failed after queueing it).
+    fn finish_pending(&mut self, flow: &mut Flow, job: u64, stage: Stage) -> Option<VerdictUpdate> {
+        let mut pending = flow.pending.remove(&job)?;
+        let analyses = match stage {
+            Stage::Images(analyses) => analyses,
+            Stage::Vlm(findings) => {
+                let mut analyses = std::mem::take(&mut pending.analyses);
+                for (index, finding) in findings {
+                    if let Some(a) = analyses.get_mut(index) {
+                        a.vlm = Some(finding);
+                    }
+                }
+                analyses
+            }
+        };
         let judged = match self.judge.as_mut() {
             Ok(judge) => judge
                 .judge_with_analyses(std::slice::from_ref(&pending.post), vec![analyses.clone()])
                 .map(|mut v| {
-                    // Images analysed before the policy gained image descriptions have no CLIP embeddings:
-                    // that verdict is sent but not cached (the next classify of the post judges it fully).
-                    let complete = !judge.image_rules().is_some_and(|r| r.lacks_embeddings(&analyses));
+                    // Images analysed before the policy gained image descriptions have no CLIP embeddings, and
+                    // the VLM may have left some unanswered: that verdict is sent but not cached (the next
+                    // classify of the post judges it fully).
+                    let complete = !judge.image_rules().is_some_and(|r| r.lacks_embeddings(&analyses))
+                        && !analyses.iter().any(|a| a.vlm.as_ref().is_some_and(|v| v.error.is_some()));
                     (v.remove(0).0, complete.then(|| judge.cache_key(&pending.post)))
                 })
                 .map_err(|e| (ErrorCode::ModelError, e.to_string())),
             Err(e) => Err((ErrorCode::ModelUnavailable, e.clone())),
         };
+        if let Ok((verdict, _)) = &judged {
+            if let Some(next) = self.submit_vlm(flow, &pending.post, &analyses) {
+                let mut out = verdict_out(verdict.clone(), false, &analyses);
+                out.images_pending = Some(true);
+                let update = VerdictUpdate {
+                    kind: Default::default(),
+                    request_id: pending.request_id.clone(),
+                    verdict: out,
+                    error: None,
+                    elapsed_ms: pending.received.elapsed().as_secs_f64() * 1000.0,
+                };
+                let next_post = PendingPost { text_verdict: verdict.clone(), analyses, ..pending };
+                flow.pending.insert(next, next_post);
+                return Some(update);
+            }
+        }
         let (verdict, error) = match judged {
             Ok((verdict, key)) => {
                 let cached = serde_json::to_string(&verdict).expect("verdicts serialize");

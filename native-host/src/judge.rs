@@ -109,6 +109,9 @@ pub struct Judge {
     images_analysed_by_caller: Option<OcrModel>,
     /// CLIP for rules with an `image_description` (images/image_rules.rs); `None` judges them on text only.
     image_rules: Option<ImageRules>,
+    /// The VLM that describes every analysed image and answers every image rule about it (`feedwarden batch
+    /// --vlm`); the host runs its VLM on a worker thread of its own instead.
+    vlm: Option<crate::images::vlm_stage::VlmJudge>,
 }
 
 /// The built-in category scored from images alone (OpenNSFW), not from text.
@@ -149,6 +152,7 @@ impl Judge {
             image_base_dir: None,
             images_analysed_by_caller: None,
             image_rules: None,
+            vlm: None,
         };
         judge.set_policy(policy)?;
         Ok(judge)
@@ -165,6 +169,15 @@ impl Judge {
         rules.set_policy(&self.policy)?;
         self.image_rules = Some(rules);
         Ok(())
+    }
+
+    /// Describe every analysed image with `vlm` and answer every rule with an image part about it (its P(yes)
+    /// is the rule's image score for that image). Needs [`Judge::set_image_analyzer`] to judge anything.
+    pub fn set_vlm(&mut self, vlm: crate::images::vlm_stage::VlmJudge) {
+        if let Some(rules) = self.image_rules.as_mut() {
+            rules.set_vlm(Some(vlm.model_id()));
+        }
+        self.vlm = Some(vlm);
     }
 
     pub fn image_rules(&self) -> Option<&ImageRules> {
@@ -345,11 +358,14 @@ impl Judge {
             let decided_by_image = |r: &feedwarden_core::policy::Rule| {
                 scores.images.get(&r.id).is_some_and(|&i| scores.for_rule(r).is_none_or(|t| i > t))
             };
-            let text_rule = verdict
-                .rule
-                .as_deref()
-                .and_then(|r| self.policy.rule(r))
-                .filter(|r| r.category_id() != NSFW_CATEGORY && !decided_by_image(r));
+            let deciding = verdict.rule.as_deref().and_then(|r| self.policy.rule(r));
+            // Decided by an image the VLM looked at: say in its words what the image shows.
+            if let Some(described) =
+                deciding.filter(|r| decided_by_image(r)).and_then(|r| image_description(&images, &r.id))
+            {
+                verdict.reason.push_str(&format!("; the image shows: \"{}\"", quote(described)));
+            }
+            let text_rule = deciding.filter(|r| r.category_id() != NSFW_CATEGORY && !decided_by_image(r));
             if let Some(rule) = text_rule {
                 let post_text = post.judged_text();
                 // Only what the model sees can be quoted (and a huge text is not split whole).
@@ -431,7 +447,16 @@ impl Judge {
         };
         let clip = self.image_rules.as_ref().and_then(ImageRules::vision_wanted);
         let base = self.image_base_dir.as_deref();
-        post.images.iter().map(|entry| analyzer.analyse_entry(entry, base, clip.as_ref())).collect()
+        let mut analyses: Vec<ImageAnalysis> =
+            post.images.iter().map(|entry| analyzer.analyse_entry(entry, base, clip.as_ref())).collect();
+        if let Some(vlm) = self.vlm.as_mut() {
+            let questions = self.image_rules.as_ref().map(|r| r.described().to_vec()).unwrap_or_default();
+            for (analysis, entry) in analyses.iter_mut().zip(&post.images).filter(|(a, _)| a.error.is_none()) {
+                // The entry was already confined to the base folder by the analysis.
+                analysis.vlm = Some(vlm.judge_entry(entry, base, &questions, true, None));
+            }
+        }
+        analyses
     }
 
     /// Run every rule's own examples as tests. For user-defined rules each example is left out of the
@@ -541,6 +566,13 @@ fn sentence_end(s: &str) -> Option<usize> {
 }
 
 /// The recognised text, one line, cut at [`QUOTE_CHARS`] characters.
+/// The VLM's description of the image that scored highest for `rule` (any described image when none scored).
+fn image_description<'a>(images: &'a [ImageAnalysis], rule: &str) -> Option<&'a str> {
+    let described = images.iter().filter_map(|i| i.vlm.as_ref()).filter(|v| v.description.is_some());
+    let score = |v: &feedwarden_core::protocol::VlmFinding| v.scores.get(rule).copied().unwrap_or(-1.0);
+    described.max_by(|a, b| score(a).total_cmp(&score(b))).and_then(|v| v.description.as_deref())
+}
+
 fn quote(text: &str) -> String {
     let one_line = feedwarden_core::text::normalize(&text.replace('\n', " "));
     match one_line.char_indices().nth(QUOTE_CHARS) {

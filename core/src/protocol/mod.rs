@@ -18,7 +18,7 @@ pub use replies::{
     ErrorReply, FeedbackReply, FilteredCount, HeadInfo, HelloReply, ModelInfo, PolicyReply, PolicyRuleInfo,
     PolicySummary, ReplyError, StatsReply, StatsToday, StorageReport, ValidationReply, VerdictUpdate, VerdictsReply,
 };
-pub use verdict::{ImageError, ImageFinding, VerdictOut};
+pub use verdict::{ImageError, ImageFinding, VerdictOut, VlmFinding};
 
 pub const PROTOCOL_VERSION: u32 = 1;
 /// Posts per `classify` request at most (keeps one reply under the browser's 1 MB limit).

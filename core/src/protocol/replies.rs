@@ -39,7 +39,7 @@ pub struct ErrorReply {
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ModelInfo {
     pub id: String,
-    /// `text-encoder`, `ocr`, `nsfw`, `clip`.
+    /// `text-encoder`, `ocr`, `nsfw`, `clip`, `vlm`.
     pub kind: String,
     /// `CPU` or `CUDA`; `null` when the model is not loaded.
     pub provider: Option<String>,
@@ -139,7 +139,8 @@ pub struct ReplyError {
 }
 
 /// `verdict.update`: written after the `verdicts` reply whose verdict had `images_pending: true`, once that
-/// post's images are judged. `request_id` is the classify request's; `verdict.id` is the post's id.
+/// post's images are judged. `request_id` is the classify request's; `verdict.id` is the post's id. An update
+/// that still says `images_pending: true` announces one more (the VLM is looking at the images).
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct VerdictUpdate {

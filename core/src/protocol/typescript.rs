@@ -40,6 +40,7 @@ fn generate() -> String {
         declare::<WirePost>(&cfg),
         declare::<Request>(&cfg),
         declare::<ImageError>(&cfg),
+        declare::<VlmFinding>(&cfg),
         declare::<ImageFinding>(&cfg),
         declare::<VerdictOut>(&cfg),
         declare::<ModelInfo>(&cfg),

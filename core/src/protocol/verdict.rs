@@ -15,6 +15,27 @@ pub struct ImageError {
     pub reason: String,
 }
 
+/// What the vision-language model (SmolVLM) said about one image: asked only for images a rule with an
+/// `image_description` needs it for (CLIP uncertain or absent), or for every image by `feedwarden batch --vlm`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct VlmFinding {
+    /// The model that answered (`smolvlm-256m`, or `smolvlm-tiny` in tests).
+    pub model: String,
+    /// A short generated description of the image ("a close-up photo of a spider on a wall").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub description: Option<String>,
+    /// Rule id → P(yes) to "Does this image show ‹image_description›?" (the yes against the no token group).
+    pub scores: std::collections::BTreeMap<String, f32>,
+    /// Why the model could not answer (all of it or part: the budget ran out, the model failed to load).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub error: Option<String>,
+    /// Time the model spent on this image, in milliseconds.
+    pub ms: f64,
+}
+
 /// What one of a post's images said.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
@@ -35,6 +56,10 @@ pub struct ImageFinding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(test, ts(optional))]
     pub text_truncated: Option<bool>,
+    /// What the vision-language model said, when it looked at this image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional))]
+    pub vlm: Option<VlmFinding>,
 }
 
 /// One post's verdict on the wire: the engine's [`Verdict`] plus how it was produced.
@@ -51,8 +76,9 @@ pub struct VerdictOut {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(test, ts(as = "Option<Vec<ImageFinding>>"))]
     pub images: Vec<ImageFinding>,
-    /// `true` only on the text-only verdict of a post whose images missed the request's image budget (a
-    /// `verdict.update` with the full verdict follows); `false` on that update; absent otherwise.
+    /// `true` on a verdict whose images are still being judged — they missed the request's image budget, or
+    /// the VLM is looking at them — a `verdict.update` with the fuller verdict follows; `false` on the last
+    /// update; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images_pending: Option<bool>,
     /// The in-browser fallback: who judged (`browser-fallback`) and with which model.

@@ -134,6 +134,32 @@ code: string,
 reason: string, };
 
 /**
+ * What the vision-language model (SmolVLM) said about one image: asked only for images a rule with an
+ * `image_description` needs it for (CLIP uncertain or absent), or for every image by `feedwarden batch --vlm`.
+ */
+export type VlmFinding = { 
+/**
+ * The model that answered (`smolvlm-256m`, or `smolvlm-tiny` in tests).
+ */
+model: string, 
+/**
+ * A short generated description of the image ("a close-up photo of a spider on a wall").
+ */
+description?: string, 
+/**
+ * Rule id → P(yes) to "Does this image show ‹image_description›?" (the yes against the no token group).
+ */
+scores: { [key in string]: number }, 
+/**
+ * Why the model could not answer (all of it or part: the budget ran out, the model failed to load).
+ */
+error?: string, 
+/**
+ * Time the model spent on this image, in milliseconds.
+ */
+ms: number, };
+
+/**
  * What one of a post's images said.
  */
 export type ImageFinding = { 
@@ -164,7 +190,11 @@ ms: number,
 /**
  * Set when a reply over 1 MB cut `text` to 200 characters.
  */
-text_truncated?: boolean, };
+text_truncated?: boolean, 
+/**
+ * What the vision-language model said, when it looked at this image.
+ */
+vlm?: VlmFinding, };
 
 /**
  * One post's verdict on the wire: the engine's [`Verdict`] plus how it was produced.
@@ -180,8 +210,9 @@ cached?: boolean,
  */
 images?: Array<ImageFinding>, 
 /**
- * `true` only on the text-only verdict of a post whose images missed the request's image budget (a
- * `verdict.update` with the full verdict follows); `false` on that update; absent otherwise.
+ * `true` on a verdict whose images are still being judged — they missed the request's image budget, or
+ * the VLM is looking at them — a `verdict.update` with the fuller verdict follows; `false` on the last
+ * update; absent otherwise.
  */
 images_pending?: boolean, 
 /**
@@ -223,7 +254,7 @@ reason: string, };
  */
 export type ModelInfo = { id: string, 
 /**
- * `text-encoder`, `ocr`, `nsfw`, `clip`.
+ * `text-encoder`, `ocr`, `nsfw`, `clip`, `vlm`.
  */
 kind: string, 
 /**
@@ -291,7 +322,8 @@ export type ReplyError = { code: ErrorCode, message: string, detail: string, };
 
 /**
  * `verdict.update`: written after the `verdicts` reply whose verdict had `images_pending: true`, once that
- * post's images are judged. `request_id` is the classify request's; `verdict.id` is the post's id.
+ * post's images are judged. `request_id` is the classify request's; `verdict.id` is the post's id. An update
+ * that still says `images_pending: true` announces one more (the VLM is looking at the images).
  */
 export type VerdictUpdate = { type: "verdict.update", request_id?: unknown, verdict: Verdict, 
 /**

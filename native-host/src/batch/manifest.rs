@@ -122,6 +122,12 @@ pub struct ImageModels {
     pub ocr_recogniser: ModelFile,
     pub nsfw: String,
     pub nsfw_model: ModelFile,
+    /// With `--vlm`: the VLM that described the images and answered the image rules (`smolvlm-256m`), and
+    /// its files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vlm: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vlm_files: Vec<ModelFile>,
 }
 
 impl ModelFile {

@@ -89,6 +89,7 @@ pub(crate) mod tests {
             nsfw_max: None,
             image_errors: None,
             image_scores: BTreeMap::new(),
+            image_descriptions: None,
         }
     }
 

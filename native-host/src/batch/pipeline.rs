@@ -227,7 +227,8 @@ fn fingerprint(cfg: &BatchConfig, columns: &[Column]) -> String {
 pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> {
     let t0 = Instant::now();
     let started_at = manifest::now_rfc3339();
-    let columns = row::columns(judge.policy(), cfg.with_text, cfg.images.is_some());
+    let with_vlm = cfg.images.as_ref().is_some_and(|i| i.vlm.is_some());
+    let columns = row::columns(judge.policy(), cfg.with_text, cfg.images.is_some(), with_vlm);
     let fp = fingerprint(cfg, &columns);
     let manifest_path =
         cfg.manifest.clone().or_else(|| cfg.output.as_ref().map(|o| resume::sidecar(o, ".manifest.json")));

@@ -45,6 +45,10 @@ pub struct Row {
     /// 4 decimals) for the rules with an `image_description`; empty for a post without a scored image.
     #[serde(skip_serializing_if = "BTreeMap::is_empty", default)]
     pub image_scores: BTreeMap<String, f32>,
+    /// With `--vlm`: the VLM's description of each image it looked at, `name: description`, one per line.
+    /// (Its P(yes) per rule is the image score above for the images it answered.)
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub image_descriptions: Option<String>,
 }
 
 impl Row {
@@ -64,6 +68,16 @@ impl Row {
             let nsfw_max = out.nsfw_max().map(|p| (p * 1e4).round() / 1e4);
             (out.image_text(), nsfw_max, (!errors.is_empty()).then(|| errors.join("\n")))
         });
+        let descriptions: Vec<String> = post
+            .images
+            .iter()
+            .zip(&out.images)
+            .filter_map(|(entry, i)| {
+                let d = i.vlm.as_ref()?.description.as_deref()?;
+                Some(format!("{}: {}", short(entry), d.replace('\n', " ")))
+            })
+            .collect();
+        let image_descriptions = (with_images && !descriptions.is_empty()).then(|| descriptions.join("\n"));
         let (image_text, nsfw_max, image_errors) = match images {
             Some((text, nsfw, errors)) => (Some(text), nsfw, errors),
             None => (None, None, None),
@@ -87,6 +101,7 @@ impl Row {
             nsfw_max,
             image_errors,
             image_scores: verdict.image_scores,
+            image_descriptions,
         }
     }
 }
@@ -124,8 +139,11 @@ pub enum Column {
     ImageText,
     NsfwMax,
     ImageErrors,
-    /// `image_score_<rule>`: a rule's CLIP image score (with `--images`, for rules with an `image_description`).
+    /// `image_score_<rule>`: a rule's image score, CLIP's or the VLM's (with `--images`, for rules with an
+    /// `image_description`).
     ImageScore(String),
+    /// `image_descriptions` (with `--vlm`).
+    ImageDescriptions,
 }
 
 impl Column {
@@ -148,6 +166,7 @@ impl Column {
             Column::NsfwMax => "nsfw_max".into(),
             Column::ImageErrors => "image_errors".into(),
             Column::ImageScore(r) => format!("image_score_{r}"),
+            Column::ImageDescriptions => "image_descriptions".into(),
         }
     }
 
@@ -166,6 +185,7 @@ impl Column {
             Column::Reason => Some(&row.reason),
             Column::ImageText => row.image_text.as_deref(),
             Column::ImageErrors => row.image_errors.as_deref(),
+            Column::ImageDescriptions => row.image_descriptions.as_deref(),
             Column::Seq | Column::Score(_) | Column::Sub(..) | Column::NsfwMax | Column::ImageScore(_) => None,
         }
     }
@@ -193,8 +213,9 @@ impl Column {
 
 /// The flat layout for a policy: fixed columns, then one score per active category, then the built-in
 /// heads' sub-labels (manipulation techniques), then the image columns when images are judged (with one
-/// `image_score_<rule>` per enabled rule with an `image_description`, in policy order).
-pub fn columns(policy: &EffectivePolicy, with_text: bool, with_images: bool) -> Vec<Column> {
+/// `image_score_<rule>` per enabled rule with an `image_description`, in policy order, and the VLM's
+/// `image_descriptions` with `with_vlm`).
+pub fn columns(policy: &EffectivePolicy, with_text: bool, with_images: bool, with_vlm: bool) -> Vec<Column> {
     let mut cols = vec![Column::Seq, Column::Source, Column::Id, Column::Site, Column::Author, Column::CreatedAt];
     cols.push(Column::Url);
     if with_text {
@@ -212,6 +233,9 @@ pub fn columns(policy: &EffectivePolicy, with_text: bool, with_images: bool) -> 
         cols.extend([Column::ImageText, Column::NsfwMax, Column::ImageErrors]);
         let image_rules = policy.enabled_rules().filter(|r| crate::images::image_rules::has_image_part(r));
         cols.extend(image_rules.map(|r| Column::ImageScore(r.id.clone())));
+        if with_vlm {
+            cols.push(Column::ImageDescriptions);
+        }
     }
     cols
 }

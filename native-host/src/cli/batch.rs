@@ -56,6 +56,11 @@ pub struct BatchArgs {
     /// regular files inside that folder (or --images-root) are read.
     #[arg(long)]
     pub images: bool,
+    /// With --images: describe each image with the VLM (SmolVLM-256M, `feedwarden models fetch smolvlm-256m`)
+    /// and answer every rule with an `image_description` about it; adds an `image_descriptions` column, and
+    /// the VLM's P(yes) becomes those rules' image scores. Slow on a CPU (seconds per image).
+    #[arg(long, requires = "images")]
+    pub vlm: bool,
     /// With --images: the folder image paths are confined to (default: the first input's folder).
     #[arg(long, value_name = "DIR", requires = "images")]
     pub images_root: Option<PathBuf>,
@@ -122,18 +127,33 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
         };
         let opts =
             crate::images::ImageModelsOptions::with_ocr_model(ocr_model, paths.ort_library.clone(), &paths.models_dir);
-        image_models = Some(manifest::ImageModels {
+        let mut models = manifest::ImageModels {
             ocr: ocr_model.id().into(),
             ocr_detector: manifest::ModelFile::of(&opts.ocr.model_dir.join(&opts.ocr.det_file)),
             ocr_recogniser: manifest::ModelFile::of(&opts.ocr.model_dir.join(&opts.ocr.rec_file)),
             nsfw: crate::images::nsfw::MODEL_ID.into(),
             nsfw_model: manifest::ModelFile::of(&opts.nsfw.model_path),
-        });
+            vlm: None,
+            vlm_files: Vec::new(),
+        };
         let base = args
             .images_root
             .clone()
             .or_else(|| args.inputs.first().and_then(|p| p.parent()).map(std::path::Path::to_path_buf));
         super::attach_images(&mut judge, &opts, Some(base.unwrap_or_default()), &args.policy)?;
+        if args.vlm {
+            use crate::images::vlm_stage::{vlm_choice, VlmJudge};
+            let (id, vlm_opts) =
+                vlm_choice(paths.ort_library.clone(), &paths.models_dir).map_err(anyhow::Error::msg)?;
+            let vlm = VlmJudge::load(id, &vlm_opts).map_err(|e| anyhow::anyhow!("{id} did not load: {e}"))?;
+            if !args.quiet {
+                eprintln!("VLM: {id} on {} (describes every image; seconds per image on a CPU)", vlm.provider());
+            }
+            models.vlm = Some(id.to_string());
+            models.vlm_files = vlm.files().iter().map(|f| manifest::ModelFile::of(f)).collect();
+            judge.set_vlm(vlm);
+        }
+        image_models = Some(models);
     }
     let cfg = BatchConfig {
         inputs,

@@ -15,6 +15,7 @@ use super::install::{
 use super::output::outln;
 use crate::framing::{read_frame, write_frame, Frame, MAX_REPLY_BYTES};
 use crate::images::image_rules::{has_image_part, CLIP_MODEL_ENV, CLIP_VIT_B32, FETCH_HINT};
+use crate::images::vlm_stage::{vlm_choice, FETCH_HINT as VLM_FETCH_HINT, SMOLVLM_256M, VLM_MODEL_ENV};
 use crate::ort_telemetry;
 use crate::paths::Paths;
 use crate::policy_store::load_policy_file;
@@ -88,13 +89,23 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
                 if m.id == "onnxruntime" { " / FEEDWARDEN_ORT_LIB" } else { "" }
             ));
         } else {
-            let part =
-                if m.id == CLIP_VIT_B32 { "images are not compared with image descriptions" } else { "optional" };
+            let part = match m.id.as_str() {
+                CLIP_VIT_B32 => "images are not compared with image descriptions",
+                SMOLVLM_256M => "no VLM answers for images CLIP is unsure of, nor describes them",
+                _ => "optional",
+            };
             r.warn(&format!("{}: missing {} ({part}) — {}", m.id, missing.join(", "), m.how_to_get()));
         }
     }
     if let Ok(choice) = std::env::var(CLIP_MODEL_ENV) {
         r.warn(&format!("{CLIP_MODEL_ENV}={choice} is set: the host uses that CLIP (tiny = random test weights)"));
+    }
+    match vlm_choice(paths.ort_library.clone(), &paths.models_dir) {
+        Ok((id, _)) => r.ok(&format!("VLM for image rules: {id} (loaded when an image rule needs it)")),
+        Err(why) => r.warn(&format!("VLM for image rules: none — {why}")),
+    }
+    if let Ok(choice) = std::env::var(VLM_MODEL_ENV) {
+        r.warn(&format!("{VLM_MODEL_ENV}={choice} is set: the host uses that VLM (tiny = random test weights)"));
     }
 
     match crate::images::ocr::OcrModel::from_env().map(|m| (m.id(), paths.models_dir.join(m.id()).is_dir())) {
@@ -139,11 +150,12 @@ pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
             (Some(p), true) => {
                 r.ok(&format!("policy {} ({} rules)", policy.display(), p.rules.len()));
                 let clip_present = super::models::find_manifest(CLIP_VIT_B32)
-                    .is_ok_and(|m| m.missing_files(&paths.models_dir).is_empty());
+                    .is_ok_and(|m| m.missing_files(&paths.models_dir).is_empty())
+                    || vlm_choice(paths.ort_library.clone(), &paths.models_dir).is_ok();
                 for rule in p.enabled_rules().filter(|r| has_image_part(r)).filter(|_| !clip_present) {
                     r.warn(&format!(
-                        "rule \"{}\" has an image_description, but CLIP is not installed: its images are not judged \
-                         (its text is); run `{FETCH_HINT}`",
+                        "rule \"{}\" has an image_description, but neither CLIP nor a VLM is installed: its images \
+                         are not judged (its text is); run `{FETCH_HINT}` (or `{VLM_FETCH_HINT}`)",
                         rule.id
                     ));
                 }

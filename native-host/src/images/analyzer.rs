@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use feedwarden_core::protocol::{ImageError, ImageFinding, VerdictOut};
+use feedwarden_core::protocol::{ImageError, ImageFinding, VerdictOut, VlmFinding};
 use feedwarden_core::Verdict;
 
 use super::clip::{embed_shared, SharedVision};
@@ -63,6 +63,9 @@ pub struct ImageAnalysis {
     /// `image_description`) and it could be computed; the judge compares it with the rules' descriptions.
     #[serde(skip)]
     pub clip_embedding: Option<Vec<f32>>,
+    /// What the vision-language model said, once it looked at the image (a later stage than the analysis:
+    /// see `vlm_stage`). Its P(yes) per rule takes the place of CLIP's score for that rule.
+    pub vlm: Option<VlmFinding>,
     pub ms: f64,
 }
 
@@ -87,6 +90,7 @@ impl ImageAnalysis {
             error: self.error.as_ref().map(|(code, reason)| ImageError { code: code.clone(), reason: reason.clone() }),
             ms: self.ms,
             text_truncated: None,
+            vlm: self.vlm.clone(),
         }
     }
 }

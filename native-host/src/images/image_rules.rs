@@ -3,6 +3,9 @@
 //! rule is the highest probability over its images. The images' CLIP embeddings come with their analyses
 //! (`ImageAnalyzer`, on the host's image thread, asked for only while [`ImageRules::vision_wanted`]); the
 //! text side (prompt ensembles, example images) is compiled here, per policy.
+//! When a VLM is installed (`vlm_stage`), images CLIP leaves uncertain — or all images, without CLIP — are
+//! asked about by the VLM too, and its P(yes) replaces CLIP's score for that image and rule
+//! ([`ImageRules::vlm_questions`], [`ImageRules::score_post`]).
 //! Which CLIP runs is chosen here: the real ViT-B/32 when installed, the tiny random-weight pair only when
 //! `FEEDWARDEN_CLIP_MODEL=tiny` asks for it (tests), so meaningless weights never judge a reader's images.
 
@@ -15,6 +18,7 @@ use feedwarden_core::protocol::ModelInfo;
 use super::analyzer::ImageAnalysis;
 use super::clip::{Clip, ClipOptions, ImageCategory, SharedVision};
 use super::decode::{decode, DecodeLimits};
+use super::vlm_stage::CLIP_UNCERTAIN;
 use crate::local_file::read_regular_file;
 
 /// Which CLIP to load: unset or `clip-vit-b32` = the real one when installed; `tiny` = the random-weight
@@ -82,6 +86,10 @@ pub struct ImageRules {
     policy_dir: Option<PathBuf>,
     /// Rule id → its described category.
     categories: Vec<(String, ImageCategory)>,
+    /// Every enabled rule with an image part: (rule id, image description), with or without CLIP.
+    described: Vec<(String, String)>,
+    /// The VLM that answers for images CLIP leaves uncertain (its model id), when one is installed.
+    vlm_model: Option<&'static str>,
     /// Problems met while compiling the policy (unreadable example images), as policy diagnostics.
     problems: Vec<Diagnostic>,
     /// sha256 of the example images' bytes: changes the verdict cache key when an example file changes.
@@ -118,6 +126,8 @@ impl ImageRules {
             limits: DecodeLimits::default(),
             policy_dir,
             categories: Vec::new(),
+            described: Vec::new(),
+            vlm_model: None,
             problems: Vec::new(),
             examples_digest: String::new(),
         }
@@ -140,12 +150,31 @@ impl ImageRules {
         self.model_id
     }
 
-    /// Part of the verdict cache key: the model and the example images' content.
+    /// Part of the verdict cache key: the models and the example images' content.
     pub fn cache_salt(&self) -> String {
-        match &self.clip {
+        let clip = match &self.clip {
             ClipState::Loaded(_) => format!("{}:{}", self.model_id, self.examples_digest),
             _ => String::new(),
+        };
+        match self.vlm_model {
+            Some(vlm) if !self.described.is_empty() => format!("{clip}+{vlm}"),
+            _ => clip,
         }
+    }
+
+    /// Say which VLM answers for images CLIP leaves uncertain (`None`: there is none).
+    pub fn set_vlm(&mut self, model_id: Option<&'static str>) {
+        self.vlm_model = model_id;
+    }
+
+    /// The VLM's model id, when one is installed and the active policy has image rules for it to answer.
+    pub fn vlm_wanted(&self) -> Option<&'static str> {
+        self.vlm_model.filter(|_| !self.described.is_empty())
+    }
+
+    /// Every enabled rule with an image part: (rule id, image description).
+    pub fn described(&self) -> &[(String, String)] {
+        &self.described
     }
 
     /// Compile the enabled rules with an `image_description` (text prompts + example images). Without CLIP
@@ -153,6 +182,11 @@ impl ImageRules {
     pub fn set_policy(&mut self, policy: &EffectivePolicy) -> Result<(), crate::embedder::EmbedderError> {
         self.categories.clear();
         self.problems.clear();
+        self.described = policy
+            .enabled_rules()
+            .filter(|r| has_image_part(r))
+            .map(|r| (r.id.clone(), r.image_description.clone().unwrap_or_else(|| r.description.clone())))
+            .collect();
         let mut digest = String::new();
         let needed = policy.enabled_rules().any(has_image_part);
         if let (true, ClipState::Idle(opts)) = (needed, &self.clip) {
@@ -221,7 +255,7 @@ impl ImageRules {
     /// not judged because CLIP is not loaded.
     pub fn diagnostics(&self, policy: &EffectivePolicy) -> Vec<Diagnostic> {
         let mut out = self.problems.clone();
-        if let ClipState::Unavailable(why) = &self.clip {
+        if let (ClipState::Unavailable(why), None) = (&self.clip, self.vlm_model) {
             for rule in policy.enabled_rules().filter(|r| has_image_part(r)) {
                 out.push(Diagnostic {
                     severity: Severity::Warning,
@@ -255,22 +289,48 @@ impl ImageRules {
         self.vision_wanted().is_some() && analyses.iter().any(|a| a.error.is_none() && a.clip_embedding.is_none())
     }
 
-    /// Rule id → the highest probability over the post's images that it shows the rule's description, from
-    /// the images' CLIP embeddings (`analyses`, see `ImageAnalyzer::analyse_entry`). Images without one
-    /// (unreadable, or analysed without CLIP) are skipped; no analyses, no scores.
+    /// CLIP's probability that one image shows a rule's description, when it has the image's embedding.
+    fn clip_score(&self, analysis: &ImageAnalysis, rule: &str) -> Option<f32> {
+        let embedding = analysis.clip_embedding.as_deref()?;
+        let (_, category) = self.categories.iter().find(|(id, _)| id == rule)?;
+        Some(category.probability(embedding))
+    }
+
+    /// Rule id → the highest probability over the post's images that it shows the rule's description. Per
+    /// image the VLM's P(yes) when it answered for that rule, else CLIP's probability from the image's
+    /// embedding (`analyses`, see `ImageAnalyzer::analyse_entry`). Images with neither (unreadable, or
+    /// analysed without CLIP and not yet seen by the VLM) are skipped; no analyses, no scores.
     pub fn score_post(&self, analyses: &[ImageAnalysis]) -> BTreeMap<String, f32> {
         let mut out = BTreeMap::new();
-        if !self.is_loaded() {
-            return out;
-        }
-        for embedding in analyses.iter().filter_map(|a| a.clip_embedding.as_deref()) {
-            for (rule, category) in &self.categories {
-                let p = category.probability(embedding);
+        for analysis in analyses {
+            for (rule, _) in &self.described {
+                let vlm = analysis.vlm.as_ref().and_then(|v| v.scores.get(rule).copied());
+                let Some(p) = vlm.or_else(|| self.clip_score(analysis, rule)) else { continue };
                 let best = out.entry(rule.clone()).or_insert(p);
                 *best = best.max(p);
             }
         }
         out
+    }
+
+    /// What the VLM should be asked, per image of a post (in the post's order; empty: nothing): for every
+    /// rule with an image part, images whose CLIP score is uncertain ([`CLIP_UNCERTAIN`]) or missing (no
+    /// CLIP). Images that could not be read, or that the VLM already answered, are not asked again. All
+    /// empty when there is no VLM.
+    pub fn vlm_questions(&self, analyses: &[ImageAnalysis]) -> Vec<Vec<(String, String)>> {
+        analyses
+            .iter()
+            .map(|analysis| {
+                if self.vlm_wanted().is_none() || analysis.error.is_some() || analysis.vlm.is_some() {
+                    return Vec::new();
+                }
+                self.described
+                    .iter()
+                    .filter(|(rule, _)| self.clip_score(analysis, rule).is_none_or(|p| CLIP_UNCERTAIN.contains(&p)))
+                    .cloned()
+                    .collect()
+            })
+            .collect()
     }
 }
 

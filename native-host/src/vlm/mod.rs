@@ -483,9 +483,22 @@ impl Vlm {
     /// only its own tokens on top of that shared cache. Equal to [`Vlm::yes_probability`] per question up to
     /// float rounding.
     pub fn yes_probabilities(&mut self, img: &RgbImage, questions: &[&str]) -> Result<Vec<f32>, VlmError> {
-        let Some(first) = questions.first() else { return Ok(Vec::new()) };
+        if questions.is_empty() {
+            return Ok(Vec::new());
+        }
         let (tokens, features) = self.image_features(img)?;
-        let prompt = self.image_prompt_from(tokens, &features, first)?;
+        self.yes_probabilities_from(tokens, &features, questions)
+    }
+
+    /// [`Vlm::yes_probabilities`] with the image already encoded ([`Vlm::image_features`]).
+    pub fn yes_probabilities_from(
+        &mut self,
+        tokens: usize,
+        features: &[f32],
+        questions: &[&str],
+    ) -> Result<Vec<f32>, VlmError> {
+        let Some(first) = questions.first() else { return Ok(Vec::new()) };
+        let prompt = self.image_prompt_from(tokens, features, first)?;
         let image_id = prompt::token_id(&self.tokenizer, prompt::IMAGE_TOKEN)?;
         let prefix = prompt.ids.iter().rposition(|&id| id == image_id).map_or(0, |p| p + 1);
         let hidden = self.lm.hidden;
@@ -501,7 +514,7 @@ impl Vlm {
                 self.lm.extend(embeds, &shared)?.0
             } else {
                 // The question changed how the prefix tokenises (not expected): the whole prompt, alone.
-                let whole = self.image_prompt_from(tokens, &features, q)?;
+                let whole = self.image_prompt_from(tokens, features, q)?;
                 self.prefill(&whole)?.0
             };
             out.push(self.yes_no.probability(&logits));
