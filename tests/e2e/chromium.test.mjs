@@ -3,7 +3,7 @@
 // YouTube, Threads and LinkedIn from ../shared/data (tests skip without them), and hand-written fixture pages
 // in fixtures/ for Reddit, Mastodon and YouTube's comments (no real saved pages of those exist yet).
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { EXTENSION_ID, installHost, launchChromium, settled } from "./lib/chromium.mjs";
@@ -435,6 +435,54 @@ describe("chromium: images judged after the text (verdict.update)", { skip: upda
     assert.ok(wasPending, "the first verdict said the images were pending; the image text came as an update");
     assert.deepEqual(states, ["pending", "blur"], "the update did not restyle the post");
     assert.ok(await ui.visible(tweet("angry-river"), "why-panel"), "the why panel stayed open");
+  });
+});
+
+// An image rule judged by the VLM (the tiny random-weight SmolVLM: its answers are noise, but they are the
+// answers of SmolVLM-256M's exact interface): no CLIP, so the VLM looks at the post's image after the text
+// verdict; the post is shown on its text, then blurred, and "why" says what the VLM says the image shows.
+const VLM_MODELS = join(ROOT, "models/build/smolvlm-tiny");
+const vlmSkip = updatesSkip || (!existsSync(join(VLM_MODELS, "test.png")) && "the tiny SmolVLM is not built (models/scripts/setup_models.sh)");
+const VLM_POLICY = `[policy]
+name = "Spider pictures"
+
+[[rule]]
+id = "spider-pictures"
+description = "Photos of spiders"
+image_description = "a spider"
+action = "blur"
+threshold = 0.3
+content = ["images"]
+`;
+
+describe("chromium: an image rule answered by the VLM (verdict.update)", { skip: vlmSkip }, () => {
+  let server;
+  let b;
+  before(async () => {
+    server = await startServer();
+    const hostEnv = { FEEDWARDEN_VLM_MODEL: "tiny", FEEDWARDEN_CLIP_MODEL: "off" };
+    b = await launchChromium({ server, policy: VLM_POLICY, hostEnv, settings: { pendingTimeoutMs: 15000 } });
+    await b.waitForHost("connected", 30000);
+    mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  after(async () => {
+    await b?.close();
+    await server?.close();
+  });
+
+  test("shown on its text, then blurred when the VLM answers; why quotes the image's description", async () => {
+    const page = await b.context.newPage();
+    await page.goto("https://x.com/home");
+    await settled(page, TWEET);
+    server.file("pbs.twimg.com", "/media/fw-vlm-test.png", readFileSync(join(VLM_MODELS, "test.png")), "image/png");
+    await insertTweets(page, [{ id: "webs", text: "Morning walk by the river, light rain.", handle: "walker", image: "https://pbs.twimg.com/media/fw-vlm-test.png" }]);
+    await page.waitForFunction(() => document.querySelector('article[data-test-id="webs"]')?.getAttribute("data-fw-state") === "blur", null, { timeout: 60000 });
+    const ui = await ChromiumClosedUi.attach(b.context, page);
+    await ui.click(tweet("webs"), "why");
+    assert.match(await ui.text(tweet("webs"), "why-rule"), /spider-pictures/);
+    assert.match(await ui.text(tweet("webs"), "why-reason"), /an image looks like "a spider" .*; the image shows: "[^"]+"/);
+    assert.equal(await page.getAttribute(tweet("webs"), "data-fw-images-pending"), null, "the VLM's verdict is final");
+    await page.locator(tweet("webs")).screenshot({ path: join(ARTIFACTS, "x-vlm-update.png") });
   });
 });
 
