@@ -10,6 +10,7 @@ pub mod host;
 pub mod images;
 pub mod judge;
 pub mod local_file;
+pub mod memory;
 pub mod ort_telemetry;
 pub mod paths;
 pub mod policy_store;

@@ -102,6 +102,7 @@ fn without_clip_the_vlm_answers_the_image_rule_and_describes_the_image() {
     // Loaded now, with the provider that runs it.
     let vlm = vlm_entry(&h.request(json!({"type": "hello", "request_id": 3, "protocols": [1]})));
     assert!(vlm["provider"] == "CPU" || vlm["provider"] == "CUDA", "{vlm}");
+    assert!(vlm["note"].as_str().unwrap().contains("MiB of memory"), "what the VLM costs: {vlm}");
     // The final verdict was cached: the same post is answered at once, VLM findings included.
     let r = h.request(json!({"type": "classify", "request_id": "c2", "posts": posts, "image_budget_ms": 0}));
     let v = &r["verdicts"][0];

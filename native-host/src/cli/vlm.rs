@@ -204,9 +204,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Peak resident memory of this process in KiB (`VmHWM`), where /proc has it.
 pub fn peak_rss_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
+    crate::memory::peak_resident_kib()
 }
 
 fn bench(

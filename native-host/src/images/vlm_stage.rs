@@ -91,18 +91,12 @@ pub fn vlm_budget() -> (Duration, Option<String>) {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VlmStatus {
     /// Installed, not loaded yet: no image has needed it.
-    Idle {
-        model_id: &'static str,
-    },
-    Loaded {
-        model_id: &'static str,
-        provider: &'static str,
-    },
+    Idle { model_id: &'static str },
+    /// `resident_mib`: how much the process's resident memory grew from before the model loaded to the end of
+    /// its first job (what the VLM costs), when /proc says.
+    Loaded { model_id: &'static str, provider: &'static str, resident_mib: Option<u64> },
     /// Why there is none (with what to run).
-    Unavailable {
-        model_id: &'static str,
-        why: String,
-    },
+    Unavailable { model_id: &'static str, why: String },
 }
 
 impl VlmStatus {
@@ -133,7 +127,10 @@ impl VlmStatus {
             note: None,
         };
         match self {
-            VlmStatus::Loaded { model_id, provider } => entry(model_id, Some(provider)),
+            VlmStatus::Loaded { model_id, provider, resident_mib } => ModelInfo {
+                note: resident_mib.map(|mib| format!("loaded; the host grew by {mib} MiB of memory with it")),
+                ..entry(model_id, Some(provider))
+            },
             VlmStatus::Idle { model_id } => ModelInfo {
                 loaded: Some(false),
                 note: Some("installed; loaded when an image rule leaves an image to it".into()),
@@ -389,13 +386,16 @@ pub fn run_worker(
 ) {
     let mut judge: Option<VlmJudge> = None;
     let mut why_not: Option<(&'static str, String)> = None;
+    // Resident memory before the model loaded, until its first job is done (then its cost is reported).
+    let mut before_load: Option<u64> = None;
     while let Some(job) = queue.pop() {
         if judge.is_none() && why_not.is_none() {
+            before_load = crate::memory::resident_kib();
             match &model {
                 Some((id, opts)) => match VlmJudge::load(id, opts) {
                     Ok(j) => {
                         *status.lock().unwrap_or_else(|e| e.into_inner()) =
-                            VlmStatus::Loaded { model_id: id, provider: j.provider() };
+                            VlmStatus::Loaded { model_id: id, provider: j.provider(), resident_mib: None };
                         judge = Some(j);
                     }
                     Err(e) => {
@@ -424,6 +424,11 @@ pub fn run_worker(
                 (img.index, finding)
             })
             .collect();
+        if let (Some(kib), Some(j)) = (before_load.take(), &judge) {
+            let grown = crate::memory::resident_kib().map(|now| now.saturating_sub(kib) / 1024);
+            *status.lock().unwrap_or_else(|e| e.into_inner()) =
+                VlmStatus::Loaded { model_id: j.model_id(), provider: j.provider(), resident_mib: grown };
+        }
         if !done(job.job, findings) {
             return;
         }
