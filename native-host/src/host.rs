@@ -29,10 +29,10 @@ use crate::policy_store::{
     unreadable, PolicyLoad, ORPHANED_AFTER, STARTER_POLICY,
 };
 use crate::protocol::{
-    error_reply, oversized_request_id, truncate_chars, ErrorCode, FeedbackReply, HeadInfo, HelloReply, ModelInfo,
-    PolicyReply, PolicyRuleInfo, PolicySummary, ReplyError, Request, StatsReply, StorageReport, ValidationReply,
-    VerdictOut, VerdictUpdate, VerdictsReply, DEFAULT_IMAGE_BUDGET_MS, IMAGE_BUDGET_ENV, MAX_POSTS_PER_REQUEST,
-    MAX_REQUEST_ID_BYTES, PROTOCOL_VERSION, REQUEST_TYPES,
+    error_reply, oversized_request_id, truncate_chars, CancelledReply, ErrorCode, FeedbackReply, HeadInfo, HelloReply,
+    ModelInfo, PolicyReply, PolicyRuleInfo, PolicySummary, ReplyError, Request, StatsReply, StorageReport,
+    ValidationReply, VerdictOut, VerdictUpdate, VerdictsReply, DEFAULT_IMAGE_BUDGET_MS, IMAGE_BUDGET_ENV,
+    MAX_POSTS_PER_REQUEST, MAX_REQUEST_ID_BYTES, PROTOCOL_VERSION, REQUEST_TYPES,
 };
 use crate::store::{today_utc, FeedbackKind, NewFeedback, Store, StoreError, MAX_IDEMPOTENCY_KEY_CHARS};
 use crate::vlm::VlmOptions;
@@ -799,6 +799,7 @@ impl Host {
                 self.feedback((*post).into(), rule, kind, idempotency_key).map(to_json)
             }
             Request::Stats { .. } => self.stats().map(to_json),
+            Request::Cancel { requests, .. } => Ok(to_json(cancel(flow, &requests))),
         };
         match reply {
             Ok(v) => with_rid(v, id.as_ref()),
@@ -1247,6 +1248,25 @@ impl Host {
             uptime_ms: self.started.elapsed().as_millis() as u64,
         })
     }
+}
+
+/// `cancel`: forget the posts of these `classify` requests that still wait for images or the VLM (no update
+/// will be written for them) and take their jobs off the VLM's queue. Work already running finishes and is
+/// dropped.
+fn cancel(flow: &mut Flow, requests: &[Value]) -> CancelledReply {
+    let jobs: Vec<u64> = flow
+        .pending
+        .iter()
+        .filter(|(_, p)| p.request_id.as_ref().is_some_and(|id| requests.contains(id)))
+        .map(|(&job, _)| job)
+        .collect();
+    for job in &jobs {
+        flow.pending.remove(job);
+    }
+    if let Some(queue) = &flow.vlm {
+        queue.remove(&jobs);
+    }
+    CancelledReply { kind: Default::default(), request_id: None, posts: u32::try_from(jobs.len()).unwrap_or(u32::MAX) }
 }
 
 fn storage_error(e: StoreError) -> (ErrorCode, String) {

@@ -97,6 +97,35 @@ describe("verdict.update routing in the native engine", () => {
     assert.equal(engine.pendingUpdateCount(), 0);
   });
 
+  test("an update that is still pending (the VLM follows) keeps the post waiting for the last one", async () => {
+    const a = classify(["v1"], "tab 1 frame 0", { image_budget_ms: 0 });
+    port.hostWrites({ type: "verdicts", request_id: a.requestId, elapsed_ms: 1, verdicts: [verdict("v1", "show", { images_pending: true })] });
+    await a.reply;
+    port.hostWrites({ type: "verdict.update", request_id: a.requestId, verdict: verdict("v1", "show", { images_pending: true }) });
+    assert.equal(engine.pendingUpdateCount(), 1, "the image thread's update announced the VLM's");
+    port.hostWrites({ type: "verdict.update", request_id: a.requestId, verdict: verdict("v1", "blur", { images_pending: false }) });
+    assert.deepEqual(a.updates.map((v) => [v.action, v.images_pending]), [["show", true], ["blur", false]]);
+    assert.equal(engine.pendingUpdateCount(), 0);
+  });
+
+  test("a page that goes away cancels its requests' remaining work on the host", async () => {
+    const a = classify(["c1", "c2"], "tab 7 frame 0");
+    const b = classify(["k1"], "tab 8 frame 0");
+    port.hostWrites({ type: "verdicts", request_id: a.requestId, elapsed_ms: 1, verdicts: [verdict("c1", "show", { images_pending: true }), verdict("c2", "show", { images_pending: true })] });
+    port.hostWrites({ type: "verdicts", request_id: b.requestId, elapsed_ms: 1, verdicts: [verdict("k1", "show", { images_pending: true })] });
+    await a.reply;
+    await b.reply;
+    assert.equal(engine.cancelOrigin("tab 7 frame 0"), 1);
+    const sent = port.sent.at(-1);
+    assert.deepEqual([sent.type, sent.requests], ["cancel", [a.requestId]]);
+    assert.equal(engine.pendingUpdateCount(), 1, "only the other tab's post still waits");
+    port.hostWrites({ type: "cancelled", request_id: sent.request_id, posts: 2 });
+    port.hostWrites({ type: "verdict.update", request_id: a.requestId, verdict: verdict("c1", "blur") });
+    assert.deepEqual(a.updates, [], "nothing reaches a page that went away");
+    assert.equal(engine.cancelOrigin("tab 7 frame 0"), 0, "nothing left to cancel: nothing sent");
+    assert.equal(port.sent.at(-1), sent);
+  });
+
   test("a request without pending images leaves nothing behind", async () => {
     const a = classify(["x"], "tab 1 frame 0");
     port.hostWrites({ type: "verdicts", request_id: a.requestId, elapsed_ms: 1, verdicts: [verdict("x", "hide", { images_pending: false })] });

@@ -240,3 +240,48 @@ fn batch_vlm_describes_every_image() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("run `feedwarden models fetch smolvlm-256m`"), "{err}");
 }
+
+/// A PNG data URL of a small gradient (a different image per `seed`).
+fn gradient_url(seed: u8) -> String {
+    use base64::Engine;
+    let img = image::RgbImage::from_fn(96, 96, |x, y| image::Rgb([(x as u8).wrapping_mul(seed), y as u8, seed]));
+    let mut bytes = Vec::new();
+    img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+    format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+}
+
+/// `cancel` (the page went away): the posts of that request still waiting for the VLM get no update, the
+/// reply counts them, and the host goes on serving; every post is either updated before the cancel or counted.
+#[test]
+fn cancel_drops_what_the_vlm_has_not_done() {
+    let Some(models) = vlm_models() else { return };
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("policy.toml"), SPIDER_POLICY).unwrap();
+    let mut h = spawn_host(home.path(), &models, "off", Some("tiny"));
+    let posts: Vec<Value> =
+        (1..=6u8).map(|i| json!({"id": format!("p{i}"), "text": WEATHER, "images": [gradient_url(i)]})).collect();
+    let r = h.request(json!({"type": "classify", "request_id": "page", "posts": posts, "image_budget_ms": 60000}));
+    let pending = r["verdicts"].as_array().unwrap().iter().filter(|v| v["images_pending"] == true).count();
+    assert_eq!(pending, 6, "{r}");
+    h.send_raw(json!({"type": "cancel", "request_id": "bye", "requests": ["page"]}).to_string().as_bytes());
+    let mut updated = 0;
+    let cancelled = loop {
+        let m = h.read();
+        match m["type"].as_str() {
+            Some("verdict.update") => updated += 1,
+            Some("cancelled") => break m,
+            _ => panic!("unexpected {m}"),
+        }
+    };
+    assert_eq!(cancelled["request_id"], "bye");
+    let dropped = cancelled["posts"].as_u64().unwrap() as usize;
+    assert_eq!(updated + dropped, 6, "each post is updated or dropped: {updated} + {dropped}");
+    assert!(dropped >= 1, "the VLM cannot have answered six posts before the cancel arrived");
+    // Nothing more comes for that request: the next frame answers the next request.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let hello = h.request(json!({"type": "hello", "request_id": 2, "protocols": [1]}));
+    assert_eq!(hello["type"], "hello", "{hello}");
+    // Unknown requests cancel nothing.
+    let r = h.request(json!({"type": "cancel", "request_id": 3, "requests": ["never-sent", 17]}));
+    assert_eq!((r["type"].as_str(), r["posts"].as_u64()), (Some("cancelled"), Some(0)), "{r}");
+}

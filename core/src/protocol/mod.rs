@@ -15,8 +15,9 @@ use serde_json::Value;
 use crate::Post;
 
 pub use replies::{
-    ErrorReply, FeedbackReply, FilteredCount, HeadInfo, HelloReply, ModelInfo, PolicyReply, PolicyRuleInfo,
-    PolicySummary, ReplyError, StatsReply, StatsToday, StorageReport, ValidationReply, VerdictUpdate, VerdictsReply,
+    CancelledReply, ErrorReply, FeedbackReply, FilteredCount, HeadInfo, HelloReply, ModelInfo, PolicyReply,
+    PolicyRuleInfo, PolicySummary, ReplyError, StatsReply, StatsToday, StorageReport, ValidationReply, VerdictUpdate,
+    VerdictsReply,
 };
 pub use verdict::{ImageError, ImageFinding, VerdictOut, VlmFinding};
 
@@ -27,8 +28,8 @@ pub const MAX_POSTS_PER_REQUEST: usize = 256;
 /// marked it `images_pending`.
 pub const VERDICT_UPDATE_TYPE: &str = "verdict.update";
 /// Every request type, for `unknown-type` replies and the protocol doc check.
-pub const REQUEST_TYPES: [&str; 7] =
-    ["hello", "classify", "policy.get", "policy.set", "policy.validate", "feedback", "stats"];
+pub const REQUEST_TYPES: [&str; 8] =
+    ["hello", "classify", "policy.get", "policy.set", "policy.validate", "feedback", "stats", "cancel"];
 
 /// Declares a zero-sized type that serializes as one fixed string: the `type` field of a message, typed as
 /// that literal in TypeScript.
@@ -296,6 +297,17 @@ pub enum Request {
         #[cfg_attr(test, ts(optional, type = "unknown"))]
         request_id: Option<Value>,
     },
+    /// The page that sent these `classify` requests went away: the host stops the work still waiting for
+    /// their posts (the VLM's queue) and sends no more `verdict.update`s for them.
+    #[serde(rename = "cancel")]
+    Cancel {
+        #[serde(default)]
+        #[cfg_attr(test, ts(optional, type = "unknown"))]
+        request_id: Option<Value>,
+        /// The `request_id`s of the `classify` requests whose remaining work to drop.
+        #[cfg_attr(test, ts(type = "unknown[]"))]
+        requests: Vec<Value>,
+    },
 }
 
 impl Request {
@@ -308,7 +320,8 @@ impl Request {
             | Request::PolicySet { request_id, .. }
             | Request::PolicyValidate { request_id, .. }
             | Request::Feedback { request_id, .. }
-            | Request::Stats { request_id } => request_id.as_ref(),
+            | Request::Stats { request_id }
+            | Request::Cancel { request_id, .. } => request_id.as_ref(),
         }
     }
 }
@@ -339,6 +352,7 @@ mod tests {
                 "classify" => r#","posts":[]"#,
                 "policy.set" | "policy.validate" => r#","source":"""#,
                 "feedback" => r#","post":{"id":"a","text":"b"},"kind":"was_fine""#,
+                "cancel" => r#","requests":[3,4]"#,
                 _ => "",
             };
             let json = format!(r#"{{"type":"{t}","request_id":7{extra}}}"#);

@@ -15,6 +15,7 @@ message_type! {
     ValidationType = "policy.validation",
     FeedbackType = "feedback",
     StatsType = "stats",
+    CancelledType = "cancelled",
     ErrorType = "error",
 }
 
@@ -239,6 +240,19 @@ pub struct StatsToday {
     pub filtered_today: Vec<FilteredCount>,
     pub feedback_total: i64,
     pub cache_rows: i64,
+}
+
+/// `cancelled`: the answer to `cancel`.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct CancelledReply {
+    #[serde(rename = "type")]
+    pub kind: CancelledType,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(test, ts(optional, type = "unknown"))]
+    pub request_id: Option<Value>,
+    /// Posts whose pending work was dropped (no `verdict.update` will come for them).
+    pub posts: u32,
 }
 
 /// `stats`: what was judged and filtered today.

@@ -58,6 +58,7 @@ fn generate() -> String {
         declare::<FilteredCount>(&cfg),
         declare::<StatsToday>(&cfg),
         declare::<StatsReply>(&cfg),
+        declare::<CancelledReply>(&cfg),
         declare::<ErrorReply>(&cfg),
     ];
     let _ = Verdict::name(&cfg); // flattened into `Verdict` (VerdictOut) above
@@ -67,7 +68,7 @@ fn generate() -> String {
          // The human description is docs/protocol.md.\n\n\
          {}\n\
          /** Every reply the host sends to a request (the unsolicited `verdict.update` is separate). */\n\
-         export type HostReply = HelloReply | VerdictsReply | PolicyReply | ValidationReply | FeedbackReply | StatsReply | ErrorReply;\n\n\
+         export type HostReply = HelloReply | VerdictsReply | PolicyReply | ValidationReply | FeedbackReply | StatsReply | CancelledReply | ErrorReply;\n\n\
          /** Protocol version the host speaks. */\n\
          export const PROTOCOL_VERSION = {PROTOCOL_VERSION};\n\
          /** Maximum posts per `classify` request (protocol limit). */\n\

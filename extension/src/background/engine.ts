@@ -21,4 +21,7 @@ export interface Engine {
   /** Drop the connection and connect again now (the popup's "retry"). */
   reconnect(): void;
   onStatusChange(cb: (s: HostStatus) => void): void;
+  /** The page `origin` went away: drop the work still waiting for its posts (pending image and VLM updates).
+   * Returns how many requests were cancelled. */
+  cancelOrigin(origin: string): number;
 }

@@ -98,6 +98,11 @@ export class FallbackEngine implements Engine {
     this.native.reconnect();
   }
 
+  /** Only the native host has work to cancel (the WASM engine answers at once). */
+  cancelOrigin(origin: string): number {
+    return this.native.cancelOrigin(origin);
+  }
+
   async request(req: HostRequest, opts?: { timeoutMs?: number }): Promise<HostReply> {
     if (!this.inFallback()) {
       try {

@@ -123,6 +123,8 @@ function onPagePort(port: chrome.runtime.Port): void {
   };
   port.onDisconnect.addListener(() => {
     open = false;
+    // The page went away: the host drops the work still waiting for its posts (the VLM's queue).
+    engine.cancelOrigin(origin);
   });
   port.onMessage.addListener((raw: unknown) => {
     const msg = raw as Partial<CsToBgPort> | null;

@@ -242,9 +242,15 @@ export class NativeEngine implements Engine {
     const p = this.pendingUpdates.get(id);
     if (!p || !raw || typeof raw !== "object") return;
     const v = raw as Verdict;
-    if (typeof v.id !== "string" || !p.postIds.delete(v.id)) return; // not a post that is waiting: ignore
-    this.pendingUpdatePosts--;
-    if (!p.postIds.size) this.pendingUpdates.delete(id);
+    if (typeof v.id !== "string" || !p.postIds.has(v.id)) return; // not a post that is waiting: ignore
+    if (v.images_pending === true) {
+      // One more update follows for this post (the VLM is looking at its images): keep waiting for it.
+      p.expiresAt = Date.now() + PENDING_UPDATE_TIMEOUT_MS;
+    } else {
+      p.postIds.delete(v.id);
+      this.pendingUpdatePosts--;
+      if (!p.postIds.size) this.pendingUpdates.delete(id);
+    }
     try {
       p.onUpdate(v);
     } catch {
@@ -265,6 +271,27 @@ export class NativeEngine implements Engine {
       for (const [id, p] of this.pendingUpdates) if (p.expiresAt <= now) this.dropPending(id, p);
       this.schedulePendingSweep();
     }, 5000);
+  }
+
+  /** The page `origin` went away (its port closed): forget the updates its requests still wait for and tell
+   * the host to drop their remaining work (`cancel`: the VLM's queue), so a closed tab costs nothing more.
+   * Returns how many requests were cancelled. */
+  cancelOrigin(origin: string): number {
+    const requests: number[] = [];
+    for (const [id, p] of this.pendingUpdates) {
+      if (p.origin !== origin) continue;
+      requests.push(id);
+      this.dropPending(id, p);
+    }
+    if (requests.length && this.port) {
+      try {
+        // Fire and forget: the `cancelled` reply has no waiting request, so it is ignored.
+        this.port.postMessage({ type: "cancel", request_id: this.nextId++, requests } satisfies HostRequest);
+      } catch {
+        /* the host is gone: nothing left to cancel */
+      }
+    }
+    return requests.length;
   }
 
   /** How many posts wait for a `verdict.update` now (tests). */

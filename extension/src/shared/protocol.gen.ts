@@ -118,7 +118,11 @@ rule?: string, kind: FeedbackKind,
  * A key the client chose for this correction (a UUID), the same when it sends the request again:
  * the host stores a correction once per key.
  */
-idempotency_key?: string, } | { "type": "stats", request_id?: unknown, };
+idempotency_key?: string, } | { "type": "stats", request_id?: unknown, } | { "type": "cancel", request_id?: unknown, 
+/**
+ * The `request_id`s of the `classify` requests whose remaining work to drop.
+ */
+requests: unknown[], };
 
 /**
  * Why one image was not judged.
@@ -387,6 +391,15 @@ day: string, judged_today: number, filtered_today: Array<FilteredCount>, feedbac
 export type StatsReply = { type: "stats", request_id?: unknown, today: StatsToday, requests: number, uptime_ms: number, };
 
 /**
+ * `cancelled`: the answer to `cancel`.
+ */
+export type CancelledReply = { type: "cancelled", request_id?: unknown, 
+/**
+ * Posts whose pending work was dropped (no `verdict.update` will come for them).
+ */
+posts: number, };
+
+/**
  * `error`: the request could not be answered.
  */
 export type ErrorReply = { type: "error", request_id?: unknown, code: ErrorCode, 
@@ -400,13 +413,13 @@ message: string,
 detail: string, };
 
 /** Every reply the host sends to a request (the unsolicited `verdict.update` is separate). */
-export type HostReply = HelloReply | VerdictsReply | PolicyReply | ValidationReply | FeedbackReply | StatsReply | ErrorReply;
+export type HostReply = HelloReply | VerdictsReply | PolicyReply | ValidationReply | FeedbackReply | StatsReply | CancelledReply | ErrorReply;
 
 /** Protocol version the host speaks. */
 export const PROTOCOL_VERSION = 1;
 /** Maximum posts per `classify` request (protocol limit). */
 export const MAX_POSTS_PER_REQUEST = 256;
 /** Every request `type`. */
-export const REQUEST_TYPES = ["hello", "classify", "policy.get", "policy.set", "policy.validate", "feedback", "stats"] as const;
+export const REQUEST_TYPES = ["hello", "classify", "policy.get", "policy.set", "policy.validate", "feedback", "stats", "cancel"] as const;
 /** Every error `code`. */
 export const ERROR_CODES = ["frame-too-large", "bad-utf8", "bad-json", "not-an-object", "missing-type", "unknown-type", "bad-request", "too-many-posts", "model-unavailable", "model-error", "storage-error", "reply-too-large"] as const;

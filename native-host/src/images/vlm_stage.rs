@@ -201,6 +201,14 @@ impl VlmQueue {
         state.0.drain(..).collect()
     }
 
+    /// Take these jobs out if they are still waiting (their page went away); returns how many were.
+    pub fn remove(&self, jobs: &[u64]) -> usize {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let before = state.0.len();
+        state.0.retain(|j| !jobs.contains(&j.job));
+        before - state.0.len()
+    }
+
     /// No more jobs: the worker finishes the waiting ones and stops.
     pub fn close(&self) {
         self.state.lock().unwrap_or_else(|e| e.into_inner()).1 = true;
@@ -464,6 +472,8 @@ mod tests {
         assert_eq!(q.pop().map(|j| j.job), Some(3));
         assert!(q.push(job(4)).is_none());
         assert_eq!(q.pop().map(|j| j.job), Some(4));
+        assert!(q.push(job(5)).is_none());
+        assert_eq!(q.remove(&[5, 77]), 1, "a cancelled job leaves; an unknown one is ignored");
         assert_eq!(q.drain().iter().map(|j| j.job).collect::<Vec<_>>(), vec![2]);
         q.close();
         assert!(q.pop().is_none(), "closed and empty");
