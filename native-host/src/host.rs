@@ -29,8 +29,8 @@ use crate::policy_store::{
     unreadable, PolicyLoad, ORPHANED_AFTER, STARTER_POLICY,
 };
 use crate::protocol::{
-    error_reply, oversized_request_id, truncate_chars, CancelledReply, ErrorCode, FeedbackReply, HeadInfo, HelloReply,
-    ModelInfo, PolicyReply, PolicyRuleInfo, PolicySummary, ReplyError, Request, StatsReply, StorageReport,
+    error_reply, oversized_request_id, truncate_chars, Accepts, CancelledReply, ErrorCode, FeedbackReply, HeadInfo,
+    HelloReply, ModelInfo, PolicyReply, PolicyRuleInfo, PolicySummary, ReplyError, Request, StatsReply, StorageReport,
     ValidationReply, VerdictOut, VerdictUpdate, VerdictsReply, DEFAULT_IMAGE_BUDGET_MS, IMAGE_BUDGET_ENV,
     MAX_POSTS_PER_REQUEST, MAX_REQUEST_ID_BYTES, PROTOCOL_VERSION, REQUEST_TYPES,
 };
@@ -832,6 +832,26 @@ impl Host {
             data_dir: self.paths.data_dir.display().to_string(),
             storage: self.storage.report(&self.paths.database()),
             uptime_ms: self.started.elapsed().as_millis() as u64,
+            accepts: self.accepts(),
+        }
+    }
+
+    /// `hello.accepts`: images are worth sending when an image model will look at them — OCR or NSFW loaded,
+    /// or CLIP / the VLM there for the policy's rules with an `image_description`.
+    fn accepts(&self) -> Accepts {
+        let limits = crate::images::DecodeLimits::default();
+        let image_model_loaded = self.image_models.iter().any(|m| m.provider.is_some());
+        let image_rules = self.judge.as_ref().ok().and_then(Judge::image_rules);
+        let described = image_rules.is_some_and(|r| !r.described().is_empty());
+        let clip_or_vlm = image_rules.is_some_and(|r| r.is_loaded() || r.vlm_wanted().is_some());
+        Accepts {
+            images: self.judge.is_ok() && (image_model_loaded || (described && clip_or_vlm)),
+            image_formats: ["jpeg", "png", "webp", "gif"].map(str::to_string).to_vec(),
+            image_max_bytes: limits.max_bytes as u64,
+            image_max_dimension: limits.max_dimension,
+            image_max_pixels: limits.max_pixels,
+            text_max_chars: crate::embedder::MAX_TEXT_CHARS as u32,
+            posts_per_request: MAX_POSTS_PER_REQUEST as u32,
         }
     }
 

@@ -47,6 +47,13 @@ fn hello_reports_protocol_model_and_provider() {
     assert_eq!(r["provider"], "CPU");
     assert_eq!(r["models"][0]["id"], "all-minilm-l6-v2-int8");
     assert_eq!(r["heads"].as_array().unwrap().len(), 3);
+    // What to send: the limits, and images only when an image model will look at them (OCR is set up here).
+    let a = &r["accepts"];
+    assert_eq!((a["posts_per_request"].as_u64(), a["image_max_bytes"].as_u64()), (Some(256), Some(8 << 20)), "{a}");
+    assert_eq!((a["image_max_dimension"].as_u64(), a["text_max_chars"].as_u64()), (Some(8192), Some(4096)), "{a}");
+    assert_eq!(a["image_formats"], json!(["jpeg", "png", "webp", "gif"]));
+    let ocr_loaded = r["models"].as_array().unwrap().iter().any(|m| m["kind"] == "ocr" && m["provider"].is_string());
+    assert_eq!(a["images"], ocr_loaded, "{r}");
     let (status, rest) = h.finish();
     assert!(status.success());
     assert!(rest.is_empty(), "stdout must carry only frames");
@@ -283,6 +290,7 @@ fn missing_model_is_reported_not_fatal() {
     let mut h = HostProc::spawn(home.path(), empty.path());
     let r = h.request(json!({"type": "hello"}));
     assert_eq!(r["ready"], false);
+    assert_eq!(r["accepts"]["images"], false, "no model: send no images");
     let err = r["error"].as_str().unwrap();
     assert!(err.contains("ONNX Runtime not found") && err.contains("setup"), "{err}");
     let r = h.request(json!({"type": "classify", "posts": [{"id": "1", "text": "hi"}]}));

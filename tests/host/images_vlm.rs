@@ -285,3 +285,29 @@ fn cancel_drops_what_the_vlm_has_not_done() {
     let r = h.request(json!({"type": "cancel", "request_id": 3, "requests": ["never-sent", 17]}));
     assert_eq!((r["type"].as_str(), r["posts"].as_u64()), (Some("cancelled"), Some(0)), "{r}");
 }
+
+/// `hello.accepts.images` says whether to send images at all: true with only a VLM for an image rule (no
+/// OCR, NSFW or CLIP), false with no image model for the policy.
+#[test]
+fn hello_accepts_images_when_the_vlm_can_judge_them() {
+    let Some(models) = vlm_models() else { return };
+    // A models folder with the text model and the tiny VLM only.
+    let only = tempfile::tempdir().unwrap();
+    for d in ["all-minilm-l6-v2", "onnxruntime", "smolvlm-tiny"] {
+        std::os::unix::fs::symlink(models.join(d), only.path().join(d)).unwrap();
+    }
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("policy.toml"), SPIDER_POLICY).unwrap();
+    let mut h = spawn_host(home.path(), only.path(), "off", Some("tiny"));
+    let hello = h.request(json!({"type": "hello", "request_id": 1, "protocols": [1]}));
+    let loaded: Vec<&Value> =
+        hello["models"].as_array().unwrap().iter().filter(|m| m["kind"] == "ocr" || m["kind"] == "nsfw").collect();
+    assert!(loaded.iter().all(|m| m["provider"].is_null()), "no OCR or NSFW here: {hello}");
+    assert_eq!(hello["accepts"]["images"], true, "the VLM judges the image rule: {hello}");
+    // Without the image rule nothing would look at the images.
+    let text_only = "[policy]\nname = \"t\"\n\n[[rule]]\nid = \"rb\"\ncategory = \"rage-bait\"\naction = \"blur\"\n";
+    let r = h.request(json!({"type": "policy.set", "request_id": 2, "source": text_only}));
+    assert_eq!(r["applied"], true, "{r}");
+    let hello = h.request(json!({"type": "hello", "request_id": 3, "protocols": [1]}));
+    assert_eq!(hello["accepts"]["images"], false, "{hello}");
+}

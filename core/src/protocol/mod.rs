@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::Post;
 
 pub use replies::{
-    CancelledReply, ErrorReply, FeedbackReply, FilteredCount, HeadInfo, HelloReply, ModelInfo, PolicyReply,
+    Accepts, CancelledReply, ErrorReply, FeedbackReply, FilteredCount, HeadInfo, HelloReply, ModelInfo, PolicyReply,
     PolicyRuleInfo, PolicySummary, ReplyError, StatsReply, StatsToday, StorageReport, ValidationReply, VerdictUpdate,
     VerdictsReply,
 };

@@ -115,6 +115,29 @@ pub struct HelloReply {
     pub data_dir: String,
     pub storage: StorageReport,
     pub uptime_ms: u64,
+    /// What the host takes in, so a client sends what will be used (and no images when none would be).
+    pub accepts: Accepts,
+}
+
+/// `hello.accepts`: the inputs the host judges and their limits.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct Accepts {
+    /// Whether posts' `images` are looked at: some image model is loaded or installed for the policy (OCR,
+    /// NSFW, or CLIP / the VLM for rules with an `image_description`). When `false`, send no images.
+    pub images: bool,
+    /// Image formats decoded (`jpeg`, `png`, `webp`, `gif` — its first frame).
+    pub image_formats: Vec<String>,
+    /// Encoded bytes per image at most; larger images are refused (`image-too-many-bytes`).
+    pub image_max_bytes: u64,
+    /// Pixels a side at most (`image-too-large` beyond).
+    pub image_max_dimension: u32,
+    /// Pixels in all at most (`image-too-large` beyond).
+    pub image_max_pixels: u64,
+    /// Characters of a post's text that are judged; the rest is not read.
+    pub text_max_chars: u32,
+    /// Posts in one `classify` request at most (`too-many-posts` beyond).
+    pub posts_per_request: u32,
 }
 
 /// `verdicts`: the answer to `classify`, one verdict per post, in order.

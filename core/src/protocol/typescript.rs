@@ -57,6 +57,7 @@ fn generate() -> String {
         declare::<FeedbackReply>(&cfg),
         declare::<FilteredCount>(&cfg),
         declare::<StatsToday>(&cfg),
+        declare::<Accepts>(&cfg),
         declare::<StatsReply>(&cfg),
         declare::<CancelledReply>(&cfg),
         declare::<ErrorReply>(&cfg),

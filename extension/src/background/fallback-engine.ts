@@ -10,7 +10,8 @@
 import { api } from "../shared/browser";
 import { FALLBACK_POLICY_KEY } from "../shared/constants";
 import type { HostStatus } from "../shared/messages";
-import type { HelloReply, HostReply, HostRequest, PolicyReply } from "../shared/protocol";
+import { MAX_POSTS_PER_REQUEST, type HelloReply, type HostReply, type HostRequest, type PolicyReply } from "../shared/protocol";
+import { MAX_POST_TEXT_CHARS } from "./validate";
 import type { Engine } from "./engine";
 import { WasmEngine } from "./wasm-engine";
 
@@ -86,6 +87,8 @@ export class FallbackEngine implements Engine {
       data_dir: "",
       storage: { ok: true, path: "browser extension storage" },
       uptime_ms: 0,
+      // The in-browser engine judges text only: no images are sent to it.
+      accepts: { images: false, image_formats: [], image_max_bytes: 0, image_max_dimension: 0, image_max_pixels: 0, text_max_chars: MAX_POST_TEXT_CHARS, posts_per_request: MAX_POSTS_PER_REQUEST },
     };
     return { ...s, message: `${FALLBACK_MESSAGE} ${s.message}`, hello, fallback: true };
   }

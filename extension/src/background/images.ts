@@ -41,8 +41,14 @@ export async function downsizeImage(url: string, site: string, maxSide = MAX_SID
   return `data:image/jpeg;base64,${btoa(bin)}`;
 }
 
-/** True when the host says it has a loaded model that judges images (OCR or NSFW; `provider: null` means
- * the model is not installed). Otherwise images are not sent and the text decides. */
-export function hostJudgesImages(models: { kind: string; provider?: string | null }[] | undefined): boolean {
-  return !!models?.some((m) => /^(ocr|nsfw|image)/i.test(m.kind) && m.provider !== null);
+/** True when the host says it looks at images (`hello.accepts.images`: an image model is loaded, or CLIP /
+ * the VLM is there for the policy's image rules). A host too old to say is asked through its model list (a
+ * loaded OCR or NSFW model; `provider: null` means not installed). Otherwise images are not sent and the
+ * text decides. */
+export function hostJudgesImages(
+  hello: { accepts?: { images: boolean }; models?: { kind: string; provider?: string | null }[] } | null | undefined,
+): boolean {
+  if (!hello) return false;
+  if (hello.accepts) return hello.accepts.images;
+  return !!hello.models?.some((m) => /^(ocr|nsfw|image)/i.test(m.kind) && m.provider !== null);
 }

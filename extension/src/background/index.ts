@@ -62,7 +62,7 @@ function engineSettled(): Promise<void> {
 async function withImages(posts: Post[]): Promise<Post[]> {
   if (!posts.some((p) => p.images?.length)) return posts;
   await engineSettled();
-  if (!hostJudgesImages(engine.status().hello?.models)) return posts; // the text decides
+  if (!hostJudgesImages(engine.status().hello)) return posts; // the text decides
   return Promise.all(
     posts.map(async (p) => {
       if (!p.images?.length) return p;

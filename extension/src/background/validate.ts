@@ -4,7 +4,9 @@
 import type { FeedbackKind, Post } from "../shared/protocol";
 import { fetchableImages } from "./image-urls";
 
-const MAX_TEXT = 20_000;
+/** A post's text is cut to this many characters before any engine sees it. */
+export const MAX_POST_TEXT_CHARS = 20_000;
+const MAX_TEXT = MAX_POST_TEXT_CHARS;
 const MAX_SHORT = 500;
 const MAX_IMAGES = 8;
 export const MAX_POSTS_PER_MESSAGE = 64;

@@ -312,7 +312,11 @@ ready: boolean,
 /**
  * Why not, with what to run.
  */
-error: string | null, provider: string, models: Array<ModelInfo>, heads: Array<HeadInfo>, policy: PolicySummary, data_dir: string, storage: StorageReport, uptime_ms: number, };
+error: string | null, provider: string, models: Array<ModelInfo>, heads: Array<HeadInfo>, policy: PolicySummary, data_dir: string, storage: StorageReport, uptime_ms: number, 
+/**
+ * What the host takes in, so a client sends what will be used (and no images when none would be).
+ */
+accepts: Accepts, };
 
 /**
  * `verdicts`: the answer to `classify`, one verdict per post, in order.
@@ -384,6 +388,40 @@ export type StatsToday = {
  * `YYYY-MM-DD`, UTC.
  */
 day: string, judged_today: number, filtered_today: Array<FilteredCount>, feedback_total: number, cache_rows: number, };
+
+/**
+ * `hello.accepts`: the inputs the host judges and their limits.
+ */
+export type Accepts = { 
+/**
+ * Whether posts' `images` are looked at: some image model is loaded or installed for the policy (OCR,
+ * NSFW, or CLIP / the VLM for rules with an `image_description`). When `false`, send no images.
+ */
+images: boolean, 
+/**
+ * Image formats decoded (`jpeg`, `png`, `webp`, `gif` — its first frame).
+ */
+image_formats: Array<string>, 
+/**
+ * Encoded bytes per image at most; larger images are refused (`image-too-many-bytes`).
+ */
+image_max_bytes: number, 
+/**
+ * Pixels a side at most (`image-too-large` beyond).
+ */
+image_max_dimension: number, 
+/**
+ * Pixels in all at most (`image-too-large` beyond).
+ */
+image_max_pixels: number, 
+/**
+ * Characters of a post's text that are judged; the rest is not read.
+ */
+text_max_chars: number, 
+/**
+ * Posts in one `classify` request at most (`too-many-posts` beyond).
+ */
+posts_per_request: number, };
 
 /**
  * `stats`: what was judged and filtered today.
