@@ -273,12 +273,18 @@ fn smollm2_models(graph: &str) -> Option<PathBuf> {
     common::models_with(&need.iter().map(String::as_str).collect::<Vec<_>>(), "the converted SmolLM2-135M decoder")
 }
 
-/// The committed golden file (models/golden/smollm2_golden.json) when present, else the one the converter
-/// wrote next to the graphs.
-fn smollm2_golden(models: &Path) -> Value {
+/// The golden values for one graph. fp32: the committed file (models/golden/smollm2_golden.json, checked
+/// against the NumPy forward pass when it was written), the same on every CPU within its tolerance. int8 and
+/// 4-bit: ONNX Runtime's quantised kernels round differently on different CPU instruction sets (measured: the
+/// committed int8 logit 31.10 of "Paris" is 30.11 on an Intel Xeon guest, against an AMD EPYC's), so those
+/// are compared with the values the converter wrote next to the graphs on *this* machine, through Python's
+/// `onnxruntime` on the same pinned graph (models/build/smollm2-135m/golden.json): the Rust runtime must
+/// reproduce them. The committed file is used when no built one exists.
+fn smollm2_golden(models: &Path, variant: &str) -> Value {
     let committed = common::repo_root().join("models/golden/smollm2_golden.json");
     let built = models.join(SMOLLM2).join("golden.json");
-    json(if committed.is_file() { &committed } else { &built })
+    let prefer_built = variant != "fp32" || !committed.is_file();
+    json(if prefer_built && built.is_file() { &built } else { &committed })
 }
 
 /// One graph of the real decoder (`variant`: fp32, int8, q4) against every golden case: the prompt ids in
@@ -294,14 +300,14 @@ fn smollm2_matches_golden(variant: &str) {
         // required only when the converter wrote golden values for it.
         let dir = common::models_dir().map(|m| m.join(SMOLLM2));
         if dir.as_ref().is_some_and(|d| {
-            d.join("golden.json").is_file() && smollm2_golden(d.parent().unwrap())["files"]["q4"].is_null()
+            d.join("golden.json").is_file() && smollm2_golden(d.parent().unwrap(), "q4")["files"]["q4"].is_null()
         }) {
             eprintln!("SKIPPED: the SmolLM2 golden file has no 4-bit graph");
             return;
         }
     }
     let Some(models) = smollm2_models(graph) else { return };
-    let g = smollm2_golden(&models);
+    let g = smollm2_golden(&models, variant);
     assert_eq!(g["files"][variant].as_str(), Some(graph));
     let mut vlm = Vlm::load(&VlmOptions::new(ort(&models), &models.join(SMOLLM2)).with_decoder(graph)).unwrap();
     eprintln!("{graph}: provider {}", vlm.provider());
