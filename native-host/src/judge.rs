@@ -290,7 +290,7 @@ impl Judge {
         scores
     }
 
-    /// Judge posts (no cache: the host adds one in `host.rs`).
+    /// Judge posts (no cache: the host adds one in `host/classify.rs`).
     pub fn judge(&mut self, posts: &[Post]) -> Result<Vec<Verdict>, EmbedderError> {
         Ok(self.judge_detailed(posts)?.into_iter().map(|(v, _)| v).collect())
     }
@@ -304,7 +304,7 @@ impl Judge {
     }
 
     /// Judge posts whose images were analysed elsewhere (the host analyses them on its image thread, see
-    /// `host.rs`, with the CLIP embeddings [`ImageRules::vision_wanted`] asks for): `analyses[i]` belongs to
+    /// `host/flow.rs`, with the CLIP embeddings [`ImageRules::vision_wanted`] asks for): `analyses[i]` belongs to
     /// `posts[i]`; an empty list judges that post on its text alone.
     pub fn judge_with_analyses(
         &mut self,
