@@ -6,6 +6,7 @@
 //! embeddings (the native host from MiniLM through ONNX Runtime, the fallback from its tiny model); this crate
 //! turns them into category probabilities and a [`Verdict`].
 
+pub mod categories;
 pub mod decision;
 pub mod fewshot;
 pub mod heads;

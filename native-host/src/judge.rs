@@ -2,6 +2,7 @@
 //! built-in ones, few-shot anchors for user-defined ones), applies the reader's feedback and lets `core`
 //! decide. The host and the CLI both run this.
 
+use feedwarden_core::categories::judged_from_images;
 use std::collections::{BTreeMap, HashMap};
 
 use feedwarden_core::decision::Scores;
@@ -114,8 +115,8 @@ pub struct Judge {
     vlm: Option<crate::images::vlm_stage::VlmJudge>,
 }
 
-/// The built-in category scored from images alone (OpenNSFW), not from text.
-pub const NSFW_CATEGORY: &str = "nsfw";
+/// The built-in category scored from images alone (OpenNSFW), not from text (`core::categories`).
+pub const NSFW_CATEGORY: &str = feedwarden_core::categories::NSFW;
 /// Characters of recognised text quoted in a verdict's reason at most.
 const QUOTE_CHARS: usize = 120;
 /// A post text longer than this (characters) has its sentences scored one by one to quote the one that
@@ -365,7 +366,7 @@ impl Judge {
             {
                 verdict.reason.push_str(&format!("; the image shows: \"{}\"", quote(described)));
             }
-            let text_rule = deciding.filter(|r| r.category_id() != NSFW_CATEGORY && !decided_by_image(r));
+            let text_rule = deciding.filter(|r| !judged_from_images(r.category_id()) && !decided_by_image(r));
             if let Some(rule) = text_rule {
                 let post_text = post.judged_text();
                 // Only what the model sees can be quoted (and a huge text is not split whole).
@@ -466,7 +467,7 @@ impl Judge {
         let rules: Vec<_> = self.policy.enabled_rules().cloned().collect();
         for rule in rules {
             // Image-only categories have no text examples to test.
-            if rule.category_id() == NSFW_CATEGORY && !rule.is_user_defined() {
+            if judged_from_images(rule.category_id()) && !rule.is_user_defined() {
                 continue;
             }
             let cases: Vec<(&String, bool)> = rule

@@ -12,8 +12,7 @@ use super::diagnostic::LineIndex;
 use super::limits::{bound_diagnostics, MAX_DIAGNOSTICS, MAX_POLICY_BYTES};
 use super::{Action, ContentKind, Diagnostic, Header, Override, PolicyFile, Rule, Sensitivity, Severity, Threshold};
 
-/// The ids of the built-in categories: three with trained text heads; `nsfw` is judged from images only (OpenNSFW on the host); it has no text head.
-pub const BUILTIN_CATEGORIES: [&str; 4] = ["rage-bait", "manipulation", "clickbait", "nsfw"];
+use crate::categories::{builtin_category, builtin_ids};
 
 /// A rule that could not be used, so a caller can keep its last good version.
 #[derive(Debug, Clone, PartialEq)]
@@ -445,11 +444,11 @@ fn parse_rule(
     }
     let category = f.string("category");
     if let Some(c) = category.as_deref() {
-        if !BUILTIN_CATEGORIES.contains(&c) {
+        if builtin_category(c).is_none() {
             let offset = f.get("category").map(|v| v.span().start).unwrap_or(0);
             f.error(offset, "unknown-category", format!(
                 "unknown built-in category \"{c}\"; the built-in categories are {} — or remove `category` to define your own from the description and examples",
-                BUILTIN_CATEGORIES.join(", ")));
+                builtin_ids().collect::<Vec<_>>().join(", ")));
         }
     }
     let action = f.action("action");

@@ -77,10 +77,14 @@ fn generate() -> String {
          /** Every request `type`. */\n\
          export const REQUEST_TYPES = {};\n\
          /** Every error `code`. */\n\
-         export const ERROR_CODES = {};\n",
+         export const ERROR_CODES = {};\n\
+         /** The built-in categories (core/src/categories.rs): id, name, what they look for in plain words, and\n\
+          * whether they are judged from `text` or `images`. */\n\
+         export const BUILTIN_CATEGORIES = {} as const;\n",
         declarations.join("\n"),
         literals(REQUEST_TYPES),
         literals(ErrorCode::ALL.map(ErrorCode::as_str)),
+        serde_json::to_string(&crate::categories::BUILTIN).expect("categories serialize"),
     )
 }
 

@@ -1,17 +1,12 @@
 // The verdict in words for the reader: one sentence naming what the rule looks for ("Blurred: this looks
 // built to make you angry (rage-bait, 0.88)"), the numbers kept for the "Why?" panel.
-import type { Verdict } from "../shared/protocol";
+import { BUILTIN_CATEGORIES, type Verdict } from "../shared/protocol";
 
 const ACTION_WORD: Record<string, string> = { hide: "Hidden", blur: "Blurred", label: "Labelled", allow: "Allowed", show: "Shown" };
 
 /** What the shipped rules look for, in plain words (shorter than their `description` in policies/*.toml). A
  * reader's own rule is named by its id and the `description` the verdict carries. */
-const PLAIN: Record<string, string> = {
-  "rage-bait": "this looks built to make you angry",
-  manipulation: "this uses manipulation techniques",
-  clickbait: "this looks like bait to make you click",
-  nsfw: "an image looks sexually explicit",
-};
+const PLAIN: Record<string, string> = Object.fromEntries(BUILTIN_CATEGORIES.map((c) => [c.id, c.plain]));
 
 /** A manipulation technique's id as words ("loaded-language" → "loaded language"). */
 const words = (id: string): string => id.replace(/[-_]+/g, " ");

@@ -2,8 +2,12 @@
 // own text and comments are kept: the `extends` list, and one block of [[override]]s at the end that the
 // options page owns (marked by a comment).
 
+import { BUILTIN_CATEGORIES } from "../shared/protocol";
+
 export const SHIPPED = ["feedwarden:defaults", "feedwarden:strict"] as const;
-export const CATEGORIES = ["rage-bait", "manipulation", "clickbait"] as const;
+/** The built-in categories a sensitivity switch is offered for: those judged from text (core/src/categories.rs,
+ * through the generated protocol file). */
+export const CATEGORIES: readonly string[] = BUILTIN_CATEGORIES.filter((c) => c.judged_from === "text").map((c) => c.id);
 export type Sensitivity = "default" | "low" | "medium" | "high" | "off";
 
 const MANAGED = "# --- sensitivity set by the Feedwarden options page (edited there; keep this line) ---";

@@ -461,3 +461,6 @@ export const MAX_POSTS_PER_REQUEST = 256;
 export const REQUEST_TYPES = ["hello", "classify", "policy.get", "policy.set", "policy.validate", "feedback", "stats", "cancel"] as const;
 /** Every error `code`. */
 export const ERROR_CODES = ["frame-too-large", "bad-utf8", "bad-json", "not-an-object", "missing-type", "unknown-type", "bad-request", "too-many-posts", "model-unavailable", "model-error", "storage-error", "reply-too-large"] as const;
+/** The built-in categories (core/src/categories.rs): id, name, what they look for in plain words, and
+* whether they are judged from `text` or `images`. */
+export const BUILTIN_CATEGORIES = [{"id":"rage-bait","name":"Rage-bait","plain":"this looks built to make you angry","judged_from":"text"},{"id":"manipulation","name":"Manipulation","plain":"this uses manipulation techniques","judged_from":"text"},{"id":"clickbait","name":"Clickbait","plain":"this looks like bait to make you click","judged_from":"text"},{"id":"nsfw","name":"Sexually explicit images","plain":"an image looks sexually explicit","judged_from":"images"}] as const;
