@@ -1,6 +1,7 @@
 //! The text encoder: all-MiniLM-L6-v2 (int8) through ONNX Runtime, with its `tokenizers` tokenizer.
 //! Turns texts into L2-normalised 384-d sentence embeddings.
 
+use crate::model_error::{ModelError, SETUP_HINT};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -28,38 +29,6 @@ pub fn cap_text(text: &str) -> &str {
         Some((end, _)) => &text[..end],
         None => text,
     }
-}
-
-/// Errors from loading or running the encoder; each says what to do.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum EmbedderError {
-    #[error("ONNX Runtime not found at {path}; run `./setup.sh` (or models/scripts/setup_models.sh), or point FEEDWARDEN_ORT_LIB at libonnxruntime.so")]
-    RuntimeMissing { path: PathBuf },
-    #[error("could not load ONNX Runtime from {path}: {source}")]
-    RuntimeLoad {
-        path: PathBuf,
-        #[source]
-        source: ort::Error,
-    },
-    #[error("model file {path} is missing; run `./setup.sh` (or models/scripts/setup_models.sh), or point FEEDWARDEN_MODELS_DIR at a folder holding all-minilm-l6-v2/")]
-    ModelMissing { path: PathBuf },
-    #[error("could not load the model {path}: {source}")]
-    ModelLoad {
-        path: PathBuf,
-        #[source]
-        source: ort::Error,
-    },
-    #[error("could not load the tokenizer {path}: {message}")]
-    Tokenizer { path: PathBuf, message: String },
-    #[error("tokenizing failed: {0}")]
-    Tokenize(String),
-    #[error("running the model failed: {0}")]
-    Run(#[from] ort::Error),
-    #[error("the model's output has an unexpected shape {0:?}; expected [batch, 384]")]
-    Shape(Vec<i64>),
-    #[error("{0} panicked (a bug: please report it); this image is not judged by that model")]
-    Panicked(&'static str),
 }
 
 /// Where the encoder's files are and how it runs.
@@ -121,9 +90,9 @@ impl EmbedderOptions {
 static ORT_INIT: OnceLock<Result<ort::environment::Environment, String>> = OnceLock::new();
 
 /// Load ONNX Runtime once per process from `path`.
-pub fn ort_environment(path: &Path) -> Result<&'static ort::environment::Environment, EmbedderError> {
+pub fn ort_environment(path: &Path) -> Result<&'static ort::environment::Environment, ModelError> {
     if !path.is_file() {
-        return Err(EmbedderError::RuntimeMissing { path: path.to_path_buf() });
+        return Err(ModelError::RuntimeMissing { path: path.to_path_buf() });
     }
     let env = ORT_INIT.get_or_init(|| {
         // Telemetry is read when ONNX Runtime creates its environment: switch it off before (the binaries'
@@ -133,8 +102,7 @@ pub fn ort_environment(path: &Path) -> Result<&'static ort::environment::Environ
             .map_err(|e| e.to_string())
             .and_then(|b| b.with_name("feedwarden").with_telemetry(false).build().map_err(|e| e.to_string()))
     });
-    env.as_ref()
-        .map_err(|e| EmbedderError::RuntimeLoad { path: path.to_path_buf(), source: ort::Error::new(e.clone()) })
+    env.as_ref().map_err(|e| ModelError::RuntimeLoad { path: path.to_path_buf(), source: ort::Error::new(e.clone()) })
 }
 
 /// One encoder session. `embed` takes `&mut self` (ONNX Runtime sessions run one call at a time): use one
@@ -152,21 +120,21 @@ impl std::fmt::Debug for Embedder {
 
 impl Embedder {
     /// Load the model and tokenizer; never downloads anything.
-    pub fn try_new(opts: &EmbedderOptions) -> Result<Self, EmbedderError> {
+    pub fn try_new(opts: &EmbedderOptions) -> Result<Self, ModelError> {
         let env = ort_environment(&opts.ort_library)?;
         let model = opts.model_path();
         if !model.is_file() {
-            return Err(EmbedderError::ModelMissing { path: model });
+            return Err(ModelError::ModelMissing { path: model, hint: SETUP_HINT });
         }
         let tok_path = opts.tokenizer_path();
         let mut tokenizer = Tokenizer::from_file(&tok_path)
-            .map_err(|e| EmbedderError::Tokenizer { path: tok_path.clone(), message: e.to_string() })?;
+            .map_err(|e| ModelError::Tokenizer { path: tok_path.clone(), message: e.to_string() })?;
         // Pad to the longest text of each batch, not to a fixed length: short posts stay cheap.
         tokenizer.with_padding(Some(PaddingParams { strategy: PaddingStrategy::BatchLongest, ..Default::default() }));
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
-            .map_err(|e| EmbedderError::Tokenizer { path: tok_path.clone(), message: e.to_string() })?;
-        let load = |e: ort::Error| EmbedderError::ModelLoad { path: model.clone(), source: e };
+            .map_err(|e| ModelError::Tokenizer { path: tok_path.clone(), message: e.to_string() })?;
+        let load = |e: ort::Error| ModelError::ModelLoad { path: model.clone(), source: e };
         let mut builder = Session::builder(env)
             .map_err(load)?
             .with_optimization_level(GraphOptimizationLevel::Level3)
@@ -180,13 +148,12 @@ impl Embedder {
 
     /// Embed a batch of texts (any length; each is cut at [`MAX_TEXT_CHARS`] characters, then at
     /// [`MAX_TOKENS`] tokens).
-    pub fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedderError> {
+    pub fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
         let capped: Vec<&str> = texts.iter().map(|t| cap_text(t)).collect();
-        let encodings =
-            self.tokenizer.encode_batch(capped, true).map_err(|e| EmbedderError::Tokenize(e.to_string()))?;
+        let encodings = self.tokenizer.encode_batch(capped, true).map_err(|e| ModelError::Tokenize(e.to_string()))?;
         let batch = encodings.len();
         let seq = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(0).max(1);
         let mut ids = Array2::<i64>::zeros((batch, seq));
@@ -206,14 +173,14 @@ impl Embedder {
         let (shape, data) = outputs["sentence_embedding"].try_extract_tensor::<f32>()?;
         let dims: Vec<i64> = shape.iter().copied().collect();
         if dims != [batch as i64, EMBEDDING_DIM as i64] {
-            return Err(EmbedderError::Shape(dims));
+            return Err(ModelError::Shape(dims));
         }
         Ok(data.chunks_exact(EMBEDDING_DIM).map(<[f32]>::to_vec).collect())
     }
 
     /// Token ids as the model sees them (for tests and debugging).
-    pub fn token_ids(&self, text: &str) -> Result<Vec<u32>, EmbedderError> {
-        let enc = self.tokenizer.encode(cap_text(text), true).map_err(|e| EmbedderError::Tokenize(e.to_string()))?;
+    pub fn token_ids(&self, text: &str) -> Result<Vec<u32>, ModelError> {
+        let enc = self.tokenizer.encode(cap_text(text), true).map_err(|e| ModelError::Tokenize(e.to_string()))?;
         Ok(enc.get_ids().to_vec())
     }
 }
@@ -242,7 +209,7 @@ pub fn default_workers() -> usize {
 
 impl EmbedderPool {
     /// `workers` sessions (0 = one per core), each with one intra-op thread, sharing prepacked weights.
-    pub fn try_new(opts: &EmbedderOptions, workers: usize) -> Result<Self, EmbedderError> {
+    pub fn try_new(opts: &EmbedderOptions, workers: usize) -> Result<Self, ModelError> {
         let n = if workers == 0 { default_workers() } else { workers };
         // ONNX Runtime must be loaded before any other ort call (PrepackedWeights::new included).
         ort_environment(&opts.ort_library)?;
@@ -272,7 +239,7 @@ impl EmbedderPool {
     /// so a text's embedding does not depend on the worker count (the int8 model quantises each batch by
     /// its own range: batch composition shows in the last digits). Workers pull chunks from a shared
     /// counter on rayon's pool, one task and one session per worker.
-    pub fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedderError> {
+    pub fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
         // A lone post (the host's common case): one call on worker 0, no thread hand-off.
         if texts.len() <= POOL_CHUNK {
             return self.workers[0].embed(texts);
@@ -280,12 +247,12 @@ impl EmbedderPool {
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| texts[i].len());
         let chunks: Vec<&[usize]> = order.chunks(POOL_CHUNK).collect();
-        let run = |worker: &mut Embedder, chunk: &[usize]| -> Result<Vec<(usize, Vec<f32>)>, EmbedderError> {
+        let run = |worker: &mut Embedder, chunk: &[usize]| -> Result<Vec<(usize, Vec<f32>)>, ModelError> {
             let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
             Ok(chunk.iter().copied().zip(worker.embed(&batch)?).collect())
         };
         type Indexed = Vec<(usize, Vec<f32>)>;
-        let results: Vec<Result<Indexed, EmbedderError>> = if self.workers.len() == 1 {
+        let results: Vec<Result<Indexed, ModelError>> = if self.workers.len() == 1 {
             chunks.iter().map(|c| run(&mut self.workers[0], c)).collect()
         } else {
             use rayon::prelude::*;

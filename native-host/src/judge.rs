@@ -10,10 +10,11 @@ use feedwarden_core::fewshot::{apply_rule_feedback, user_category_probability, F
 use feedwarden_core::heads::builtin_head;
 use feedwarden_core::{decide, EffectivePolicy, Post, Verdict};
 
-use crate::embedder::{EmbedderError, EmbedderPool, MODEL_ID};
+use crate::embedder::{EmbedderPool, MODEL_ID};
 use crate::images::image_rules::ImageRules;
 use crate::images::ocr::OcrModel;
 use crate::images::{ImageAnalysis, ImageAnalyzer};
+use crate::model_error::ModelError;
 use crate::store::{FeedbackKind, FeedbackRow};
 
 /// The reader's corrections grouped by where they apply. A correction affects only the rule it was given
@@ -141,7 +142,7 @@ enum QuoteSource {
 }
 
 impl Judge {
-    pub fn new(embedder: EmbedderPool, policy: EffectivePolicy) -> Result<Self, EmbedderError> {
+    pub fn new(embedder: EmbedderPool, policy: EffectivePolicy) -> Result<Self, ModelError> {
         let mut judge = Judge {
             embedder,
             policy: EffectivePolicy::default(),
@@ -166,7 +167,7 @@ impl Judge {
     }
 
     /// Judge rules with an `image_description` on the post's images too (compiled for the active policy).
-    pub fn set_image_rules(&mut self, mut rules: ImageRules) -> Result<(), EmbedderError> {
+    pub fn set_image_rules(&mut self, mut rules: ImageRules) -> Result<(), ModelError> {
         rules.set_policy(&self.policy)?;
         self.image_rules = Some(rules);
         Ok(())
@@ -198,7 +199,7 @@ impl Judge {
     }
 
     /// Activate a policy: embeds the descriptions and examples of its user-defined rules.
-    pub fn set_policy(&mut self, policy: EffectivePolicy) -> Result<(), EmbedderError> {
+    pub fn set_policy(&mut self, policy: EffectivePolicy) -> Result<(), ModelError> {
         let mut anchors = HashMap::new();
         for rule in policy.enabled_rules().filter(|r| r.is_user_defined()) {
             let positives: Vec<&str> = std::iter::once(rule.description.as_str())
@@ -268,7 +269,7 @@ impl Judge {
     }
 
     /// Embed texts on every worker of the pool.
-    pub fn embed_all(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedderError> {
+    pub fn embed_all(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
         self.embedder.embed(texts)
     }
 
@@ -292,14 +293,14 @@ impl Judge {
     }
 
     /// Judge posts (no cache: the host adds one in `host/classify.rs`).
-    pub fn judge(&mut self, posts: &[Post]) -> Result<Vec<Verdict>, EmbedderError> {
+    pub fn judge(&mut self, posts: &[Post]) -> Result<Vec<Verdict>, ModelError> {
         Ok(self.judge_detailed(posts)?.into_iter().map(|(v, _)| v).collect())
     }
 
     /// Judge posts and return what each of their images said. An image's recognised text is judged beside the
     /// post's text, each on its own, the higher score winning (the reason quotes the piece that decided);
     /// `nsfw` is the highest P(nsfw) over the post's images.
-    pub fn judge_detailed(&mut self, posts: &[Post]) -> Result<Vec<(Verdict, Vec<ImageAnalysis>)>, EmbedderError> {
+    pub fn judge_detailed(&mut self, posts: &[Post]) -> Result<Vec<(Verdict, Vec<ImageAnalysis>)>, ModelError> {
         let analyses: Vec<Vec<ImageAnalysis>> = posts.iter().map(|p| self.analyse_images(p)).collect();
         self.judge_with_analyses(posts, analyses)
     }
@@ -311,7 +312,7 @@ impl Judge {
         &mut self,
         posts: &[Post],
         analyses: Vec<Vec<ImageAnalysis>>,
-    ) -> Result<Vec<(Verdict, Vec<ImageAnalysis>)>, EmbedderError> {
+    ) -> Result<Vec<(Verdict, Vec<ImageAnalysis>)>, ModelError> {
         assert_eq!(posts.len(), analyses.len(), "one list of image analyses per post");
         let ocr_texts: Vec<String> = analyses
             .iter()
@@ -403,7 +404,7 @@ impl Judge {
         &mut self,
         out: &mut [(Verdict, Vec<ImageAnalysis>)],
         to_quote: Vec<QuoteCandidates>,
-    ) -> Result<(), EmbedderError> {
+    ) -> Result<(), ModelError> {
         let texts: Vec<&str> =
             to_quote.iter().flat_map(|(_, _, _, pieces)| pieces.iter().map(|(_, t)| t.as_str())).collect();
         if texts.is_empty() {
@@ -462,7 +463,7 @@ impl Judge {
 
     /// Run every rule's own examples as tests. For user-defined rules each example is left out of the
     /// anchors while it is tested, so an example cannot pass just by matching itself.
-    pub fn test_examples(&mut self) -> Result<Vec<ExampleResult>, EmbedderError> {
+    pub fn test_examples(&mut self) -> Result<Vec<ExampleResult>, ModelError> {
         let mut results = Vec::new();
         let rules: Vec<_> = self.policy.enabled_rules().cloned().collect();
         for rule in rules {

@@ -11,6 +11,7 @@ pub mod images;
 pub mod judge;
 pub mod local_file;
 pub mod memory;
+pub mod model_error;
 pub mod ort_telemetry;
 pub mod paths;
 pub mod policy_store;

@@ -24,7 +24,7 @@ pub enum BatchError {
     #[error(transparent)]
     Resume(#[from] resume::ResumeError),
     #[error("judging failed: {0}")]
-    Judge(#[from] crate::embedder::EmbedderError),
+    Judge(#[from] crate::model_error::ModelError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

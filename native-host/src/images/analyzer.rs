@@ -14,7 +14,7 @@ use super::decode::{decode, DecodeLimits};
 use super::nsfw::{Nsfw, NsfwOptions};
 use super::ocr::{join_lines, Ocr, OcrLine, OcrModel, OcrOptions};
 use super::source::{parse_image_ref, read_file, ImageRef};
-use crate::embedder::EmbedderError;
+use crate::model_error::ModelError;
 
 /// Entries kept in the in-memory cache; it is cleared when full (feeds rarely repeat images after that).
 const CACHE_ENTRIES: usize = 1024;
@@ -181,8 +181,7 @@ impl ImageAnalyzer {
                     Some(vision) => std::thread::scope(|s| {
                         let embedded = s.spawn(|| embed_shared(vision, &img));
                         let read = read_and_score(ocr, nsfw, &img);
-                        let embedding =
-                            embedded.join().unwrap_or_else(|_| Err(EmbedderError::Panicked("the CLIP pass")));
+                        let embedding = embedded.join().unwrap_or_else(|_| Err(ModelError::Panicked("the CLIP pass")));
                         (read, Some(embedding))
                     }),
                     None => (read_and_score(ocr, nsfw, &img), None),
@@ -242,7 +241,7 @@ pub fn confined_file(path: &Path, root: &Path) -> Result<PathBuf, (&'static str,
     Ok(real)
 }
 
-type Outcome<T> = Option<Result<T, EmbedderError>>;
+type Outcome<T> = Option<Result<T, ModelError>>;
 
 /// OCR and NSFW on one decoded image, side by side: they are independent single-threaded sessions, so on
 /// two cores the NSFW pass hides inside the OCR time (measured on the x.com images at 512 px: p50 45 → 29 ms,
@@ -256,7 +255,7 @@ pub fn read_and_score(
         (Some(ocr), Some(nsfw)) => std::thread::scope(|s| {
             let scored = s.spawn(|| nsfw.probability(img));
             let lines = ocr.read(img);
-            let p = scored.join().unwrap_or_else(|_| Err(EmbedderError::Panicked("the NSFW pass")));
+            let p = scored.join().unwrap_or_else(|_| Err(ModelError::Panicked("the NSFW pass")));
             (Some(lines), Some(p))
         }),
         (ocr, nsfw) => (ocr.map(|o| o.read(img)), nsfw.map(|n| n.probability(img))),

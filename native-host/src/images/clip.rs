@@ -13,7 +13,8 @@ use ort::value::Tensor;
 use tokenizers::Tokenizer;
 
 use super::provider::{load_session, ProviderChoice};
-use crate::embedder::{ort_environment, EmbedderError};
+use crate::embedder::ort_environment;
+use crate::model_error::ModelError;
 
 pub const EMBED_DIM: usize = 512;
 /// CLIP's context length and end-of-text id (the real text model pools at the first 49407, so padding with
@@ -85,19 +86,19 @@ pub type SharedVision = Arc<Mutex<ClipVision>>;
 
 impl ClipVision {
     /// Normalised image embedding.
-    pub fn embed(&mut self, img: &RgbImage) -> Result<Vec<f32>, EmbedderError> {
+    pub fn embed(&mut self, img: &RgbImage) -> Result<Vec<f32>, ModelError> {
         let input = Tensor::from_array(([1usize, 3, 224, 224], preprocess(img)))?;
         let outputs = self.session.run(ort::inputs!["pixel_values" => input])?;
         let (shape, data) = outputs["image_embeds"].try_extract_tensor::<f32>()?;
         if data.len() != EMBED_DIM {
-            return Err(EmbedderError::Shape(shape.iter().copied().collect()));
+            return Err(ModelError::Shape(shape.iter().copied().collect()));
         }
         Ok(normalize(data.to_vec()))
     }
 }
 
 /// Embed one image with a shared encoder (a panic in an earlier call does not make it unusable).
-pub fn embed_shared(vision: &SharedVision, img: &RgbImage) -> Result<Vec<f32>, EmbedderError> {
+pub fn embed_shared(vision: &SharedVision, img: &RgbImage) -> Result<Vec<f32>, ModelError> {
     vision.lock().unwrap_or_else(std::sync::PoisonError::into_inner).embed(img)
 }
 
@@ -151,29 +152,29 @@ impl ImageCategory {
 }
 
 impl Clip {
-    pub fn try_new(opts: &ClipOptions) -> Result<Self, EmbedderError> {
+    pub fn try_new(opts: &ClipOptions) -> Result<Self, ModelError> {
         let env = ort_environment(&opts.ort_library)?;
         for p in [&opts.vision_path, &opts.text_path, &opts.tokenizer_path] {
             if !p.is_file() {
-                return Err(EmbedderError::ModelMissing { path: p.clone() });
+                return Err(ModelError::ModelMissing { path: p.clone(), hint: crate::model_error::SETUP_HINT });
             }
         }
         let load = |p: &Path| {
             load_session(env, p, opts.intra_threads, opts.provider)
-                .map_err(|e| EmbedderError::ModelLoad { path: p.to_path_buf(), source: e })
+                .map_err(|e| ModelError::ModelLoad { path: p.to_path_buf(), source: e })
         };
         let vision = load(&opts.vision_path)?;
         let text = load(&opts.text_path)?;
         let tokenizer = Tokenizer::from_file(&opts.tokenizer_path)
-            .map_err(|e| EmbedderError::Tokenizer { path: opts.tokenizer_path.clone(), message: e.to_string() })?;
+            .map_err(|e| ModelError::Tokenizer { path: opts.tokenizer_path.clone(), message: e.to_string() })?;
         let provider = if vision.provider == "CUDA" && text.provider == "CUDA" { "CUDA" } else { "CPU" };
         let vision = Arc::new(Mutex::new(ClipVision { session: vision.session }));
         Ok(Clip { vision, text: text.session, tokenizer, provider })
     }
 
     /// CLIP token ids (with start and end of text), cut at 77.
-    pub fn token_ids(&self, text: &str) -> Result<Vec<i64>, EmbedderError> {
-        let enc = self.tokenizer.encode(text, true).map_err(|e| EmbedderError::Tokenize(e.to_string()))?;
+    pub fn token_ids(&self, text: &str) -> Result<Vec<i64>, ModelError> {
+        let enc = self.tokenizer.encode(text, true).map_err(|e| ModelError::Tokenize(e.to_string()))?;
         let mut ids: Vec<i64> = enc.get_ids().iter().map(|&i| i64::from(i)).collect();
         if ids.len() > MAX_TOKENS {
             ids.truncate(MAX_TOKENS - 1);
@@ -183,7 +184,7 @@ impl Clip {
     }
 
     /// Normalised text embeddings, one text per call (no padding to reason about).
-    pub fn embed_texts(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedderError> {
+    pub fn embed_texts(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
         let mut out = Vec::with_capacity(texts.len());
         for t in texts {
             let ids = self.token_ids(t)?;
@@ -191,7 +192,7 @@ impl Clip {
             let outputs = self.text.run(ort::inputs!["input_ids" => input])?;
             let (shape, data) = outputs["text_embeds"].try_extract_tensor::<f32>()?;
             if data.len() != EMBED_DIM {
-                return Err(EmbedderError::Shape(shape.iter().copied().collect()));
+                return Err(ModelError::Shape(shape.iter().copied().collect()));
             }
             out.push(normalize(data.to_vec()));
         }
@@ -199,7 +200,7 @@ impl Clip {
     }
 
     /// Normalised image embedding.
-    pub fn embed_image(&mut self, img: &RgbImage) -> Result<Vec<f32>, EmbedderError> {
+    pub fn embed_image(&mut self, img: &RgbImage) -> Result<Vec<f32>, ModelError> {
         embed_shared(&self.vision, img)
     }
 
@@ -209,7 +210,7 @@ impl Clip {
     }
 
     /// Compile a rule's description (and example images) into a category.
-    pub fn describe(&mut self, description: &str, examples: &[RgbImage]) -> Result<ImageCategory, EmbedderError> {
+    pub fn describe(&mut self, description: &str, examples: &[RgbImage]) -> Result<ImageCategory, ModelError> {
         let prompts: Vec<String> = TEMPLATES.iter().map(|t| t.replace("{}", description.trim())).collect();
         let refs: Vec<&str> = prompts.iter().map(String::as_str).collect();
         let embs = self.embed_texts(&refs)?;

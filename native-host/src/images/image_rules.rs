@@ -179,7 +179,7 @@ impl ImageRules {
 
     /// Compile the enabled rules with an `image_description` (text prompts + example images). Without CLIP
     /// nothing is compiled; [`ImageRules::diagnostics`] then says what to install.
-    pub fn set_policy(&mut self, policy: &EffectivePolicy) -> Result<(), crate::embedder::EmbedderError> {
+    pub fn set_policy(&mut self, policy: &EffectivePolicy) -> Result<(), crate::model_error::ModelError> {
         self.categories.clear();
         self.problems.clear();
         self.described = policy

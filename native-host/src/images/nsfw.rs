@@ -10,7 +10,8 @@ use ort::session::Session;
 use ort::value::Tensor;
 
 use super::provider::{load_session, ProviderChoice};
-use crate::embedder::{ort_environment, EmbedderError};
+use crate::embedder::ort_environment;
+use crate::model_error::ModelError;
 
 pub const MODEL_ID: &str = "open-nsfw";
 const RESIZE: u32 = 256;
@@ -50,24 +51,27 @@ impl std::fmt::Debug for Nsfw {
 }
 
 impl Nsfw {
-    pub fn try_new(opts: &NsfwOptions) -> Result<Self, EmbedderError> {
+    pub fn try_new(opts: &NsfwOptions) -> Result<Self, ModelError> {
         let env = ort_environment(&opts.ort_library)?;
         if !opts.model_path.is_file() {
-            return Err(EmbedderError::ModelMissing { path: opts.model_path.clone() });
+            return Err(ModelError::ModelMissing {
+                path: opts.model_path.clone(),
+                hint: crate::model_error::SETUP_HINT,
+            });
         }
         let loaded = load_session(env, &opts.model_path, opts.intra_threads, opts.provider)
-            .map_err(|e| EmbedderError::ModelLoad { path: opts.model_path.clone(), source: e })?;
+            .map_err(|e| ModelError::ModelLoad { path: opts.model_path.clone(), source: e })?;
         Ok(Nsfw { session: loaded.session, provider: loaded.provider })
     }
 
     /// P(nsfw) for one image.
-    pub fn probability(&mut self, img: &RgbImage) -> Result<f32, EmbedderError> {
+    pub fn probability(&mut self, img: &RgbImage) -> Result<f32, ModelError> {
         let data = preprocess(img);
         let input = Tensor::from_array(([1usize, CROP as usize, CROP as usize, 3], data))?;
         let outputs = self.session.run(ort::inputs!["input_0" => input])?;
         let (shape, out) = outputs[0].try_extract_tensor::<f32>()?;
         if out.len() != 2 {
-            return Err(EmbedderError::Shape(shape.iter().copied().collect()));
+            return Err(ModelError::Shape(shape.iter().copied().collect()));
         }
         Ok(out[1])
     }

@@ -9,7 +9,8 @@ use ort::session::Session;
 use ort::value::Tensor;
 
 use super::provider::{load_session, ProviderChoice};
-use crate::embedder::{ort_environment, EmbedderError};
+use crate::embedder::ort_environment;
+use crate::model_error::ModelError;
 
 /// Detector input: longest side at most this (PP-OCR's `limit_side_len`, limit type "max").
 pub const DET_LIMIT_SIDE: u32 = 960;
@@ -174,26 +175,26 @@ impl std::fmt::Debug for Ocr {
     }
 }
 
-fn model_err(path: &Path) -> impl Fn(ort::Error) -> EmbedderError + '_ {
-    move |e| EmbedderError::ModelLoad { path: path.to_path_buf(), source: e }
+fn model_err(path: &Path) -> impl Fn(ort::Error) -> ModelError + '_ {
+    move |e| ModelError::ModelLoad { path: path.to_path_buf(), source: e }
 }
 
 impl Ocr {
     /// Load both models; never downloads anything.
-    pub fn try_new(opts: &OcrOptions) -> Result<Self, EmbedderError> {
+    pub fn try_new(opts: &OcrOptions) -> Result<Self, ModelError> {
         let env = ort_environment(&opts.ort_library)?;
         let det_path = opts.model_dir.join(&opts.det_file);
         let rec_path = opts.model_dir.join(&opts.rec_file);
         for p in [&det_path, &rec_path] {
             if !p.is_file() {
-                return Err(EmbedderError::ModelMissing { path: p.clone() });
+                return Err(ModelError::ModelMissing { path: p.clone(), hint: crate::model_error::SETUP_HINT });
             }
         }
         let det = load_session(env, &det_path, opts.intra_threads, opts.provider).map_err(model_err(&det_path))?;
         let rec = load_session(env, &rec_path, opts.intra_threads, opts.provider).map_err(model_err(&rec_path))?;
         // Classes = CTC blank + the metadata's lines + space (PaddleOCR's `use_space_char`).
         let meta = rec.session.metadata().map_err(model_err(&rec_path))?;
-        let chars = meta.custom("character").ok_or_else(|| EmbedderError::ModelLoad {
+        let chars = meta.custom("character").ok_or_else(|| ModelError::ModelLoad {
             path: rec_path.clone(),
             source: ort::Error::new("the recogniser has no `character` metadata"),
         })?;
@@ -216,7 +217,7 @@ impl Ocr {
     }
 
     /// Read every text line of `img`, in reading order.
-    pub fn read(&mut self, img: &RgbImage) -> Result<Vec<OcrLine>, EmbedderError> {
+    pub fn read(&mut self, img: &RgbImage) -> Result<Vec<OcrLine>, ModelError> {
         let boxes = self.detect(img)?;
         let mut lines = Vec::new();
         for b in boxes {
@@ -230,7 +231,7 @@ impl Ocr {
     }
 
     /// Text boxes (x0, y0, x1, y1 in image pixels).
-    pub fn detect(&mut self, img: &RgbImage) -> Result<Vec<[f32; 4]>, EmbedderError> {
+    pub fn detect(&mut self, img: &RgbImage) -> Result<Vec<[f32; 4]>, ModelError> {
         let (w, h) = img.dimensions();
         let ratio = if w.max(h) > DET_LIMIT_SIDE { DET_LIMIT_SIDE as f32 / w.max(h) as f32 } else { 1.0 };
         let round32 = |v: u32| (((v as f32 * ratio) / 32.0).round() as u32 * 32).max(32);
@@ -243,7 +244,7 @@ impl Ocr {
         let (shape, prob) = outputs[0].try_extract_tensor::<f32>()?;
         let dims: Vec<i64> = shape.iter().copied().collect();
         if dims.len() != 4 || dims[2] as u32 != rh || dims[3] as u32 != rw {
-            return Err(EmbedderError::Shape(dims));
+            return Err(ModelError::Shape(dims));
         }
         let mask = text_mask(prob, rw as usize, rh as usize, self.opts.det_threshold, self.opts.det_dilation);
         let comps = db_boxes_masked(prob, &mask, rw as usize, rh as usize, self.opts.box_threshold);
@@ -266,7 +267,7 @@ impl Ocr {
     }
 
     /// Read one box: the text and its mean character confidence.
-    pub fn recognise(&mut self, img: &RgbImage, b: [f32; 4]) -> Result<(String, f32), EmbedderError> {
+    pub fn recognise(&mut self, img: &RgbImage, b: [f32; 4]) -> Result<(String, f32), ModelError> {
         let (bw, bh) = (b[2] - b[0], b[3] - b[1]);
         let want = ((REC_HEIGHT as f32 * bw / bh).ceil() as u32).clamp(1, REC_MAX_WIDTH);
         let width = want.max(REC_MIN_WIDTH);
@@ -277,7 +278,7 @@ impl Ocr {
         let (shape, probs) = outputs[0].try_extract_tensor::<f32>()?;
         let dims: Vec<i64> = shape.iter().copied().collect();
         if dims.len() != 3 || dims[2] as usize != self.charset.len() {
-            return Err(EmbedderError::Shape(dims));
+            return Err(ModelError::Shape(dims));
         }
         Ok(ctc_greedy(probs, dims[2] as usize, &self.charset))
     }

@@ -18,9 +18,10 @@ use std::path::{Path, PathBuf};
 use image::RgbImage;
 use tokenizers::Tokenizer;
 
-use crate::embedder::{cap_text, ort_environment, EmbedderError};
+use crate::embedder::{cap_text, ort_environment};
 use crate::images::decode::{decode, DecodeError, DecodeLimits};
 use crate::images::provider::{load_session, LoadedSession, ProviderChoice};
+use crate::model_error::ModelError;
 pub use decoder::{FloatType, KvCache, KvLayout, LanguageModel};
 pub use prompt::{yes_no_question, Template, YesNoTokens, DESCRIBE_PROMPT};
 use vision::VisionEncoder;
@@ -61,22 +62,13 @@ pub const MAX_CONTEXT: usize = 8192;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum VlmError {
+    /// Loading ONNX Runtime, a graph or the tokenizer, tokenizing or running: the error every model shares.
     #[error(transparent)]
-    Runtime(#[from] EmbedderError),
+    Model(#[from] ModelError),
     #[error("no VLM model folder: {0}")]
     NotInstalled(String),
     #[error("{dir} has no {what} (looked for {looked_for}); run `feedwarden models fetch smolvlm-256m`, or pass the file with its flag")]
     FileMissing { dir: PathBuf, what: &'static str, looked_for: String },
-    #[error("model file {path} is missing")]
-    ModelMissing { path: PathBuf },
-    #[error("could not load the model {path}: {source}")]
-    ModelLoad {
-        path: PathBuf,
-        #[source]
-        source: ort::Error,
-    },
-    #[error("could not load the tokenizer {path}: {message}")]
-    Tokenizer { path: PathBuf, message: String },
     #[error("{model} does not have the expected interface: it has no input `{name}`")]
     MissingInput { model: PathBuf, name: String },
     #[error("{model} does not have the expected interface: it has no output `{name}`")]
@@ -93,13 +85,23 @@ pub enum VlmError {
     Image(#[from] DecodeError),
     #[error("the prompt is {tokens} tokens; the model's context holds {limit}")]
     PromptTooLong { tokens: usize, limit: usize },
-    #[error("tokenizing failed: {0}")]
-    Tokenize(String),
-    #[error("running the model failed: {0}")]
-    Run(#[from] ort::Error),
 }
 
+impl From<ort::Error> for VlmError {
+    fn from(e: ort::Error) -> Self {
+        VlmError::Model(ModelError::Run(e))
+    }
+}
+
+/// What to run when a VLM file is missing.
+pub const VLM_HINT: &str =
+    "run `feedwarden models fetch smolvlm-256m` (models/scripts/setup_models.sh builds the tiny test model and SmolLM2)";
+
 impl VlmError {
+    pub(crate) fn tokenize(message: impl Into<String>) -> Self {
+        VlmError::Model(ModelError::Tokenize(message.into()))
+    }
+
     pub(crate) fn missing_input(model: &Path, name: &str) -> Self {
         VlmError::MissingInput { model: model.to_path_buf(), name: name.to_string() }
     }
@@ -167,7 +169,11 @@ impl VlmOptions {
     fn pick(&self, chosen: &Option<String>, candidates: &[&str], what: &'static str) -> Result<PathBuf, VlmError> {
         if let Some(file) = chosen {
             let path = self.dir.join(file);
-            return if path.is_file() { Ok(path) } else { Err(VlmError::ModelMissing { path }) };
+            return if path.is_file() {
+                Ok(path)
+            } else {
+                Err(VlmError::Model(ModelError::ModelMissing { path, hint: VLM_HINT }))
+            };
         }
         candidates.iter().map(|c| self.dir.join(c)).find(|p| p.is_file()).ok_or_else(|| VlmError::FileMissing {
             dir: self.dir.clone(),
@@ -282,7 +288,7 @@ impl Vlm {
         }
         let tokenizer_path = opts.dir.join(&opts.tokenizer_file);
         if !tokenizer_path.is_file() {
-            return Err(VlmError::ModelMissing { path: tokenizer_path });
+            return Err(VlmError::Model(ModelError::ModelMissing { path: tokenizer_path, hint: VLM_HINT }));
         }
         let embed_path = opts.pick(&opts.embed_file, &EMBED_FILES, "token embedder (embed_tokens*.onnx)")?;
         let decoder_path = opts.pick(&opts.decoder_file, &DECODER_FILES, "decoder (decoder_model_merged*.onnx)")?;
@@ -292,10 +298,10 @@ impl Vlm {
             Err(e) => return Err(e),
         };
         let tokenizer = Tokenizer::from_file(&tokenizer_path)
-            .map_err(|e| VlmError::Tokenizer { path: tokenizer_path.clone(), message: e.to_string() })?;
+            .map_err(|e| ModelError::Tokenizer { path: tokenizer_path.clone(), message: e.to_string() })?;
         let load = |p: &Path| -> Result<LoadedSession, VlmError> {
             load_session(env, p, opts.intra_threads, opts.provider)
-                .map_err(|e| VlmError::ModelLoad { path: p.to_path_buf(), source: e })
+                .map_err(|e| VlmError::Model(ModelError::ModelLoad { path: p.to_path_buf(), source: e }))
         };
         let embed = load(&embed_path)?;
         let decoder = load(&decoder_path)?;
@@ -377,7 +383,7 @@ impl Vlm {
     /// The text is cut at [`crate::embedder::MAX_TEXT_CHARS`] characters.
     pub fn prompt_ids(&self, user: &str, image_tokens: Option<usize>) -> Result<Vec<u32>, VlmError> {
         let text = self.template.render(cap_text(user), image_tokens);
-        let enc = self.tokenizer.encode(text, false).map_err(|e| VlmError::Tokenize(e.to_string()))?;
+        let enc = self.tokenizer.encode(text, false).map_err(|e| VlmError::tokenize(e.to_string()))?;
         let ids = enc.get_ids().to_vec();
         if ids.len() >= self.max_context {
             return Err(VlmError::PromptTooLong { tokens: ids.len(), limit: self.max_context });
@@ -412,7 +418,7 @@ impl Vlm {
         let image_id = prompt::token_id(&self.tokenizer, prompt::IMAGE_TOKEN)?;
         let positions: Vec<usize> = ids.iter().enumerate().filter(|(_, &id)| id == image_id).map(|(i, _)| i).collect();
         if positions.len() != tokens {
-            return Err(VlmError::Tokenize(format!(
+            return Err(VlmError::tokenize(format!(
                 "the prompt holds {} `<image>` tokens for {tokens} image features (the tokenizer splits `<image>`?)",
                 positions.len()
             )));
@@ -466,7 +472,7 @@ impl Vlm {
             }
             logits = self.decode_step(next, &mut cache)?;
         };
-        let text = self.tokenizer.decode(&ids, true).map_err(|e| VlmError::Tokenize(e.to_string()))?;
+        let text = self.tokenizer.decode(&ids, true).map_err(|e| VlmError::tokenize(e.to_string()))?;
         Ok(Generation { ids, text: text.trim().to_string(), prompt_tokens: prompt.ids.len(), stop })
     }
 
@@ -596,6 +602,9 @@ mod tests {
             dir.path().join("decoder_model_merged.int8.onnx")
         );
         let chosen = Some("decoder_model_merged.q4.onnx".to_string());
-        assert!(matches!(opts.pick(&chosen, &DECODER_FILES, "decoder"), Err(VlmError::ModelMissing { .. })));
+        assert!(matches!(
+            opts.pick(&chosen, &DECODER_FILES, "decoder"),
+            Err(VlmError::Model(ModelError::ModelMissing { .. }))
+        ));
     }
 }

@@ -98,7 +98,7 @@ impl YesNoTokens {
         let group = |spellings: &[&str]| -> Result<Vec<u32>, VlmError> {
             let mut ids = Vec::new();
             for s in spellings {
-                let enc = tokenizer.encode(*s, false).map_err(|e| VlmError::Tokenize(e.to_string()))?;
+                let enc = tokenizer.encode(*s, false).map_err(|e| VlmError::tokenize(e.to_string()))?;
                 if let [id] = enc.get_ids() {
                     if !ids.contains(id) {
                         ids.push(*id);
