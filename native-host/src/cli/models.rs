@@ -24,10 +24,11 @@ pub const BASE_URL_ENV: &str = "FEEDWARDEN_MODELS_BASE_URL";
 const ATTEMPTS: usize = 4;
 
 /// Every manifest in `models/manifests/`, compiled in.
-pub const MANIFESTS: [(&str, &str); 7] = [
+pub const MANIFESTS: [(&str, &str); 8] = [
     ("all-minilm-l6-v2", include_str!("../../../models/manifests/all-minilm-l6-v2.toml")),
     ("onnxruntime", include_str!("../../../models/manifests/onnxruntime.toml")),
     ("pp-ocrv6-tiny", include_str!("../../../models/manifests/pp-ocrv6-tiny.toml")),
+    ("pp-ocrv6-small", include_str!("../../../models/manifests/pp-ocrv6-small.toml")),
     ("open-nsfw", include_str!("../../../models/manifests/open-nsfw.toml")),
     ("clip-vit-b32", include_str!("../../../models/manifests/clip-vit-b32.toml")),
     ("smollm2-135m", include_str!("../../../models/manifests/smollm2-135m.toml")),
@@ -446,6 +447,19 @@ mod tests {
         assert!(!smollm2.required_files().contains(&"smollm2-135m/decoder_model_merged.onnx"));
         let err = find_manifest("clip").unwrap_err().to_string();
         assert!(err.contains("known models: all-minilm-l6-v2-int8, onnxruntime"), "{err}");
+    }
+
+    #[test]
+    fn every_manifest_file_is_compiled_in() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../models/manifests");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.strip_suffix(".toml").map(str::to_string))
+            .collect();
+        on_disk.sort();
+        let mut compiled: Vec<String> = MANIFESTS.iter().map(|(f, _)| f.to_string()).collect();
+        compiled.sort();
+        assert_eq!(compiled, on_disk, "models/manifests/*.toml against MANIFESTS");
     }
 
     #[test]
