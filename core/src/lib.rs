@@ -13,6 +13,7 @@ pub mod heads;
 pub mod policy;
 pub mod post;
 pub mod protocol;
+pub mod scoring;
 pub mod text;
 pub mod tiny;
 

@@ -3,11 +3,13 @@
 //! decide. The host and the CLI both run this.
 
 use feedwarden_core::categories::judged_from_images;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
+use feedwarden_core::builtin_heads;
 use feedwarden_core::decision::Scores;
-use feedwarden_core::fewshot::{apply_rule_feedback, user_category_probability, FeedbackExamples, RuleAnchors};
+use feedwarden_core::fewshot::{user_category_probability, RuleAnchors};
 use feedwarden_core::heads::builtin_head;
+use feedwarden_core::scoring::{self, Correction, FeedbackScopes};
 use feedwarden_core::{decide, EffectivePolicy, Post, Verdict};
 
 use crate::embedder::{EmbedderPool, MODEL_ID};
@@ -15,72 +17,7 @@ use crate::images::image_rules::ImageRules;
 use crate::images::ocr::OcrModel;
 use crate::images::{ImageAnalysis, ImageAnalyzer};
 use crate::model_error::ModelError;
-use crate::store::{FeedbackKind, FeedbackRow};
-
-/// The reader's corrections grouped by where they apply. A correction affects only the rule it was given
-/// for (a "more like this" without a rule: every rule; a "was fine" always names one) and only posts from
-/// the site it was given on (a page can only steer the filter on its own site) or posts without a site
-/// (the CLI's); corrections stored without a site apply everywhere.
-#[derive(Debug, Clone, Default)]
-struct FeedbackScopes {
-    /// Rule id → the corrections stored without a site.
-    everywhere: HashMap<String, FeedbackExamples>,
-    /// Site → rule id → the corrections that apply on that site (its own and the site-less ones).
-    by_site: HashMap<String, HashMap<String, FeedbackExamples>>,
-    /// Rule id → every correction: for posts without a site.
-    all: HashMap<String, FeedbackExamples>,
-}
-
-impl FeedbackScopes {
-    fn new(rows: &[FeedbackRow], policy: &EffectivePolicy) -> Self {
-        let mut scopes = FeedbackScopes::default();
-        let sites: std::collections::BTreeSet<String> =
-            rows.iter().filter_map(|r| r.site.as_deref()).map(site_key).collect();
-        for row in rows {
-            let rules: Vec<String> = match (&row.rule, row.kind) {
-                (Some(r), _) => vec![r.clone()],
-                (None, FeedbackKind::MoreLikeThis) => policy.rules.iter().map(|r| r.id.clone()).collect(),
-                // "This was fine" without the rule that fired says nothing (the host no longer accepts it).
-                (None, FeedbackKind::WasFine) => Vec::new(),
-            };
-            let row_site = row.site.as_deref().map(site_key);
-            let add = |map: &mut HashMap<String, FeedbackExamples>| {
-                for rule in &rules {
-                    push_example(map.entry(rule.clone()).or_default(), row);
-                }
-            };
-            add(&mut scopes.all);
-            if row_site.is_none() {
-                add(&mut scopes.everywhere);
-            }
-            for site in sites.iter().filter(|s| row_site.as_ref().is_none_or(|r| r == *s)) {
-                add(scopes.by_site.entry(site.clone()).or_default());
-            }
-        }
-        scopes
-    }
-
-    /// Rule id → the corrections that apply to a post from `site`.
-    fn for_site(&self, site: Option<&str>) -> &HashMap<String, FeedbackExamples> {
-        match site {
-            None => &self.all,
-            Some(s) => self.by_site.get(&site_key(s)).unwrap_or(&self.everywhere),
-        }
-    }
-}
-
-fn push_example(examples: &mut FeedbackExamples, row: &FeedbackRow) {
-    match row.kind {
-        FeedbackKind::WasFine => examples.was_fine.push(row.embedding.clone()),
-        FeedbackKind::MoreLikeThis => examples.more_like_this.push(row.embedding.clone()),
-    }
-}
-
-/// A site as corrections are scoped by: the host name, lowercase, without a leading `www.`.
-fn site_key(site: &str) -> String {
-    let s = site.trim().to_ascii_lowercase();
-    s.strip_prefix("www.").map(str::to_string).unwrap_or(s)
-}
+use crate::store::FeedbackRow;
 
 /// How one of a policy's own examples fared in `policy test`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -228,7 +165,13 @@ impl Judge {
     }
 
     fn rebuild_feedback(&mut self) {
-        self.feedback_scopes = FeedbackScopes::new(&self.feedback, &self.policy);
+        let rows = self.feedback.iter().map(|r| Correction {
+            site: r.site.as_deref(),
+            rule: r.rule.as_deref(),
+            kind: r.kind,
+            embedding: &r.embedding,
+        });
+        self.feedback_scopes = FeedbackScopes::new(rows, &self.policy);
     }
 
     /// Say that the caller analyses posts' images itself and passes the analyses to
@@ -276,20 +219,8 @@ impl Judge {
     /// Category scores for one embedding under the active policy, with the corrections that apply to a post
     /// from `site` applied per rule.
     pub fn scores(&self, embedding: &[f32], site: Option<&str>) -> Scores {
-        let mut scores = Scores::default();
-        for cat in self.policy.active_categories() {
-            if let Some(head) = builtin_head(cat) {
-                scores.categories.insert(cat.to_string(), head.probability(embedding));
-                let subs: BTreeMap<String, f32> = head.sub_probabilities(embedding).into_iter().collect();
-                if !subs.is_empty() {
-                    scores.sub_labels.insert(cat.to_string(), subs);
-                }
-            } else if let Some(anchors) = self.anchors.get(cat) {
-                scores.categories.insert(cat.to_string(), user_category_probability(embedding, anchors));
-            }
-        }
-        apply_rule_feedback(&self.policy, embedding, self.feedback_scopes.for_site(site), &mut scores);
-        scores
+        let feedback = self.feedback_scopes.for_site(site);
+        scoring::score(&self.policy, builtin_heads(), &self.anchors, embedding, embedding, feedback)
     }
 
     /// Judge posts (no cache: the host adds one in `host/classify.rs`).

@@ -3,22 +3,27 @@
 //! reader's corrections move later scores with the host's maths (`core::fewshot`); the decision is
 //! `core::decide`, exactly as in the host.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 use super::TinyModel;
 use crate::decision::Scores;
-use crate::fewshot::{apply_rule_feedback, user_category_probability, FeedbackExamples, RuleAnchors};
+use crate::fewshot::RuleAnchors;
+use crate::scoring::{self, Correction, FeedbackScopes};
 use crate::{decide, EffectivePolicy, Head, Post, Verdict};
 
 /// Which way a correction points ("this was fine" / "hide more like this"): the host protocol's own.
 pub use crate::protocol::FeedbackKind;
 
 /// One correction the fallback keeps (the extension stores these): the rule it is about (`None`: every rule
-/// of the policy, as in the host) and the tiny embedding of the post ([`TinyJudge::embedding`]).
+/// of the policy, for "more like this", as in the host), the site it was given on (`None`: every site) and
+/// the tiny embedding of the post ([`TinyJudge::embedding`]). Scoped as the host scopes them
+/// ([`FeedbackScopes`]).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeedbackRow {
     #[serde(default)]
     pub rule: Option<String>,
+    #[serde(default)]
+    pub site: Option<String>,
     pub kind: FeedbackKind,
     pub embedding: Vec<f32>,
 }
@@ -30,7 +35,7 @@ pub struct TinyJudge<'m> {
     heads: &'m [Head],
     policy: EffectivePolicy,
     anchors: HashMap<String, RuleAnchors>,
-    feedback_by_rule: HashMap<String, FeedbackExamples>,
+    feedback: FeedbackScopes,
 }
 
 impl<'m> TinyJudge<'m> {
@@ -45,27 +50,19 @@ impl<'m> TinyJudge<'m> {
                 RuleAnchors { positive: positive.collect(), negative: negative.collect() },
             );
         }
-        TinyJudge { model, heads, policy, anchors, feedback_by_rule: HashMap::new() }
+        TinyJudge { model, heads, policy, anchors, feedback: FeedbackScopes::default() }
     }
 
     /// Replace the reader's corrections. Rows whose embedding has the wrong length (another model's) are
-    /// ignored; a row without a rule applies to every rule of the policy, as in the host.
+    /// ignored.
     pub fn set_feedback(&mut self, rows: &[FeedbackRow]) {
-        let mut by_rule: HashMap<String, FeedbackExamples> = HashMap::new();
-        for row in rows.iter().filter(|r| r.embedding.len() == self.model.dim()) {
-            let rules: Vec<&str> = match &row.rule {
-                Some(r) => vec![r.as_str()],
-                None => self.policy.rules.iter().map(|r| r.id.as_str()).collect(),
-            };
-            for rule in rules {
-                let entry = by_rule.entry(rule.to_string()).or_default();
-                match row.kind {
-                    FeedbackKind::WasFine => entry.was_fine.push(row.embedding.clone()),
-                    FeedbackKind::MoreLikeThis => entry.more_like_this.push(row.embedding.clone()),
-                }
-            }
-        }
-        self.feedback_by_rule = by_rule;
+        let rows = rows.iter().filter(|r| r.embedding.len() == self.model.dim()).map(|r| Correction {
+            site: r.site.as_deref(),
+            rule: r.rule.as_deref(),
+            kind: r.kind,
+            embedding: &r.embedding,
+        });
+        self.feedback = FeedbackScopes::new(rows, &self.policy);
     }
 
     /// The tiny embedding of a post's judged text: what a correction about the post stores.
@@ -77,30 +74,23 @@ impl<'m> TinyJudge<'m> {
         &self.policy
     }
 
-    /// Category scores for a text under the policy: built-in categories from the heads on
-    /// [`TinyModel::features`], user-defined ones from the embedding's few-shot similarity; then the reader's
-    /// corrections ([`Self::set_feedback`]) per rule.
-    pub fn scores(&self, text: &str) -> Scores {
+    /// Category scores for a text under the policy, for a post from `site`: built-in categories from the
+    /// heads on [`TinyModel::features`], user-defined ones from the embedding's few-shot similarity; then the
+    /// reader's corrections ([`Self::set_feedback`]) that apply on that site, per rule ([`scoring::score`],
+    /// the host's scorer).
+    pub fn scores_on(&self, text: &str, site: Option<&str>) -> Scores {
         let features = self.model.features(text);
         let embedding = &features[..self.model.dim()];
-        let mut scores = Scores::default();
-        for cat in self.policy.active_categories() {
-            if let Some(head) = self.heads.iter().find(|h| h.id == cat) {
-                scores.categories.insert(cat.to_string(), head.probability(&features));
-                let subs: BTreeMap<String, f32> = head.sub_probabilities(&features).into_iter().collect();
-                if !subs.is_empty() {
-                    scores.sub_labels.insert(cat.to_string(), subs);
-                }
-            } else if let Some(anchors) = self.anchors.get(cat) {
-                scores.categories.insert(cat.to_string(), user_category_probability(embedding, anchors));
-            }
-        }
-        apply_rule_feedback(&self.policy, embedding, &self.feedback_by_rule, &mut scores);
-        scores
+        scoring::score(&self.policy, self.heads, &self.anchors, &features, embedding, self.feedback.for_site(site))
+    }
+
+    /// [`Self::scores_on`] for a post without a site.
+    pub fn scores(&self, text: &str) -> Scores {
+        self.scores_on(text, None)
     }
 
     /// The verdict for one post.
     pub fn judge(&self, post: &Post) -> Verdict {
-        decide(&self.policy, post, &self.scores(&post.judged_text()))
+        decide(&self.policy, post, &self.scores_on(&post.judged_text(), post.site.as_deref()))
     }
 }

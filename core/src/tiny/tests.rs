@@ -130,22 +130,41 @@ fn feedback_moves_later_verdicts_like_the_host() {
     let bait = post("You Won't Believe What This Dog Did Next");
     let before = judge.judge(&bait);
     assert_eq!(before.action, crate::VerdictAction::Label, "{before:?}");
-    let row =
-        FeedbackRow { rule: Some("clickbait".into()), kind: FeedbackKind::WasFine, embedding: judge.embedding(&bait) };
+    let row = FeedbackRow {
+        rule: Some("clickbait".into()),
+        site: None,
+        kind: FeedbackKind::WasFine,
+        embedding: judge.embedding(&bait),
+    };
     judge.set_feedback(std::slice::from_ref(&row));
     let after = judge.judge(&bait);
     assert_eq!(after.action, crate::VerdictAction::Show, "{after:?}");
+    // Scoped like the host's: a correction given on one site moves only that site's posts (and site-less ones).
+    judge.set_feedback(&[FeedbackRow { site: Some("www.Reddit.com".into()), ..row.clone() }]);
+    let on = |site: &str| Post { site: Some(site.into()), ..bait.clone() };
+    assert_eq!(judge.judge(&on("reddit.com")).action, crate::VerdictAction::Show);
+    assert_eq!(judge.judge(&on("x.com")).action, crate::VerdictAction::Label, "another site is not steered");
+    // "This was fine" without a rule says nothing (the host refuses it).
+    judge.set_feedback(&[FeedbackRow { rule: None, ..row.clone() }]);
+    assert_eq!(judge.judge(&bait).action, crate::VerdictAction::Label);
+    judge.set_feedback(std::slice::from_ref(&row));
     // an unrelated post is untouched
     let calm = post("The city council approved the new budget on Tuesday after a two-hour debate.");
     let fresh = judge_for("[policy]\nname = \"d\"\nextends = [\"feedwarden:defaults\"]\n");
     assert_eq!(judge.scores(&calm.judged_text()), fresh.scores(&calm.judged_text()));
     // "more like this" without a rule raises every rule for a similar post
     let mut judge = fresh;
-    let calm_row = FeedbackRow { rule: None, kind: FeedbackKind::MoreLikeThis, embedding: judge.embedding(&calm) };
+    let calm_row =
+        FeedbackRow { rule: None, site: None, kind: FeedbackKind::MoreLikeThis, embedding: judge.embedding(&calm) };
     judge.set_feedback(&[calm_row]);
     let raised = judge.judge(&calm);
     assert_ne!(raised.action, crate::VerdictAction::Show, "{raised:?}");
     // rows of another model (wrong length) are ignored
-    judge.set_feedback(&[FeedbackRow { rule: None, kind: FeedbackKind::MoreLikeThis, embedding: vec![1.0; 3] }]);
+    judge.set_feedback(&[FeedbackRow {
+        rule: None,
+        site: None,
+        kind: FeedbackKind::MoreLikeThis,
+        embedding: vec![1.0; 3],
+    }]);
     assert_eq!(judge.judge(&calm).action, crate::VerdictAction::Show);
 }

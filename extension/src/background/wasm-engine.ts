@@ -26,6 +26,8 @@ const MAX_PENDING_TEXT_CHARS = 4000;
 export interface FeedbackRow {
   id: number;
   rule: string | null;
+  /** The site it was given on: like the host, a correction only moves posts from that site. */
+  site?: string | null;
   kind: FeedbackKind;
   embedding: number[];
   model: string;
@@ -98,7 +100,7 @@ export class WasmEngine {
     const id = (rows.at(-1)?.id ?? 0) + 1;
     const kept: Post = { id: post.id, text: post.text.slice(0, MAX_PENDING_TEXT_CHARS) };
     for (const k of ["quoted_text", "site", "author", "url", "created_at"] as const) if (post[k]) kept[k] = post[k];
-    rows.push({ id, rule: rule ?? null, kind, embedding, model: this.info?.model ?? "", post: kept });
+    rows.push({ id, rule: rule ?? null, site: post.site ?? null, kind, embedding, model: this.info?.model ?? "", post: kept });
     await api.storage.local.set({ [FEEDBACK_KEY]: rows.slice(-MAX_FEEDBACK_ROWS) });
     return { type: "feedback", stored: true, feedback_id: id, duplicate: false };
   }
