@@ -3,6 +3,7 @@
 
 pub mod batch;
 pub mod cli;
+pub mod durable;
 pub mod embedder;
 pub mod eval;
 pub mod framing;

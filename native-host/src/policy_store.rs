@@ -112,16 +112,7 @@ pub fn save_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!("{}{}", temp_prefix(path), std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(text.as_bytes())?;
-        f.sync_all()?;
-    }
-    std::fs::rename(&tmp, path)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    crate::durable::replace_with(path, &tmp, |f| f.write_all(text.as_bytes()))
 }
 
 /// How old a save's temporary file must be before it counts as orphaned: a save takes milliseconds, and

@@ -3,25 +3,9 @@
 //! positions, the output's hash), so a result can be reproduced and cited. Everything that varies between
 //! identical runs (times, speed, resume) is under `run`.
 
-use std::io::Read;
 use std::path::Path;
 
-use sha2::{Digest, Sha256};
-
-/// SHA-256 of a file, hex.
-pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut f = std::fs::File::open(path)?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = f.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        h.update(&buf[..n]);
-    }
-    Ok(format!("{:x}", h.finalize()))
-}
+pub use crate::durable::sha256_file;
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Tool {

@@ -463,10 +463,20 @@ fn write_parquet(out: &Path, columns: &[Column]) -> Result<(), BatchError> {
         .collect::<Result<Vec<Row>, _>>()
         .map_err(|e| BatchError::Io { path: spool.clone(), source: std::io::Error::other(e) })?;
     let tmp = resume::sidecar(out, ".tmp");
-    let file = std::fs::File::create(&tmp).map_err(|source| BatchError::Io { path: tmp.clone(), source })?;
-    super::parquet::write(file, columns, rows.into_iter())
-        .map_err(|source| BatchError::Parquet { path: out.to_path_buf(), source })?;
-    std::fs::rename(&tmp, out).map_err(|source| BatchError::Io { path: out.to_path_buf(), source })
+    let mut failed = None;
+    let written = crate::durable::replace_with(out, &tmp, |file| {
+        let file = file.try_clone()?;
+        super::parquet::write(file, columns, rows.into_iter()).map(|_| ()).map_err(|e| {
+            let message = e.to_string();
+            failed = Some(e);
+            std::io::Error::other(message)
+        })
+    });
+    match (written, failed) {
+        (Ok(()), _) => Ok(()),
+        (Err(_), Some(source)) => Err(BatchError::Parquet { path: out.to_path_buf(), source }),
+        (Err(source), None) => Err(BatchError::Io { path: out.to_path_buf(), source }),
+    }
 }
 
 #[cfg(test)]

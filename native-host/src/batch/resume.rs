@@ -141,16 +141,9 @@ impl DurableOutput {
     }
 }
 
-/// Replace `path` atomically: temp file, fsync, rename, fsync the folder.
+/// Replace `path` atomically (`crate::durable`), through its `.tmp` sidecar.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = sidecar(path, ".tmp");
-    let mut f = File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)?;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    File::open(dir)?.sync_all()
+    crate::durable::replace_with(path, &sidecar(path, ".tmp"), |f| f.write_all(bytes))
 }
 
 #[cfg(test)]

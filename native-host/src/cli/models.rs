@@ -409,15 +409,13 @@ fn copy_body(mut body: impl Read, file: &mut File, bar: &ProgressBar) -> std::io
 }
 
 pub fn sha256_file(path: &Path) -> anyhow::Result<String> {
-    crate::batch::manifest::sha256_file(path).with_context(|| format!("cannot read {}", path.display()))
+    crate::durable::sha256_file(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Move a checked file into place atomically (same folder, rename, then fsync the folder).
 fn install(part: &Path, dest: &Path) -> anyhow::Result<()> {
-    std::fs::rename(part, dest).with_context(|| format!("cannot move {} to {}", part.display(), dest.display()))?;
-    if let Some(dir) = dest.parent().and_then(|d| File::open(d).ok()) {
-        let _ = dir.sync_all();
-    }
+    crate::durable::install(part, dest)
+        .with_context(|| format!("cannot move {} to {}", part.display(), dest.display()))?;
     Ok(())
 }
 
