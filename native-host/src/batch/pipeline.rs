@@ -32,12 +32,13 @@ pub struct Input {
 }
 
 impl Input {
-    /// Hash the file and detect its format when `format` is `Auto`.
+    /// Hash the file and detect its format when `format` is `Auto`, from one read (the reader thread reads it
+    /// once more, block by block, when the run starts).
     pub fn inspect(path: &Path, format: Format) -> Result<Input, BatchError> {
         let io = |source| BatchError::Io { path: path.to_path_buf(), source };
         let bytes = std::fs::read(path).map_err(io)?;
         let format = if format == Format::Auto { readers::detect(path, &bytes)? } else { format };
-        let sha256 = manifest::sha256_file(path).map_err(io)?;
+        let sha256 = feedwarden_core::sha256_hex(&bytes);
         Ok(Input { path: path.to_path_buf(), format, sha256, bytes: bytes.len() as u64 })
     }
 
