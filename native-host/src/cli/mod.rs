@@ -71,9 +71,9 @@ pub fn attach_images(
     policy_arg: &str,
 ) -> anyhow::Result<()> {
     let analyzer = crate::images::ImageAnalyzer::new(opts);
-    for (name, status) in [("OCR", analyzer.ocr_status()), ("NSFW", analyzer.nsfw_status())] {
-        if let Err(e) = status {
-            eprintln!("warning: {name} model unavailable, images are judged without it: {e}");
+    for stage in analyzer.report() {
+        if let Err(e) = stage.status {
+            eprintln!("warning: {} model unavailable, images are judged without it: {e}", stage.kind.to_uppercase());
         }
     }
     judge.set_image_analyzer(analyzer, base_dir);

@@ -90,22 +90,19 @@ fn to_json(reply: impl Serialize) -> Value {
 
 /// The image models' entries of `hello`, each with the provider that runs it or why it is not loaded.
 fn image_models_report(paths: &Paths, images: &ImageAnalyzer) -> Vec<ModelInfo> {
-    let dir = |d: &str| paths.models_dir.join(d).display().to_string();
-    [
-        (images.ocr_model().id(), "ocr", images.ocr_model().id(), images.ocr_status()),
-        (crate::images::nsfw::MODEL_ID, "nsfw", "open-nsfw", images.nsfw_status()),
-    ]
-    .into_iter()
-    .map(|(id, kind, path, status)| ModelInfo {
-        id: id.to_string(),
-        kind: kind.to_string(),
-        provider: status.ok().map(str::to_string),
-        path: dir(path),
-        error: status.err().map(str::to_string),
-        loaded: None,
-        note: None,
-    })
-    .collect()
+    images
+        .report()
+        .into_iter()
+        .map(|stage| ModelInfo {
+            id: stage.id.to_string(),
+            kind: stage.kind.to_string(),
+            provider: stage.status.as_ref().ok().map(|p| p.to_string()),
+            path: paths.models_dir.join(stage.id).display().to_string(),
+            error: stage.status.err(),
+            loaded: None,
+            note: None,
+        })
+        .collect()
 }
 
 /// What kind of JSON value `v` is, for error details.
@@ -156,9 +153,9 @@ impl Host {
                     log!("{warning}");
                 }
                 let images = ImageAnalyzer::new(&options);
-                for (name, status) in [("OCR", images.ocr_status()), ("NSFW", images.nsfw_status())] {
-                    if let Err(e) = status {
-                        log!("{name} model unavailable: {e}");
+                for stage in images.report() {
+                    if let Err(e) = stage.status {
+                        log!("{} model unavailable: {e}", stage.kind.to_uppercase());
                     }
                 }
                 // The image thread analyses images (see `serve`); the judge gets the results.

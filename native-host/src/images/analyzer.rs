@@ -14,7 +14,11 @@ use super::decode::{decode, DecodeLimits};
 use super::nsfw::{Nsfw, NsfwOptions};
 use super::ocr::{join_lines, Ocr, OcrLine, OcrModel, OcrOptions};
 use super::source::{parse_image_ref, read_file, ImageRef};
+use super::stage::{run_all, ImageStage, MissingStage, StageOutput};
 use crate::model_error::ModelError;
+
+/// The order stages are reported in.
+const STAGE_ORDER: [&str; 2] = ["ocr", "nsfw"];
 
 /// Entries kept in the in-memory cache; it is cleared when full (feeds rarely repeat images after that).
 const CACHE_ENTRIES: usize = 1024;
@@ -95,39 +99,52 @@ impl ImageAnalysis {
     }
 }
 
-/// The loaded image models (each optional) and the cache.
+/// The image stages that loaded (OCR, NSFW: [`ImageStage`]), those that did not and why, and the cache.
 #[derive(Debug)]
 pub struct ImageAnalyzer {
-    ocr: Result<Ocr, String>,
+    stages: Vec<Box<dyn ImageStage>>,
+    missing: Vec<MissingStage>,
     ocr_model: OcrModel,
-    nsfw: Result<Nsfw, String>,
     limits: DecodeLimits,
     cache: HashMap<String, ImageAnalysis>,
 }
 
+/// One image stage as `hello` and `doctor` report it: id, kind and the provider that runs it, or why it is
+/// not loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageReport {
+    pub id: &'static str,
+    pub kind: &'static str,
+    pub status: Result<&'static str, String>,
+}
+
 impl ImageAnalyzer {
-    /// Load whatever image models are installed; the errors say which are missing and why.
+    /// Load whatever image models are installed; the missing ones are remembered with the reason.
     pub fn new(opts: &ImageModelsOptions) -> Self {
-        ImageAnalyzer {
-            ocr: Ocr::try_new(&opts.ocr).map_err(|e| e.to_string()),
-            ocr_model: opts.ocr.model,
-            nsfw: Nsfw::try_new(&opts.nsfw).map_err(|e| e.to_string()),
-            limits: opts.limits,
-            cache: HashMap::new(),
-        }
+        let mut stages: Vec<Box<dyn ImageStage>> = Vec::new();
+        let mut missing = Vec::new();
+        let mut load =
+            |id: &'static str, kind: &'static str, stage: Result<Box<dyn ImageStage>, ModelError>| match stage {
+                Ok(stage) => stages.push(stage),
+                Err(e) => missing.push(MissingStage { id, kind, why: e.to_string() }),
+            };
+        load(opts.ocr.model.id(), "ocr", Ocr::try_new(&opts.ocr).map(|o| Box::new(o) as Box<dyn ImageStage>));
+        load(super::nsfw::MODEL_ID, "nsfw", Nsfw::try_new(&opts.nsfw).map(|n| Box::new(n) as Box<dyn ImageStage>));
+        ImageAnalyzer { stages, missing, ocr_model: opts.ocr.model, limits: opts.limits, cache: HashMap::new() }
     }
 
-    /// The OCR pair configured (loaded or not: see [`ImageAnalyzer::ocr_status`]).
+    /// The OCR pair configured (loaded or not: see [`ImageAnalyzer::report`]).
     pub fn ocr_model(&self) -> OcrModel {
         self.ocr_model
     }
 
-    pub fn ocr_status(&self) -> Result<&'static str, &str> {
-        self.ocr.as_ref().map(|o| o.provider).map_err(String::as_str)
-    }
-
-    pub fn nsfw_status(&self) -> Result<&'static str, &str> {
-        self.nsfw.as_ref().map(|n| n.provider).map_err(String::as_str)
+    /// Every stage, loaded or not, in the order OCR, NSFW.
+    pub fn report(&self) -> Vec<StageReport> {
+        let loaded = self.stages.iter().map(|s| StageReport { id: s.id(), kind: s.kind(), status: Ok(s.provider()) });
+        let missing = self.missing.iter().map(|m| StageReport { id: m.id, kind: m.kind, status: Err(m.why.clone()) });
+        let mut all: Vec<StageReport> = loaded.chain(missing).collect();
+        all.sort_by_key(|r| STAGE_ORDER.iter().position(|k| *k == r.kind));
+        all
     }
 
     /// Analyse one `images` entry. `base_dir` allows local files (batch mode), confined to it
@@ -175,31 +192,21 @@ impl ImageAnalyzer {
             Err(e) => ImageAnalysis::failed(e.code(), e.to_string()),
             Ok(img) => {
                 let mut a = ImageAnalysis::default();
-                let (ocr, nsfw) = (self.ocr.as_mut().ok(), self.nsfw.as_mut().ok());
-                let ((lines, nsfw), embedding) = match clip {
-                    // CLIP's own session runs beside OCR and NSFW, like NSFW beside OCR.
-                    Some(vision) => std::thread::scope(|s| {
-                        let embedded = s.spawn(|| embed_shared(vision, &img));
-                        let read = read_and_score(ocr, nsfw, &img);
-                        let embedding = embedded.join().unwrap_or_else(|_| Err(ModelError::Panicked("the CLIP pass")));
-                        (read, Some(embedding))
-                    }),
-                    None => (read_and_score(ocr, nsfw, &img), None),
-                };
+                // CLIP's own session runs beside the stages, as the stages run beside each other.
+                let image = &img;
+                let beside = clip.map(|vision| move || embed_shared(vision, image));
+                let (outputs, embedding) = run_all(&mut self.stages, &img, beside);
                 // A CLIP failure only leaves the image descriptions unjudged for this image.
                 a.clip_embedding = embedding.and_then(Result::ok);
-                match lines {
-                    Some(Ok(lines)) => {
-                        a.text = join_lines(&lines);
-                        a.lines = lines;
+                for output in outputs {
+                    match output {
+                        Ok(StageOutput::Lines(lines)) => {
+                            a.text = join_lines(&lines);
+                            a.lines = lines;
+                        }
+                        Ok(StageOutput::Nsfw(p)) => a.nsfw = Some(p),
+                        Err(e) => a.error = Some(("model-error".into(), e.to_string())),
                     }
-                    Some(Err(e)) => a.error = Some(("model-error".into(), e.to_string())),
-                    None => {}
-                }
-                match nsfw {
-                    Some(Ok(p)) => a.nsfw = Some(p),
-                    Some(Err(e)) => a.error = Some(("model-error".into(), e.to_string())),
-                    None => {}
                 }
                 a
             }

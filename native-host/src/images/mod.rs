@@ -9,6 +9,7 @@ pub mod nsfw;
 pub mod ocr;
 pub mod provider;
 pub mod source;
+pub mod stage;
 pub mod vlm_stage;
 
 pub use analyzer::{verdict_out, ImageAnalysis, ImageAnalyzer, ImageModelsOptions};
