@@ -17,6 +17,7 @@ pub mod ort_telemetry;
 pub mod paths;
 pub mod policy_store;
 pub mod protocol;
-pub mod readers;
+/// The feed readers live in their own crate (`native-host/readers`); re-exported under their old path.
+pub use feedwarden_readers as readers;
 pub mod store;
 pub mod vlm;

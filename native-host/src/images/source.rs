@@ -69,7 +69,7 @@ pub fn parse_image_ref(entry: &str, base_dir: Option<&Path>, max_bytes: usize) -
         return Err(SourceError::FilesNotAllowed);
     };
     let path = entry.strip_prefix("file://").unwrap_or(entry);
-    let path = percent_decode(path);
+    let path = feedwarden_readers::text::percent_decode(path);
     let p = Path::new(&path);
     Ok(ImageRef::File(if p.is_absolute() { p.to_path_buf() } else { base.join(p) }))
 }
@@ -85,27 +85,6 @@ pub fn read_file(path: &Path, max_bytes: usize) -> Result<Vec<u8>, SourceError> 
         return Err(SourceError::TooManyBytes { limit: max_bytes });
     }
     Ok(bytes)
-}
-
-/// `%20`-style escapes, as saved web pages write their `_files/` links. A `%` not followed by two hex digits
-/// stays as it is.
-pub(crate) fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let hex = |c: u8| (c as char).to_digit(16);
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -129,7 +108,7 @@ mod tests {
             ImageRef::File(PathBuf::from("/d/a_files/b c.jpg"))
         );
         // A `%` before a multi-byte character, or at the end, is kept (no panic on a char boundary).
-        assert_eq!(percent_decode("a%é%2"), "a%é%2");
-        assert_eq!(percent_decode("%41%zz"), "A%zz");
+        assert_eq!(feedwarden_readers::text::percent_decode("a%é%2"), "a%é%2");
+        assert_eq!(feedwarden_readers::text::percent_decode("%41%zz"), "A%zz");
     }
 }

@@ -269,7 +269,7 @@ pub(crate) mod tests {
 
     /// The committed fixtures (written for these tests, not copied from real data).
     pub fn fixture(name: &str) -> PathBuf {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/feeds").join(name)
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/feeds").join(name)
     }
 
     pub fn read_all(name: &str, format: Format) -> (Format, Vec<Record>) {
