@@ -283,7 +283,7 @@ fn local_image(page_dir: &Path, stem: &str, src: &str) -> String {
     if lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("data:") {
         return src.to_string();
     }
-    let decoded = crate::text::percent_decode(src.strip_prefix("./").unwrap_or(src));
+    let decoded = feedwarden_core::text::percent_decode(src.strip_prefix("./").unwrap_or(src));
     let literal = page_dir.join(&decoded);
     let path: PathBuf = if literal.is_file() {
         literal

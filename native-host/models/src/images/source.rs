@@ -69,7 +69,7 @@ pub fn parse_image_ref(entry: &str, base_dir: Option<&Path>, max_bytes: usize) -
         return Err(SourceError::FilesNotAllowed);
     };
     let path = entry.strip_prefix("file://").unwrap_or(entry);
-    let path = feedwarden_readers::text::percent_decode(path);
+    let path = feedwarden_core::text::percent_decode(path);
     let p = Path::new(&path);
     Ok(ImageRef::File(if p.is_absolute() { p.to_path_buf() } else { base.join(p) }))
 }
@@ -108,7 +108,7 @@ mod tests {
             ImageRef::File(PathBuf::from("/d/a_files/b c.jpg"))
         );
         // A `%` before a multi-byte character, or at the end, is kept (no panic on a char boundary).
-        assert_eq!(feedwarden_readers::text::percent_decode("a%é%2"), "a%é%2");
-        assert_eq!(feedwarden_readers::text::percent_decode("%41%zz"), "A%zz");
+        assert_eq!(feedwarden_core::text::percent_decode("a%é%2"), "a%é%2");
+        assert_eq!(feedwarden_core::text::percent_decode("%41%zz"), "A%zz");
     }
 }
