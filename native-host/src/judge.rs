@@ -135,6 +135,11 @@ impl Judge {
         &mut self.embedder
     }
 
+    /// The execution provider that runs the text encoder.
+    pub fn encoder_provider(&self) -> &'static str {
+        self.embedder.provider()
+    }
+
     /// Activate a policy: embeds the descriptions and examples of its user-defined rules.
     pub fn set_policy(&mut self, policy: EffectivePolicy) -> Result<(), ModelError> {
         let mut anchors = HashMap::new();

@@ -5,8 +5,8 @@ use crate::model_error::{ModelError, SETUP_HINT};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+use crate::images::provider::{load_session_with, ProviderChoice};
 use ndarray::Array2;
-use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::Tensor;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
@@ -110,6 +110,8 @@ pub fn ort_environment(path: &Path) -> Result<&'static ort::environment::Environ
 pub struct Embedder {
     session: Session,
     tokenizer: Tokenizer,
+    /// The execution provider that runs it (always `CPU`: see [`Embedder::try_new`]).
+    provider: &'static str,
 }
 
 impl std::fmt::Debug for Embedder {
@@ -134,16 +136,11 @@ impl Embedder {
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
             .map_err(|e| ModelError::Tokenizer { path: tok_path.clone(), message: e.to_string() })?;
-        let load = |e: ort::Error| ModelError::ModelLoad { path: model.clone(), source: e };
-        let mut builder = Session::builder(env)
-            .map_err(load)?
-            .with_optimization_level(GraphOptimizationLevel::Level3)
-            .map_err(|e| load(e.into()))?;
-        if opts.intra_threads > 0 {
-            builder = builder.with_intra_threads(opts.intra_threads).map_err(|e| load(e.into()))?;
-        }
-        let session = builder.commit_from_file(&model).map_err(load)?;
-        Ok(Embedder { session, tokenizer })
+        // Sessions are made where every model's are; the encoder stays on the CPU (its pool is sized by
+        // cores, and a post's few milliseconds there are not worth a GPU round trip).
+        let loaded = load_session_with(env, &model, opts.intra_threads, ProviderChoice::Cpu, opts.prepacked.as_ref())
+            .map_err(|e| ModelError::ModelLoad { path: model.clone(), source: e })?;
+        Ok(Embedder { session: loaded.session, tokenizer, provider: loaded.provider })
     }
 
     /// Embed a batch of texts (any length; each is cut at [`MAX_TEXT_CHARS`] characters, then at
@@ -208,6 +205,11 @@ pub fn default_workers() -> usize {
 }
 
 impl EmbedderPool {
+    /// The execution provider that runs the encoder's sessions.
+    pub fn provider(&self) -> &'static str {
+        self.workers.first().map_or("CPU", |w| w.provider)
+    }
+
     /// `workers` sessions (0 = one per core), each with one intra-op thread, sharing prepacked weights.
     pub fn try_new(opts: &EmbedderOptions, workers: usize) -> Result<Self, ModelError> {
         let n = if workers == 0 { default_workers() } else { workers };

@@ -367,7 +367,7 @@ impl Host {
             version: env!("CARGO_PKG_VERSION").into(),
             ready: self.judge.is_ok(),
             error: self.judge.as_ref().err().cloned(),
-            provider: "CPU".into(),
+            provider: self.judge.as_ref().map_or("CPU", Judge::encoder_provider).into(),
             models: self.models_report(),
             heads,
             policy: PolicySummary {
@@ -407,9 +407,9 @@ impl Host {
         let mut models = vec![ModelInfo {
             id: MODEL_ID.into(),
             kind: "text-encoder".into(),
-            provider: Some("CPU".into()),
+            provider: self.judge.as_ref().ok().map(|j| j.encoder_provider().to_string()),
             path: dir,
-            error: None,
+            error: self.judge.as_ref().err().cloned(),
             loaded: None,
             note: None,
         }];

@@ -45,10 +45,25 @@ pub fn load_session(
     intra_threads: usize,
     choice: ProviderChoice,
 ) -> Result<LoadedSession, ort::Error> {
+    load_session_with(env, model, intra_threads, choice, None)
+}
+
+/// [`load_session`] sharing `prepacked` weights with the other sessions of the same model (the encoder's
+/// pool: one session per core, one copy of the prepacked MatMul weights).
+pub fn load_session_with(
+    env: &ort::environment::Environment,
+    model: &Path,
+    intra_threads: usize,
+    choice: ProviderChoice,
+    prepacked: Option<&ort::session::builder::PrepackedWeights>,
+) -> Result<LoadedSession, ort::Error> {
     let base = || -> Result<ort::session::builder::SessionBuilder, ort::Error> {
         let mut b = Session::builder(env)?.with_optimization_level(GraphOptimizationLevel::Level3)?;
         if intra_threads > 0 {
             b = b.with_intra_threads(intra_threads)?;
+        }
+        if let Some(weights) = prepacked {
+            b = b.with_prepacked_weights(weights)?;
         }
         Ok(b)
     };
