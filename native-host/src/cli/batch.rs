@@ -117,10 +117,9 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
     let threads = init_rayon(args.threads);
     let policy_info =
         manifest::PolicyInfo { name: policy.name.clone(), source: args.policy.clone(), hash: policy.hash.clone() };
-    let mut judge = super::load_judge(policy, threads)?;
+    let mut judge = super::load_judge(&paths, policy, threads)?;
     let mut image_models = None;
     if args.images {
-        let paths = crate::paths::Paths::discover();
         let ocr_model = match args.ocr {
             Some(m) => m,
             None => crate::images::ocr::OcrModel::from_env().map_err(anyhow::Error::msg)?,
@@ -140,7 +139,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
             .images_root
             .clone()
             .or_else(|| args.inputs.first().and_then(|p| p.parent()).map(std::path::Path::to_path_buf));
-        super::attach_images(&mut judge, &opts, Some(base.unwrap_or_default()), &args.policy)?;
+        super::attach_images(&mut judge, &paths, &opts, Some(base.unwrap_or_default()), &args.policy)?;
         if args.vlm {
             use crate::images::vlm_stage::{vlm_choice, VlmJudge};
             let (id, vlm_opts) =

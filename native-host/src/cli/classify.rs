@@ -72,7 +72,8 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
             std::fs::File::create(&args.output).with_context(|| format!("cannot create {}", args.output))?,
         ))
     };
-    let mut judge = super::load_judge(policy, args.threads)?;
+    let paths = crate::paths::Paths::discover();
+    let mut judge = super::load_judge(&paths, policy, args.threads)?;
     // Posts' images are judged as the host judges them (`data:` URLs; no local files); the image models are
     // loaded with the first post that has images.
     let ocr_model = crate::images::ocr::OcrModel::from_env().map_err(anyhow::Error::msg)?;
@@ -98,9 +99,8 @@ pub fn run(args: ClassifyArgs) -> anyhow::Result<ExitCode> {
             return Ok(());
         }
         if !images_attached && chunk.iter().any(|p| !p.images.is_empty()) {
-            let paths = crate::paths::Paths::discover();
             let opts = ImageModelsOptions::with_ocr_model(ocr_model, paths.ort_library.clone(), &paths.models_dir);
-            bar.suspend(|| super::attach_images(&mut judge, &opts, None, &args.policy))?;
+            bar.suspend(|| super::attach_images(&mut judge, &paths, &opts, None, &args.policy))?;
             images_attached = true;
         }
         for (v, analyses) in judge.judge_detailed(chunk)? {

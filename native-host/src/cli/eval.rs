@@ -85,7 +85,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
         policy.enabled_rules().find(|r| r.category_id() == args.category).map(|r| r.threshold_value()).unwrap_or(0.5)
     });
     let threads = super::batch::init_rayon(args.threads);
-    let mut judge = super::load_judge(policy, threads)?;
+    let mut judge = super::load_judge(&crate::paths::Paths::discover(), policy, threads)?;
     let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::new(loaded.examples.len() as u64) };
     bar.set_style(
         ProgressStyle::with_template("{spinner} {pos}/{len} examples [{elapsed_precise}] {per_sec} ETA {eta}")

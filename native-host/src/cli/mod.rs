@@ -51,10 +51,9 @@ pub fn load_policy_arg(arg: &str, keep_going: bool) -> anyhow::Result<EffectiveP
     Ok(policy)
 }
 
-/// Load the encoder from the discovered paths (`workers` sessions, 0 = one per core), with a message
-/// that says what to run when it is missing.
-pub fn load_judge(policy: EffectivePolicy, workers: usize) -> anyhow::Result<Judge> {
-    let paths = Paths::discover();
+/// Load the encoder from `paths` (`workers` sessions, 0 = one per core), with a message that says what to
+/// run when it is missing.
+pub fn load_judge(paths: &Paths, policy: EffectivePolicy, workers: usize) -> anyhow::Result<Judge> {
     let opts = EmbedderOptions::new(paths.ort_library.clone(), &paths.models_dir);
     let embedder = EmbedderPool::try_new(&opts, workers)?;
     Ok(Judge::new(embedder, policy)?)
@@ -66,6 +65,7 @@ pub fn load_judge(policy: EffectivePolicy, workers: usize) -> anyhow::Result<Jud
 /// --images`); `None`: only `data:` URLs, as in the host.
 pub fn attach_images(
     judge: &mut Judge,
+    paths: &Paths,
     opts: &crate::images::ImageModelsOptions,
     base_dir: Option<std::path::PathBuf>,
     policy_arg: &str,
@@ -77,13 +77,12 @@ pub fn attach_images(
         }
     }
     judge.set_image_analyzer(analyzer, base_dir);
-    attach_clip(judge, policy_arg)
+    attach_clip(judge, paths, policy_arg)
 }
 
 /// Judge rules with an `image_description` on images too, when CLIP is installed (warns on stderr when it
 /// is not). Example images are read relative to the policy file given as `policy_arg`.
-pub fn attach_clip(judge: &mut Judge, policy_arg: &str) -> anyhow::Result<()> {
-    let paths = Paths::discover();
+pub fn attach_clip(judge: &mut Judge, paths: &Paths, policy_arg: &str) -> anyhow::Result<()> {
     let policy_dir = std::path::Path::new(policy_arg).parent().map(std::path::Path::to_path_buf);
     let clip = crate::images::image_rules::ImageRules::load(paths.ort_library.clone(), &paths.models_dir, policy_dir);
     for d in clip.diagnostics(judge.policy()) {

@@ -124,7 +124,7 @@ fn test(file: &Path, verbose: bool) -> anyhow::Result<ExitCode> {
         eprintln!("{d}");
     }
     let policy = load.policy.with_context(|| format!("{} cannot be loaded (see the errors above)", file.display()))?;
-    let mut judge = super::load_judge(policy, 0)?;
+    let mut judge = super::load_judge(&crate::paths::Paths::discover(), policy, 0)?;
     let results = judge.test_examples()?;
     let failed = results.iter().filter(|r| !r.passed).count();
     let mut current = "";
