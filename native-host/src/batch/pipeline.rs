@@ -255,32 +255,7 @@ pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> 
         }
     }
 
-    let header = match cfg.output_format {
-        OutputFormat::Csv => output::csv_header(&columns),
-        _ => Vec::new(),
-    };
-    let (sink, start) = match &cfg.output {
-        Some(out) => {
-            let data = match cfg.output_format {
-                OutputFormat::Parquet => resume::sidecar(out, ".spool.jsonl"),
-                _ => out.clone(),
-            };
-            if cfg.output_format == OutputFormat::Parquet
-                && !cfg.fresh
-                && !resume::progress_path(out).exists()
-                && out.exists()
-            {
-                return Err(resume::ResumeError::Exists { path: out.clone() }.into());
-            }
-            let (d, start) = DurableOutput::open(&data, &resume::progress_path(out), &fp, cfg.fresh, &header)?;
-            (Sink::File(d), start)
-        }
-        None => {
-            let mut w = std::io::BufWriter::new((cfg.stdout)());
-            w.write_all(&header).map_err(|source| BatchError::Io { path: "-".into(), source })?;
-            (Sink::Stdout(w), resume::Checkpoint { fingerprint: fp.clone(), next_block: 0, rows: 0, bytes: 0 })
-        }
-    };
+    let (sink, start) = open_sink(cfg, &columns, &fp)?;
     if start.rows > 0 && !cfg.quiet {
         (cfg.note)(&format!(
             "resuming: {} rows already written, continuing at record {}",
@@ -289,77 +264,8 @@ pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> 
         ));
     }
 
-    let bar = if cfg.quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {pos}/{len} records [{elapsed_precise}] {per_sec} ETA {eta} {msg}")
-            .expect("valid template"),
-    );
-    let names: Vec<String> = cfg.inputs.iter().map(Input::name).collect();
-    let mut malformed: Vec<Malformed> = Vec::new();
-    let mut per_input = vec![(0u64, 0u64, 0u64); cfg.inputs.len()];
-    let mut total_records = 0u64;
-    let mut posts_judged = 0u64;
-    let mut images_judged = 0u64;
-
-    let (sink, rows) = std::thread::scope(|s| -> Result<(Sink, u64), BatchError> {
-        let (rtx, rrx) = sync_channel::<ReaderMsg>(CHANNEL_BLOCKS);
-        let (wtx, wrx) = sync_channel::<WriterMsg>(CHANNEL_BLOCKS);
-        s.spawn(move || read_inputs(&cfg.inputs, &cfg.map, cfg.shard, &rtx));
-        let cols = &columns;
-        let writer = s.spawn(move || write_rows(sink, wrx, cfg.output_format, cols, start.rows));
-        let judged = || -> Result<(), BatchError> {
-            for msg in rrx {
-                match msg {
-                    ReaderMsg::Opened { owned_hint } => bar.inc_length(owned_hint),
-                    ReaderMsg::Failed(e) => return Err(e.into()),
-                    ReaderMsg::Done { per_input: counts, total } => {
-                        per_input = counts;
-                        total_records = total;
-                    }
-                    ReaderMsg::Block(block) => {
-                        for m in &block.malformed {
-                            bar.suspend(|| {
-                                (cfg.note)(&format!(
-                                    "{}:{}: skipped malformed record: {}",
-                                    m.source, m.position, m.reason
-                                ))
-                            });
-                        }
-                        let n = (block.posts.len() + block.malformed.len()) as u64;
-                        malformed.extend(block.malformed);
-                        if block.index < start.next_block {
-                            bar.inc(n);
-                            continue;
-                        }
-                        let posts: Vec<Post> = block.posts.iter().map(|(_, _, p)| p.clone()).collect();
-                        let judged = judge.judge_detailed(&posts)?;
-                        let rows: Vec<Row> = block
-                            .posts
-                            .iter()
-                            .zip(judged)
-                            .map(|((seq, input, post), (v, images))| {
-                                images_judged += images.len() as u64;
-                                let out = crate::images::verdict_out(v, &images);
-                                Row::new(*seq, &names[*input], post, out, cfg.with_text, cfg.images.is_some())
-                            })
-                            .collect();
-                        posts_judged += rows.len() as u64;
-                        if wtx.send(WriterMsg { next_block: block.index + 1, rows }).is_err() {
-                            break; // the writer failed: its error is reported below
-                        }
-                        bar.inc(n);
-                    }
-                }
-            }
-            Ok(())
-        };
-        let judged = judged();
-        drop(wtx);
-        let written = writer.join().map_err(|_| BatchError::Writer("the writer thread panicked".into()))?;
-        judged?;
-        written
-    })?;
-    bar.finish_and_clear();
+    let judged = judge_all(cfg, judge, &columns, sink, &start)?;
+    let JudgedRun { sink, rows, per_input, total_records, malformed, posts_judged, images_judged } = judged;
 
     // Finish the output: Parquet from the spool, then the hash, the manifest, and the checkpoint goes.
     let output_sha = match (&cfg.output, sink) {
@@ -444,6 +350,133 @@ pub fn run(cfg: &BatchConfig, judge: &mut Judge) -> Result<Summary, BatchError> 
         already_complete: false,
         manifest_path,
     })
+}
+
+/// What judging every block of the run left: the sink (to finish), the rows written (resumed ones
+/// included), per input (records, posts, malformed), the records read, the malformed ones, and the counts.
+struct JudgedRun {
+    sink: Sink,
+    rows: u64,
+    per_input: Vec<(u64, u64, u64)>,
+    total_records: u64,
+    malformed: Vec<Malformed>,
+    posts_judged: u64,
+    images_judged: u64,
+}
+
+/// The three threads of a run: the reader turns the inputs into blocks, this thread judges the blocks not
+/// yet written (`start.next_block` on), the writer appends their rows and checkpoints; a progress bar with
+/// rate and ETA on stderr, malformed records noted as they come.
+fn judge_all(
+    cfg: &BatchConfig,
+    judge: &mut Judge,
+    columns: &[Column],
+    sink: Sink,
+    start: &resume::Checkpoint,
+) -> Result<JudgedRun, BatchError> {
+    let bar = if cfg.quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {pos}/{len} records [{elapsed_precise}] {per_sec} ETA {eta} {msg}")
+            .expect("valid template"),
+    );
+    let names: Vec<String> = cfg.inputs.iter().map(Input::name).collect();
+    let mut malformed: Vec<Malformed> = Vec::new();
+    let mut per_input = vec![(0u64, 0u64, 0u64); cfg.inputs.len()];
+    let mut total_records = 0u64;
+    let mut posts_judged = 0u64;
+    let mut images_judged = 0u64;
+
+    let (sink, rows) = std::thread::scope(|s| -> Result<(Sink, u64), BatchError> {
+        let (rtx, rrx) = sync_channel::<ReaderMsg>(CHANNEL_BLOCKS);
+        let (wtx, wrx) = sync_channel::<WriterMsg>(CHANNEL_BLOCKS);
+        s.spawn(move || read_inputs(&cfg.inputs, &cfg.map, cfg.shard, &rtx));
+        let cols = columns;
+        let writer = s.spawn(move || write_rows(sink, wrx, cfg.output_format, cols, start.rows));
+        let judged = || -> Result<(), BatchError> {
+            for msg in rrx {
+                match msg {
+                    ReaderMsg::Opened { owned_hint } => bar.inc_length(owned_hint),
+                    ReaderMsg::Failed(e) => return Err(e.into()),
+                    ReaderMsg::Done { per_input: counts, total } => {
+                        per_input = counts;
+                        total_records = total;
+                    }
+                    ReaderMsg::Block(block) => {
+                        for m in &block.malformed {
+                            bar.suspend(|| {
+                                (cfg.note)(&format!(
+                                    "{}:{}: skipped malformed record: {}",
+                                    m.source, m.position, m.reason
+                                ))
+                            });
+                        }
+                        let n = (block.posts.len() + block.malformed.len()) as u64;
+                        malformed.extend(block.malformed);
+                        if block.index < start.next_block {
+                            bar.inc(n);
+                            continue;
+                        }
+                        let posts: Vec<Post> = block.posts.iter().map(|(_, _, p)| p.clone()).collect();
+                        let judged = judge.judge_detailed(&posts)?;
+                        let rows: Vec<Row> = block
+                            .posts
+                            .iter()
+                            .zip(judged)
+                            .map(|((seq, input, post), (v, images))| {
+                                images_judged += images.len() as u64;
+                                let out = crate::images::verdict_out(v, &images);
+                                Row::new(*seq, &names[*input], post, out, cfg.with_text, cfg.images.is_some())
+                            })
+                            .collect();
+                        posts_judged += rows.len() as u64;
+                        if wtx.send(WriterMsg { next_block: block.index + 1, rows }).is_err() {
+                            break; // the writer failed: its error is reported below
+                        }
+                        bar.inc(n);
+                    }
+                }
+            }
+            Ok(())
+        };
+        let judged = judged();
+        drop(wtx);
+        let written = writer.join().map_err(|_| BatchError::Writer("the writer thread panicked".into()))?;
+        judged?;
+        written
+    })?;
+    bar.finish_and_clear();
+    Ok(JudgedRun { sink, rows, per_input, total_records, malformed, posts_judged, images_judged })
+}
+
+/// Where the rows go: the output file (or, for Parquet, its JSONL spool) opened for appending from its
+/// checkpoint, or stdout; with the checkpoint to resume from. CSV gets its header when it starts.
+fn open_sink(cfg: &BatchConfig, columns: &[Column], fp: &str) -> Result<(Sink, resume::Checkpoint), BatchError> {
+    let header = match cfg.output_format {
+        OutputFormat::Csv => output::csv_header(columns),
+        _ => Vec::new(),
+    };
+    match &cfg.output {
+        Some(out) => {
+            let data = match cfg.output_format {
+                OutputFormat::Parquet => resume::sidecar(out, ".spool.jsonl"),
+                _ => out.clone(),
+            };
+            if cfg.output_format == OutputFormat::Parquet
+                && !cfg.fresh
+                && !resume::progress_path(out).exists()
+                && out.exists()
+            {
+                return Err(resume::ResumeError::Exists { path: out.clone() }.into());
+            }
+            let (d, start) = DurableOutput::open(&data, &resume::progress_path(out), fp, cfg.fresh, &header)?;
+            Ok((Sink::File(d), start))
+        }
+        None => {
+            let mut w = std::io::BufWriter::new((cfg.stdout)());
+            w.write_all(&header).map_err(|source| BatchError::Io { path: "-".into(), source })?;
+            Ok((Sink::Stdout(w), resume::Checkpoint { fingerprint: fp.to_string(), next_block: 0, rows: 0, bytes: 0 }))
+        }
+    }
 }
 
 /// The manifest of a finished run of this fingerprint whose output is intact.
