@@ -12,7 +12,9 @@ use crate::images::decode::decode;
 use crate::images::nsfw::{Nsfw, NsfwOptions};
 use crate::images::ocr::{join_lines, Ocr, OcrModel, OcrOptions};
 use crate::images::source::read_file;
+use crate::images::stage::{run_all, ImageStage, StageOutput};
 use crate::images::DecodeLimits;
+use crate::model_error::ModelError;
 use crate::paths::Paths;
 
 #[derive(Debug, clap::Args)]
@@ -45,14 +47,15 @@ pub fn run(args: ImagesArgs) -> anyhow::Result<ExitCode> {
         None => OcrModel::from_env().map_err(anyhow::Error::msg)?,
     };
     let ocr_opts = OcrOptions::for_model(model, paths.ort_library.clone(), &paths.models_dir);
-    let mut ocr = Ocr::try_new(&ocr_opts.with_intra_threads(args.intra_threads))?;
-    let mut nsfw = if args.no_nsfw {
-        None
-    } else {
+    let ocr = Ocr::try_new(&ocr_opts.with_intra_threads(args.intra_threads))?;
+    let provider = ocr.provider;
+    // OCR first, NSFW beside it: the host's stages, run as the host runs them.
+    let mut stages: Vec<Box<dyn ImageStage>> = vec![Box::new(ocr)];
+    if !args.no_nsfw {
         let mut o = NsfwOptions::new(paths.ort_library.clone(), &paths.models_dir);
         o.intra_threads = args.intra_threads;
-        Some(Nsfw::try_new(&o)?)
-    };
+        stages.push(Box::new(Nsfw::try_new(&o)?));
+    }
     let limits = DecodeLimits::default();
     let mut times = Vec::new();
     let mut failed = false;
@@ -73,16 +76,21 @@ pub fn run(args: ImagesArgs) -> anyhow::Result<ExitCode> {
                     continue;
                 }
             };
-            let (lines, p) = crate::images::analyzer::read_and_score(Some(&mut ocr), nsfw.as_mut(), &img);
-            let lines = lines.expect("OCR ran")?;
-            let p = p.transpose()?;
+            let (outputs, _) = run_all(&mut stages, &img, None::<fn() -> Result<(), ModelError>>);
+            let (mut lines, mut p) = (Vec::new(), None);
+            for output in outputs {
+                match output? {
+                    StageOutput::Lines(l) => lines = l,
+                    StageOutput::Nsfw(x) => p = Some(x),
+                }
+            }
             let ms = t0.elapsed().as_secs_f64() * 1000.0;
             times.push(ms);
             if round == 0 {
                 outln!(
                     "{}",
                     json!({"path": f, "width": img.width(), "height": img.height(), "text": join_lines(&lines),
-                           "lines": lines, "nsfw": p, "ms": ms, "provider": ocr.provider,
+                           "lines": lines, "nsfw": p, "ms": ms, "provider": provider,
                            "ocr_model": model.id()})
                 );
             }
@@ -99,7 +107,7 @@ pub fn run(args: ImagesArgs) -> anyhow::Result<ExitCode> {
             pct(0.95),
             pct(1.0),
             n as f64 / wall,
-            if nsfw.is_some() { " + NSFW" } else { "" }
+            if args.no_nsfw { "" } else { " + NSFW" }
         );
     }
     Ok(if failed { ExitCode::from(3) } else { ExitCode::SUCCESS })

@@ -202,11 +202,6 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-/// Peak resident memory of this process in KiB (`VmHWM`), where /proc has it.
-pub fn peak_rss_kib() -> Option<u64> {
-    crate::memory::peak_resident_kib()
-}
-
 fn bench(
     vlm: &mut Vlm,
     load_ms: f64,
@@ -277,5 +272,5 @@ fn bench(
                    "same_tokens_text_only_ms_median": t, "image_overhead_ms": e - t}),
         );
     }
-    Ok(with(out, json!({"peak_rss_mib": peak_rss_kib().map(|k| k as f64 / 1024.0)})))
+    Ok(with(out, json!({"peak_rss_mib": crate::memory::peak_resident_kib().map(|k| k as f64 / 1024.0)})))
 }

@@ -13,14 +13,11 @@ pub(super) fn verdict_out(verdict: Verdict, cached: bool, analyses: &[ImageAnaly
 
 /// The host's default image budget: `FEEDWARDEN_IMAGE_BUDGET_MS`, else [`DEFAULT_IMAGE_BUDGET_MS`].
 pub(super) fn default_image_budget() -> Duration {
-    let ms = match std::env::var(IMAGE_BUDGET_ENV) {
-        Ok(v) => v.trim().parse::<u64>().unwrap_or_else(|_| {
-            log!("{IMAGE_BUDGET_ENV}={v:?} is not a whole number of milliseconds; using {DEFAULT_IMAGE_BUDGET_MS}");
-            DEFAULT_IMAGE_BUDGET_MS
-        }),
-        Err(_) => DEFAULT_IMAGE_BUDGET_MS,
-    };
-    Duration::from_millis(ms)
+    let (budget, warning) = vlm_stage::millis_from_env(IMAGE_BUDGET_ENV, DEFAULT_IMAGE_BUDGET_MS);
+    if let Some(warning) = warning {
+        log!("{warning}");
+    }
+    budget
 }
 
 impl Host {

@@ -74,6 +74,12 @@ impl Flow {
         self.deferred.pop_front().or_else(|| self.events.recv().ok())
     }
 
+    /// A job id no other image or VLM job has had (a pending post is keyed by it).
+    fn new_job(&mut self) -> u64 {
+        self.next_job += 1;
+        self.next_job - 1
+    }
+
     /// Wait until `deadline` for the image thread to finish these jobs: the analyses of those that finished,
     /// in the order they did. Other events met meanwhile are kept, in order, for the main loop.
     pub(super) fn wait_for(&mut self, mut jobs: Vec<u64>, deadline: Instant) -> Vec<(u64, Vec<ImageAnalysis>)> {
@@ -94,18 +100,16 @@ impl Flow {
 
     /// Queue one post's images on the image thread; `None` when there is no image thread.
     pub(super) fn submit(&mut self, entries: &[String], clip: Option<&SharedVision>) -> Option<u64> {
-        let jobs = self.jobs.as_ref()?;
-        let job = self.next_job;
-        self.next_job += 1;
+        let jobs = self.jobs.clone()?;
+        let job = self.new_job();
         jobs.send(ImageJob { job, entries: entries.to_vec(), clip: clip.cloned() }).ok()?;
         Some(job)
     }
 
     /// Queue one post's images on the VLM; a post pushed out of the full queue is finished without it.
     pub(super) fn submit_vlm(&mut self, images: Vec<VlmImage>, budget: Duration) -> Option<u64> {
-        let queue = self.vlm.as_ref().filter(|_| self.input_open)?;
-        let job = self.next_job;
-        self.next_job += 1;
+        let queue = self.vlm.clone().filter(|_| self.input_open)?;
+        let job = self.new_job();
         if let Some(dropped) = queue.push(VlmJob { job, images, budget }) {
             self.deferred.push_back(unanswered(dropped, "newer posts' images came first (the VLM's queue was full)"));
         }

@@ -156,23 +156,10 @@ impl ImageAnalyzer {
         base_dir: Option<&Path>,
         clip: Option<&SharedVision>,
     ) -> ImageAnalysis {
-        let bytes = match parse_image_ref(entry, base_dir, self.limits.max_bytes) {
-            Ok(ImageRef::Data(b)) => b,
-            Ok(ImageRef::File(p)) => {
-                let root = base_dir.expect("files are only resolved with a base folder");
-                match confined_file(&p, root)
-                    .and_then(|p| read_file(&p, self.limits.max_bytes).map_err(|e| (e.code(), e.to_string())))
-                {
-                    Ok(b) => b,
-                    Err((code, reason)) => return ImageAnalysis::failed(code, reason),
-                }
-            }
-            Ok(ImageRef::Remote(_)) => {
-                return ImageAnalysis::failed("image-not-fetched", "the host does not download images".into())
-            }
-            Err(e) => return ImageAnalysis::failed(e.code(), e.to_string()),
-        };
-        self.analyse_bytes(&bytes, clip)
+        match entry_bytes(entry, base_dir, self.limits.max_bytes) {
+            Ok(bytes) => self.analyse_bytes(&bytes, clip),
+            Err((code, reason)) => ImageAnalysis::failed(code, reason),
+        }
     }
 
     /// Analyse encoded image bytes (cached by their sha256), with the CLIP embedding when `clip` is given.
@@ -221,6 +208,20 @@ impl ImageAnalyzer {
     }
 }
 
+/// The encoded bytes of one `images` entry: a `data:` URL's payload, or a local file when `base_dir` allows
+/// them (batch mode), confined to it ([`confined_file`]); never a download. Errors are (code, reason).
+pub fn entry_bytes(entry: &str, base_dir: Option<&Path>, max_bytes: usize) -> Result<Vec<u8>, (&'static str, String)> {
+    match parse_image_ref(entry, base_dir, max_bytes) {
+        Ok(ImageRef::Data(b)) => Ok(b),
+        Ok(ImageRef::File(p)) => {
+            let root = base_dir.expect("files are only resolved with a base folder");
+            confined_file(&p, root).and_then(|p| read_file(&p, max_bytes).map_err(|e| (e.code(), e.to_string())))
+        }
+        Ok(ImageRef::Remote(_)) => Err(("image-not-fetched", "the host does not download images".into())),
+        Err(e) => Err((e.code(), e.to_string())),
+    }
+}
+
 /// A feed file's image path, checked before anything is opened: it must lead (symlinks followed) to a
 /// regular file inside `root` — the feed's folder or `--images-root` — so a third-party feed cannot make
 /// `feedwarden batch --images` read `/home/you/.ssh/…` or `../../secret.png` into its output, nor hang on a
@@ -246,27 +247,6 @@ pub fn confined_file(path: &Path, root: &Path) -> Result<PathBuf, (&'static str,
         return Err(("image-not-a-file", format!("{} is not a regular file", path.display())));
     }
     Ok(real)
-}
-
-type Outcome<T> = Option<Result<T, ModelError>>;
-
-/// OCR and NSFW on one decoded image, side by side: they are independent single-threaded sessions, so on
-/// two cores the NSFW pass hides inside the OCR time (measured on the x.com images at 512 px: p50 45 → 29 ms,
-/// p95 124 → 107 ms per image).
-pub fn read_and_score(
-    ocr: Option<&mut Ocr>,
-    nsfw: Option<&mut Nsfw>,
-    img: &image::RgbImage,
-) -> (Outcome<Vec<OcrLine>>, Outcome<f32>) {
-    match (ocr, nsfw) {
-        (Some(ocr), Some(nsfw)) => std::thread::scope(|s| {
-            let scored = s.spawn(|| nsfw.probability(img));
-            let lines = ocr.read(img);
-            let p = scored.join().unwrap_or_else(|_| Err(ModelError::Panicked("the NSFW pass")));
-            (Some(lines), Some(p))
-        }),
-        (ocr, nsfw) => (ocr.map(|o| o.read(img)), nsfw.map(|n| n.probability(img))),
-    }
 }
 
 #[cfg(test)]

@@ -15,7 +15,6 @@ use std::time::{Duration, Instant};
 use feedwarden_core::protocol::{ModelInfo, VlmFinding};
 
 use super::decode::DecodeLimits;
-use super::source::{parse_image_ref, read_file, ImageRef};
 use crate::vlm::{
     yes_no_question, Vlm, VlmError, VlmOptions, DESCRIBE_PROMPT, SMOLVLM_DIR, SMOLVLM_TINY_DIR, VISION_FILES,
 };
@@ -73,17 +72,21 @@ fn choose(wanted: &str, ort_library: PathBuf, models_dir: &Path) -> Result<(&'st
 /// The host's per-post VLM budget: `FEEDWARDEN_VLM_BUDGET_MS`, else [`DEFAULT_VLM_BUDGET_MS`]; the warning
 /// to show when the value is not a number.
 pub fn vlm_budget() -> (Duration, Option<String>) {
-    match std::env::var(VLM_BUDGET_ENV) {
+    millis_from_env(VLM_BUDGET_ENV, DEFAULT_VLM_BUDGET_MS)
+}
+
+/// A duration in whole milliseconds from the environment variable `name`, else `default_ms`; with the
+/// warning to show (this library prints nothing) when the value is not a whole number.
+pub fn millis_from_env(name: &str, default_ms: u64) -> (Duration, Option<String>) {
+    match std::env::var(name) {
         Ok(v) => match v.trim().parse::<u64>() {
             Ok(ms) => (Duration::from_millis(ms), None),
             Err(_) => (
-                Duration::from_millis(DEFAULT_VLM_BUDGET_MS),
-                Some(format!(
-                    "{VLM_BUDGET_ENV}={v:?} is not a whole number of milliseconds; using {DEFAULT_VLM_BUDGET_MS}"
-                )),
+                Duration::from_millis(default_ms),
+                Some(format!("{name}={v:?} is not a whole number of milliseconds; using {default_ms}")),
             ),
         },
-        Err(_) => (Duration::from_millis(DEFAULT_VLM_BUDGET_MS), None),
+        Err(_) => (Duration::from_millis(default_ms), None),
     }
 }
 
@@ -277,21 +280,10 @@ impl VlmJudge {
         describe: bool,
         deadline: Option<Instant>,
     ) -> VlmFinding {
-        let bytes = match parse_image_ref(entry, base_dir, self.limits.max_bytes) {
-            Ok(ImageRef::Data(b)) => b,
-            Ok(ImageRef::File(p)) => {
-                let root = base_dir.expect("files are only resolved with a base folder");
-                let read = super::analyzer::confined_file(&p, root)
-                    .and_then(|p| read_file(&p, self.limits.max_bytes).map_err(|e| (e.code(), e.to_string())));
-                match read {
-                    Ok(b) => b,
-                    Err((_, why)) => return not_answered(self.model_id, &why),
-                }
-            }
-            Ok(ImageRef::Remote(_)) => return not_answered(self.model_id, "the host does not download images"),
-            Err(e) => return not_answered(self.model_id, &e.to_string()),
-        };
-        self.judge_bytes(&bytes, questions, describe, deadline)
+        match super::analyzer::entry_bytes(entry, base_dir, self.limits.max_bytes) {
+            Ok(bytes) => self.judge_bytes(&bytes, questions, describe, deadline),
+            Err((_, why)) => not_answered(self.model_id, &why),
+        }
     }
 
     /// [`VlmJudge::judge_entry`] on encoded image bytes.
