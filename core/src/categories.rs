@@ -28,7 +28,7 @@ pub struct BuiltinCategory {
 }
 
 /// Every built-in category, in the order they are listed to readers.
-pub const BUILTIN: [BuiltinCategory; 4] = [
+pub const BUILTIN: [BuiltinCategory; 5] = [
     BuiltinCategory {
         id: "rage-bait",
         name: "Rage-bait",
@@ -45,6 +45,12 @@ pub const BUILTIN: [BuiltinCategory; 4] = [
         id: "clickbait",
         name: "Clickbait",
         plain: "this looks like bait to make you click",
+        judged_from: JudgedFrom::Text,
+    },
+    BuiltinCategory {
+        id: "engagement-bait",
+        name: "Engagement bait",
+        plain: "this looks built to farm likes, shares or comments",
         judged_from: JudgedFrom::Text,
     },
     BuiltinCategory {

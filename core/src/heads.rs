@@ -1,13 +1,14 @@
-//! Trained category heads (logistic regression on the sentence embedding, Platt-calibrated) and the
-//! built-in categories that ship with them: `rage-bait`, `manipulation` (with technique sub-labels) and
-//! `clickbait`. The JSON files are produced by `models/scripts/train_heads.py`; see `models/cards/heads.md`.
+//! Trained category heads (linear heads on the judge's fine-tuned `task_embedding`, Platt-calibrated) and the
+//! built-in categories that ship with them: `rage-bait`, `manipulation` (with technique sub-labels),
+//! `clickbait` and `engagement-bait`. The JSON files are produced by `models/scripts/finetune_judge.py` and
+//! `calibrate_judge.py`; see `models/cards/judge.md`.
 
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 
-/// The embedding model the shipped heads were trained on; verdicts from another embedding are meaningless.
-pub const HEADS_EMBEDDING_MODEL: &str = "all-minilm-l6-v2-int8";
+/// The encoder the shipped heads were trained on; verdicts from another encoder are meaningless.
+pub const HEADS_EMBEDDING_MODEL: &str = "feedwarden-judge-v1-int8";
 
 /// Platt calibration: `p = sigmoid(a * logit + b)`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -100,10 +101,11 @@ impl Head {
     }
 }
 
-const BUILTIN_HEAD_JSON: [&str; 3] = [
+const BUILTIN_HEAD_JSON: [&str; 4] = [
     include_str!("../../models/heads/rage-bait.json"),
     include_str!("../../models/heads/manipulation.json"),
     include_str!("../../models/heads/clickbait.json"),
+    include_str!("../../models/heads/engagement-bait.json"),
 ];
 
 /// The heads compiled into every build, parsed once.
@@ -129,7 +131,7 @@ mod tests {
     #[test]
     fn shipped_heads_parse_with_expected_ids() {
         let ids: Vec<&str> = builtin_heads().iter().map(|h| h.id.as_str()).collect();
-        assert_eq!(ids, ["rage-bait", "manipulation", "clickbait"]);
+        assert_eq!(ids, ["rage-bait", "manipulation", "clickbait", "engagement-bait"]);
         for h in builtin_heads() {
             assert_eq!(h.embedding_model, HEADS_EMBEDDING_MODEL);
             assert_eq!(h.dim, 384);

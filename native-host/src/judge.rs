@@ -12,7 +12,7 @@ use feedwarden_core::heads::builtin_head;
 use feedwarden_core::scoring::{self, Correction, FeedbackScopes};
 use feedwarden_core::{decide, EffectivePolicy, Post, Verdict};
 
-use crate::embedder::{EmbedderPool, MODEL_ID};
+use crate::embedder::{EmbedderPool, Encoded, MODEL_ID};
 use crate::images::image_rules::ImageRules;
 use crate::images::ocr::OcrModel;
 use crate::images::{ImageAnalysis, ImageAnalyzer};
@@ -221,11 +221,23 @@ impl Judge {
         self.embedder.embed(texts)
     }
 
-    /// Category scores for one embedding under the active policy, with the corrections that apply to a post
-    /// from `site` applied per rule.
-    pub fn scores(&self, embedding: &[f32], site: Option<&str>) -> Scores {
+    /// What the active policy needs of texts: always the heads' `task_embedding`, and the sentence embedding
+    /// only when a user-defined rule or a stored correction will compare it (otherwise the encoder runs the
+    /// graph pruned to the task embedding, as fast as the stock encoder alone; `embedding` is then empty).
+    pub fn encode_all(&mut self, texts: &[&str]) -> Result<Vec<Encoded>, ModelError> {
+        if self.anchors.is_empty() && self.feedback.is_empty() {
+            self.embedder.encode_task(texts)
+        } else {
+            self.embedder.encode(texts)
+        }
+    }
+
+    /// Category scores for one encoded text under the active policy (built-in heads on its task embedding,
+    /// user-defined rules and corrections on its sentence embedding), with the corrections that apply to a
+    /// post from `site` applied per rule.
+    pub fn scores(&self, encoded: &Encoded, site: Option<&str>) -> Scores {
         let feedback = self.feedback_scopes.for_site(site);
-        scoring::score(&self.policy, builtin_heads(), &self.anchors, embedding, embedding, feedback)
+        scoring::score(&self.policy, builtin_heads(), &self.anchors, &encoded.task, &encoded.embedding, feedback)
     }
 
     /// Judge posts (no cache: the host adds one in `host/classify.rs`).
@@ -272,7 +284,7 @@ impl Judge {
             parts.push((first, both.then_some(texts.len() - 1)));
         }
         let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let embeddings = self.embed_all(&refs)?;
+        let embeddings = self.encode_all(&refs)?;
         let nsfw_active = self.policy.active_categories().contains(&NSFW_CATEGORY);
         let mut out = Vec::with_capacity(posts.len());
         let mut to_quote = Vec::new();
@@ -346,7 +358,7 @@ impl Judge {
         if texts.is_empty() {
             return Ok(());
         }
-        let embeddings = self.embed_all(&texts)?;
+        let embeddings = self.encode_all(&texts)?;
         let mut embeddings = embeddings.iter();
         for (i, rule_id, site, pieces) in to_quote {
             let Some(rule) = self.policy.rule(&rule_id) else {
@@ -414,10 +426,10 @@ impl Judge {
                 .chain(rule.should_not_match.iter().map(|t| (t, false)))
                 .collect();
             let texts: Vec<&str> = cases.iter().map(|(t, _)| t.as_str()).collect();
-            let embeddings = self.embed_all(&texts)?;
+            let embeddings = self.encode_all(&texts)?;
             for (i, ((text, expected), e)) in cases.iter().zip(&embeddings).enumerate() {
                 let score = match builtin_head(rule.category_id()).filter(|_| !rule.is_user_defined()) {
-                    Some(head) => head.probability(e),
+                    Some(head) => head.probability(&e.task),
                     None => {
                         let mut anchors = self.anchors.get(&rule.id).cloned().unwrap_or_default();
                         // Anchors are [description, should_match…] and [should_not_match…].
@@ -426,7 +438,7 @@ impl Judge {
                         } else {
                             anchors.negative.remove(i - rule.should_match.len());
                         }
-                        user_category_probability(e, &anchors)
+                        user_category_probability(&e.embedding, &anchors)
                     }
                 };
                 let threshold = rule.threshold_value() as f32;

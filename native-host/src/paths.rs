@@ -65,7 +65,7 @@ impl Paths {
             let candidates = candidate_models_dirs(&data_dir);
             candidates
                 .iter()
-                .find(|d| d.join("all-minilm-l6-v2").is_dir())
+                .find(|d| d.join(feedwarden_models::embedder::MODEL_DIR).is_dir())
                 .cloned()
                 .unwrap_or_else(|| data_dir.join("models"))
         });

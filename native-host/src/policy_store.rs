@@ -156,7 +156,7 @@ mod tests {
         let load = load_policy_text(STARTER_POLICY, None, None);
         assert!(load.diagnostics.is_empty(), "{:?}", load.diagnostics);
         let p = load.policy.unwrap();
-        assert_eq!(p.active_categories(), ["rage-bait", "manipulation", "clickbait"]);
+        assert_eq!(p.active_categories(), ["rage-bait", "manipulation", "clickbait", "engagement-bait"]);
     }
 
     #[test]

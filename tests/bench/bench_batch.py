@@ -83,11 +83,11 @@ def main():
     if not a.no_python:
         import numpy as np, onnxruntime as ort
         from tokenizers import Tokenizer
-        mdir = Path(a.models_dir) / "all-minilm-l6-v2"
+        mdir = Path(a.models_dir) / "feedwarden-judge"
         tok = Tokenizer.from_file(str(mdir / "tokenizer.json"))
         tok.enable_padding()
         tok.enable_truncation(128)
-        sess = ort.InferenceSession(str(mdir / "model.int8.onnx"), providers=["CPUExecutionProvider"])
+        sess = ort.InferenceSession(str(mdir / "task.int8.onnx"), providers=["CPUExecutionProvider"])
         for name, order in (("python_input_order", list(range(len(texts)))),
                             ("python_length_sorted", sorted(range(len(texts)), key=lambda i: len(texts[i])))):
             la = load_avg()
@@ -96,7 +96,7 @@ def main():
                 enc = tok.encode_batch([texts[i] for i in order[s:s + 64]])
                 ids = np.array([e.ids for e in enc], dtype=np.int64)
                 mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-                sess.run(["sentence_embedding"], {"input_ids": ids, "attention_mask": mask,
+                sess.run(["task_embedding"], {"input_ids": ids, "attention_mask": mask,
                                                   "token_type_ids": np.zeros_like(ids)})
             wall = time.perf_counter() - t0
             r = {"seconds": wall, "posts_per_s": len(texts) / wall, "load_before": la, "load_after": load_avg(),

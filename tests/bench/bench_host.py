@@ -481,12 +481,12 @@ def bench_python(models_dir: Path, single_texts: list[str], tp_texts: list[str],
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
-    mdir = models_dir / "all-minilm-l6-v2"
+    mdir = models_dir / "feedwarden-judge"
     t_load = time.perf_counter()
     tok = Tokenizer.from_file(str(mdir / "tokenizer.json"))
     tok.enable_padding()  # batch longest (also what tokenizer.json says)
     tok.enable_truncation(max_length=128)
-    sess = ort.InferenceSession(str(mdir / "model.int8.onnx"), providers=["CPUExecutionProvider"])
+    sess = ort.InferenceSession(str(mdir / "task.int8.onnx"), providers=["CPUExecutionProvider"])
     load_s = time.perf_counter() - t_load
 
     def embed(texts: list[str]):
@@ -494,7 +494,7 @@ def bench_python(models_dir: Path, single_texts: list[str], tp_texts: list[str],
         ids = np.array([e.ids for e in encs], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encs], dtype=np.int64)
         types = np.zeros_like(ids)
-        (out,) = sess.run(["sentence_embedding"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
+        (out,) = sess.run(["task_embedding"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
         return out
 
     for t in warmup:
@@ -573,7 +573,7 @@ def main() -> int:
     if not args.host.is_file():
         print("bench: %s not found; build it with `cargo build --release` (or run tests/bench/run.sh)" % args.host, file=sys.stderr)
         return 2
-    if not (models_dir / "all-minilm-l6-v2" / "model.int8.onnx").is_file():
+    if not (models_dir / "feedwarden-judge" / "model.int8.onnx").is_file():
         print("bench: no model under %s; run models/scripts/setup_models.sh" % models_dir, file=sys.stderr)
         return 2
 

@@ -6,7 +6,7 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-if [[ ! -f models/build/all-minilm-l6-v2/model.int8.onnx && -z "${FEEDWARDEN_MODELS_DIR:-}" ]]; then
+if [[ ! -f models/build/feedwarden-judge/model.int8.onnx && -z "${FEEDWARDEN_MODELS_DIR:-}" ]]; then
   echo "bench: models/build is missing; run models/scripts/setup_models.sh first" >&2
   exit 2
 fi

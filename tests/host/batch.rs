@@ -101,7 +101,7 @@ fn batch_reads_every_fixture_format_and_reports_malformed_records_with_positions
     let seqs: Vec<u64> = rows.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
     assert!(seqs.windows(2).all(|w| w[0] < w[1]), "rows in input order: {seqs:?}");
     for r in &rows {
-        assert_eq!(r["scores"].as_object().unwrap().len(), 3, "{r}");
+        assert_eq!(r["scores"].as_object().unwrap().len(), 4, "{r}");
         assert!(r["action"].is_string() && r["reason"].is_string() && r.get("rule").is_some());
     }
     let m = manifest(&out);

@@ -38,7 +38,7 @@ fn classify_bundled_example_writes_one_verdict_per_post() {
         std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(verdicts.iter().map(|v| v["id"].as_str().unwrap()).collect::<Vec<_>>(), ids);
     for v in &verdicts {
-        assert_eq!(v["scores"].as_object().unwrap().len(), 3, "{v}");
+        assert_eq!(v["scores"].as_object().unwrap().len(), 4, "{v}");
         assert!(v.get("rule").is_some() && v["reason"].is_string() && v["action"].is_string());
     }
     // The bundled feed holds both kinds: something is filtered and something is shown.

@@ -45,8 +45,8 @@ fn hello_reports_protocol_model_and_provider() {
     assert_eq!(r["protocol"], 1);
     assert_eq!(r["ready"], true, "{r}");
     assert_eq!(r["provider"], "CPU");
-    assert_eq!(r["models"][0]["id"], "all-minilm-l6-v2-int8");
-    assert_eq!(r["heads"].as_array().unwrap().len(), 3);
+    assert_eq!(r["models"][0]["id"], "feedwarden-judge-v1-int8");
+    assert_eq!(r["heads"].as_array().unwrap().len(), 4);
     // What to send: the limits, and images only when an image model will look at them (OCR is set up here).
     let a = &r["accepts"];
     assert_eq!((a["posts_per_request"].as_u64(), a["image_max_bytes"].as_u64()), (Some(256), Some(8 << 20)), "{a}");
@@ -71,7 +71,7 @@ fn classify_returns_a_verdict_per_post_and_caches() {
     for v in &first {
         assert_eq!(v["cached"], false);
         let scores = v["scores"].as_object().unwrap();
-        for cat in ["rage-bait", "manipulation", "clickbait"] {
+        for cat in ["rage-bait", "manipulation", "clickbait", "engagement-bait"] {
             let p = scores[cat].as_f64().unwrap();
             assert!((0.0..=1.0).contains(&p), "{cat} = {p}");
         }

@@ -293,7 +293,7 @@ fn hello_accepts_images_when_the_vlm_can_judge_them() {
     let Some(models) = vlm_models() else { return };
     // A models folder with the text model and the tiny VLM only.
     let only = tempfile::tempdir().unwrap();
-    for d in ["all-minilm-l6-v2", "onnxruntime", "smolvlm-tiny"] {
+    for d in ["feedwarden-judge", "onnxruntime", "smolvlm-tiny"] {
         std::os::unix::fs::symlink(models.join(d), only.path().join(d)).unwrap();
     }
     let home = tempfile::tempdir().unwrap();

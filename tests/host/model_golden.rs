@@ -1,6 +1,7 @@
-//! The real int8 MiniLM through ONNX Runtime gives the recorded token ids and embeddings, stays close to
-//! the fp32 reference, and the shipped heads give the recorded probabilities (golden values written by
-//! `models/scripts/export_minilm.py` and `models/scripts/train_heads.py`).
+//! The real int8 judge graph through ONNX Runtime gives the recorded token ids and the stock MiniLM sentence
+//! embeddings (bit for bit the stock graph's: user-defined categories did not change), stays close to the fp32
+//! reference, and the shipped heads on its task embedding give the recorded probabilities (golden values
+//! written by `models/scripts/export_minilm.py` and `models/scripts/calibrate_judge.py`).
 //!
 //! The int8 numbers depend on the CPU: ONNX Runtime's int8 kernels round differently with and without
 //! AVX-512 VNNI (the golden values were written on one machine, CI may run on another). Measured between an
@@ -84,7 +85,7 @@ fn shipped_heads_match_golden_probabilities() {
     let mut int8 = embedder(&models, "model.int8.onnx");
     for s in g["sentences"].as_array().unwrap() {
         let text = s["text"].as_str().unwrap();
-        let e = int8.embed(&[text]).unwrap().remove(0);
+        let e = int8.encode(&[text]).unwrap().remove(0).task;
         for (key, want) in s["probabilities"].as_object().unwrap() {
             let want = want.as_f64().unwrap() as f32;
             let got = match key.split_once('/') {
@@ -97,4 +98,35 @@ fn shipped_heads_match_golden_probabilities() {
             assert!((got - want).abs() < INT8_PROBABILITY_TOLERANCE, "{text}: {key} = {got}, golden {want}");
         }
     }
+}
+
+#[test]
+fn judge_sentence_embedding_is_the_stock_one_bit_for_bit() {
+    let Some(models) = common::models_with(&["all-minilm-l6-v2/model.int8.onnx"], "the stock encoder") else {
+        return;
+    };
+    let mut judge = embedder(&models, "model.int8.onnx");
+    let mut opts = EmbedderOptions::new(models.join("onnxruntime/libonnxruntime.so"), &models);
+    opts.model_dir = models.join("all-minilm-l6-v2");
+    opts.task_file = None;
+    let mut stock = Embedder::try_new(&opts).unwrap();
+    let texts = ["Comment YES if you agree!", "The council meets on Tuesday.", "lol ok", "These idiots… 😡"];
+    for t in texts {
+        let j = judge.encode(&[t]).unwrap().remove(0);
+        assert_eq!(j.embedding, stock.embed(&[t]).unwrap().remove(0), "{t}");
+        assert_eq!(j.task.len(), 384, "{t}");
+        assert_ne!(j.task, j.embedding, "{t}: the task embedding comes from the fine-tuned branch");
+    }
+    // The pruned graph (what the host runs when no rule needs the sentence embedding) gives the same task
+    // embedding as the full graph.
+    let mut pruned =
+        Embedder::try_new(&EmbedderOptions::new(models.join("onnxruntime/libonnxruntime.so"), &models)).unwrap();
+    for t in texts {
+        let p = pruned.encode_task(&[t]).unwrap().remove(0);
+        assert!(p.embedding.is_empty(), "{t}");
+        assert_eq!(p.task, judge.encode(&[t]).unwrap().remove(0).task, "{t}");
+    }
+    // A batch too (padding, per-batch activation scales): still identical.
+    let batch: Vec<Vec<f32>> = judge.encode(&texts).unwrap().into_iter().map(|e| e.embedding).collect();
+    assert_eq!(batch, stock.embed(&texts).unwrap());
 }

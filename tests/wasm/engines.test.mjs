@@ -5,7 +5,7 @@
 // 2. The tiny model in WASM gives the numbers train_tiny.py computed (models/tiny/golden.json).
 // 3. On the captured feeds in ../shared/data/feeds (skipped when absent): the native judge's scores fed to the
 //    WASM engine's decide give the native verdicts, and the verdict agreement between the tiny model and the
-//    native judge (all-MiniLM-L6-v2) is reported (the test requires the 90% target).
+//    native judge (feedwarden-judge-v1) is reported (the test requires the 90% target).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
@@ -58,7 +58,7 @@ test('the tiny model in WASM matches train_tiny.py', () => {
     const e = wasm.embed(row.text.replace(/\s+/g, ' ').trim());
     row.embedding_head.forEach((v, i) => assert.ok(Math.abs(e[i] - v) <= golden.tolerance_abs, `${row.text} dim ${i}`));
     const [v] = JSON.parse(engine.judge(JSON.stringify([{ id: 'g', text: row.text }])));
-    for (const cat of ['rage-bait', 'manipulation', 'clickbait']) {
+    for (const cat of ['rage-bait', 'manipulation', 'clickbait', 'engagement-bait']) {
       assert.ok(Math.abs(v.scores[cat] - row.probabilities[cat]) <= 1e-4 + golden.tolerance_abs, `${row.text} ${cat}`);
     }
   }

@@ -1,5 +1,5 @@
 //! The in-browser fallback model ("tiny"): static token embeddings small enough to ship inside the extension
-//! (≤ 2 MB), with heads trained on the same data as the native heads, judged by the same policy engine.
+//! (≤ 2 MB), with heads distilled from the native judge on the data it was trained on, judged by the same policy engine.
 //!
 //! Everything here is pure (no I/O) and builds for wasm32: `wasm-classifier` exposes it to the extension,
 //! and native tests check it against the numbers `models/scripts/train_tiny.py` computed
@@ -16,16 +16,17 @@ pub use model::{TinyError, TinyModel, MAGIC, SURFACE_FEATURES};
 use crate::Head;
 
 /// Id of the shipped tiny model (the `embedding_model` of its heads); part of every fallback verdict.
-pub const TINY_MODEL_ID: &str = "feedwarden-tiny-v2";
+pub const TINY_MODEL_ID: &str = "feedwarden-tiny-v3";
 
 /// The shipped model file, compiled in (a reference to it costs its size in the binary; unused, the linker
 /// drops it).
 pub const SHIPPED_MODEL_BYTES: &[u8] = include_bytes!("../../../models/tiny/feedwarden-tiny.bin");
 
-const SHIPPED_HEAD_JSON: [&str; 3] = [
+const SHIPPED_HEAD_JSON: [&str; 4] = [
     include_str!("../../../models/tiny/heads/rage-bait.json"),
     include_str!("../../../models/tiny/heads/manipulation.json"),
     include_str!("../../../models/tiny/heads/clickbait.json"),
+    include_str!("../../../models/tiny/heads/engagement-bait.json"),
 ];
 
 /// The shipped tiny model, parsed once.

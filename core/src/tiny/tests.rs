@@ -14,7 +14,7 @@ fn shipped_model_loads_and_fits_the_size_budget() {
     assert!(SHIPPED_MODEL_BYTES.len() <= 2_000_000, "{} bytes", SHIPPED_MODEL_BYTES.len());
     assert!(m.vocab_size() > 1000 && m.dim() > 0, "{m:?}");
     let ids: Vec<&str> = shipped_heads().iter().map(|h| h.id.as_str()).collect();
-    assert_eq!(ids, ["rage-bait", "manipulation", "clickbait"]);
+    assert_eq!(ids, ["rage-bait", "manipulation", "clickbait", "engagement-bait"]);
     for h in shipped_heads() {
         assert_eq!(h.embedding_model, TINY_MODEL_ID);
         assert_eq!(h.dim, m.feature_dim());

@@ -1,5 +1,7 @@
-//! The text encoder: all-MiniLM-L6-v2 (int8) through ONNX Runtime, with its `tokenizers` tokenizer.
-//! Turns texts into L2-normalised 384-d sentence embeddings.
+//! The text encoder: Feedwarden's judge graph (int8) through ONNX Runtime, with its `tokenizers` tokenizer.
+//! One pass turns a text into the stock all-MiniLM-L6-v2 sentence embedding (L2-normalised, 384-d: user-defined
+//! categories, feedback) and the fine-tuned branch's `task_embedding` (384-d: the built-in heads' input); see
+//! `models/cards/judge.md`.
 
 use crate::model_error::{ModelError, SETUP_HINT};
 use std::path::{Path, PathBuf};
@@ -11,8 +13,10 @@ use ort::session::Session;
 use ort::value::Tensor;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
-/// Id of the embedding model (the heads were trained on exactly this one).
-pub const MODEL_ID: &str = "all-minilm-l6-v2-int8";
+/// Id of the encoder (the heads were trained and calibrated on exactly this one).
+pub const MODEL_ID: &str = "feedwarden-judge-v1-int8";
+/// The folder (under the models folder) that holds it.
+pub const MODEL_DIR: &str = "feedwarden-judge";
 /// Tokens per text at most; longer posts are cut (280-character posts are ~70 tokens).
 pub const MAX_TOKENS: usize = 128;
 /// Output width.
@@ -38,8 +42,11 @@ pub struct EmbedderOptions {
     pub model_dir: PathBuf,
     /// Threads ONNX Runtime uses inside one inference (0 = ONNX Runtime's default: all cores).
     pub intra_threads: usize,
-    /// The graph file inside `model_dir`.
+    /// The graph file inside `model_dir` (both outputs).
     pub model_file: String,
+    /// The same graph pruned to `task_embedding` (cheaper: the stock top layers are cut away), run when no
+    /// sentence embedding is asked for; `None` runs `model_file` for everything.
+    pub task_file: Option<String>,
     /// Prepacked weights shared between the sessions of one pool (saves a copy per worker).
     pub prepacked: Option<ort::session::builder::PrepackedWeights>,
 }
@@ -59,9 +66,10 @@ impl EmbedderOptions {
     pub fn new(ort_library: PathBuf, models_dir: &Path) -> Self {
         EmbedderOptions {
             ort_library,
-            model_dir: models_dir.join("all-minilm-l6-v2"),
+            model_dir: models_dir.join(MODEL_DIR),
             intra_threads: 0,
             model_file: "model.int8.onnx".to_string(),
+            task_file: Some("task.int8.onnx".to_string()),
             prepacked: None,
         }
     }
@@ -72,9 +80,11 @@ impl EmbedderOptions {
         self
     }
 
-    /// Run another graph with the same interface, e.g. the fp32 `model.onnx` (4× larger, for checks).
+    /// Run another graph with the same interface for everything, e.g. the fp32 `model.onnx` (4× larger, for
+    /// checks).
     pub fn with_model_file(mut self, file: &str) -> Self {
         self.model_file = file.to_string();
+        self.task_file = None;
         self
     }
 
@@ -105,10 +115,31 @@ pub fn ort_environment(path: &Path) -> Result<&'static ort::environment::Environ
     env.as_ref().map_err(|e| ModelError::RuntimeLoad { path: path.to_path_buf(), source: ort::Error::new(e.clone()) })
 }
 
+/// Which of the encoder's outputs a call wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outputs {
+    Sentence,
+    Task,
+    Both,
+}
+
+/// What the encoder makes of one text.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Encoded {
+    /// The stock all-MiniLM-L6-v2 sentence embedding (L2-normalised): user-defined categories and feedback.
+    pub embedding: Vec<f32>,
+    /// The fine-tuned branch's mean-pooled output: the built-in heads' input (empty when not asked for).
+    pub task: Vec<f32>,
+}
+
 /// One encoder session. `embed` takes `&mut self` (ONNX Runtime sessions run one call at a time): use one
 /// `Embedder` per worker thread.
 pub struct Embedder {
-    session: Session,
+    /// The full graph (sentence and task embeddings): loaded when first needed if `task` is there.
+    full: Option<Session>,
+    /// The graph pruned to the task embedding, when the options name one.
+    task: Option<Session>,
+    opts: EmbedderOptions,
     tokenizer: Tokenizer,
     /// The execution provider that runs it (always `CPU`: see [`Embedder::try_new`]).
     provider: &'static str,
@@ -123,7 +154,7 @@ impl std::fmt::Debug for Embedder {
 impl Embedder {
     /// Load the model and tokenizer; never downloads anything.
     pub fn try_new(opts: &EmbedderOptions) -> Result<Self, ModelError> {
-        let env = ort_environment(&opts.ort_library)?;
+        ort_environment(&opts.ort_library)?;
         let model = opts.model_path();
         if !model.is_file() {
             return Err(ModelError::ModelMissing { path: model, hint: SETUP_HINT });
@@ -136,19 +167,57 @@ impl Embedder {
         tokenizer
             .with_truncation(Some(TruncationParams { max_length: MAX_TOKENS, ..Default::default() }))
             .map_err(|e| ModelError::Tokenizer { path: tok_path.clone(), message: e.to_string() })?;
+        let mut embedder = Embedder { full: None, task: None, opts: opts.clone(), tokenizer, provider: "CPU" };
+        // The graph most posts need is loaded now (its errors show in `hello`), the other on first use.
+        match opts.task_file.as_deref() {
+            Some(file) => embedder.task = Some(embedder.load(file)?),
+            None => embedder.full = Some(embedder.load(&opts.model_file)?),
+        }
+        Ok(embedder)
+    }
+
+    fn load(&mut self, file: &str) -> Result<Session, ModelError> {
+        let env = ort_environment(&self.opts.ort_library)?;
+        let path = self.opts.model_dir.join(file);
+        if !path.is_file() {
+            return Err(ModelError::ModelMissing { path, hint: SETUP_HINT });
+        }
         // Sessions are made where every model's are; the encoder stays on the CPU (its pool is sized by
-        // cores, and a post's few milliseconds there are not worth a GPU round trip).
-        let loaded = load_session_with(env, &model, opts.intra_threads, ProviderChoice::Cpu, opts.prepacked.as_ref())
-            .map_err(|e| ModelError::ModelLoad { path: model.clone(), source: e })?;
-        Ok(Embedder { session: loaded.session, tokenizer, provider: loaded.provider })
+        // cores, and a post's few milliseconds there are not worth a GPU round trip). Both graphs share the
+        // pool's prepacked weights (the bottom layers are the same bytes).
+        let loaded =
+            load_session_with(env, &path, self.opts.intra_threads, ProviderChoice::Cpu, self.opts.prepacked.as_ref())
+                .map_err(|e| ModelError::ModelLoad { path: path.clone(), source: e })?;
+        self.provider = loaded.provider;
+        Ok(loaded.session)
     }
 
     /// Embed a batch of texts (any length; each is cut at [`MAX_TEXT_CHARS`] characters, then at
-    /// [`MAX_TOKENS`] tokens).
+    /// [`MAX_TOKENS`] tokens): the sentence embeddings.
     pub fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
+        Ok(self.run(texts, Outputs::Sentence)?.into_iter().map(|e| e.embedding).collect())
+    }
+
+    /// Both outputs for a batch of texts: the sentence embedding and the heads' `task_embedding`.
+    pub fn encode(&mut self, texts: &[&str]) -> Result<Vec<Encoded>, ModelError> {
+        self.run(texts, Outputs::Both)
+    }
+
+    /// The heads' `task_embedding` alone (`embedding` left empty), from the pruned graph when there is one.
+    pub fn encode_task(&mut self, texts: &[&str]) -> Result<Vec<Encoded>, ModelError> {
+        self.run(texts, Outputs::Task)
+    }
+
+    fn run(&mut self, texts: &[&str], outputs: Outputs) -> Result<Vec<Encoded>, ModelError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
+        let pruned = outputs == Outputs::Task && self.task.is_some();
+        if !pruned && self.full.is_none() {
+            let file = self.opts.model_file.clone();
+            self.full = Some(self.load(&file)?);
+        }
+        let session = if pruned { self.task.as_mut() } else { self.full.as_mut() }.expect("loaded above");
         let capped: Vec<&str> = texts.iter().map(|t| cap_text(t)).collect();
         let encodings = self.tokenizer.encode_batch(capped, true).map_err(|e| ModelError::Tokenize(e.to_string()))?;
         let batch = encodings.len();
@@ -162,17 +231,26 @@ impl Embedder {
                 mask[[row, col]] = i64::from(m);
             }
         }
-        let outputs = self.session.run(ort::inputs! {
+        let results = session.run(ort::inputs! {
             "input_ids" => Tensor::from_array(ids)?,
             "attention_mask" => Tensor::from_array(mask)?,
             "token_type_ids" => Tensor::from_array(types)?,
         })?;
-        let (shape, data) = outputs["sentence_embedding"].try_extract_tensor::<f32>()?;
-        let dims: Vec<i64> = shape.iter().copied().collect();
-        if dims != [batch as i64, EMBEDDING_DIM as i64] {
-            return Err(ModelError::Shape(dims));
-        }
-        Ok(data.chunks_exact(EMBEDDING_DIM).map(<[f32]>::to_vec).collect())
+        let rows = |name: &str| -> Result<Vec<Vec<f32>>, ModelError> {
+            let Some(value) = results.get(name) else {
+                return Err(ModelError::Output { name: name.to_string() });
+            };
+            let (shape, data) = value.try_extract_tensor::<f32>()?;
+            let dims: Vec<i64> = shape.iter().copied().collect();
+            if dims != [batch as i64, EMBEDDING_DIM as i64] {
+                return Err(ModelError::Shape(dims));
+            }
+            Ok(data.chunks_exact(EMBEDDING_DIM).map(<[f32]>::to_vec).collect())
+        };
+        let none = || vec![Vec::new(); batch];
+        let embeddings = if outputs == Outputs::Task { none() } else { rows("sentence_embedding")? };
+        let tasks = if outputs == Outputs::Sentence { none() } else { rows("task_embedding")? };
+        Ok(embeddings.into_iter().zip(tasks).map(|(embedding, task)| Encoded { embedding, task }).collect())
     }
 
     /// Token ids as the model sees them (for tests and debugging).
@@ -235,25 +313,38 @@ impl EmbedderPool {
         &mut self.workers[0]
     }
 
-    /// Embed texts in parallel; the result is in input order.
-    ///
+    /// Embed texts in parallel (sentence embeddings); the result is in input order.
+    pub fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
+        Ok(self.run(texts, Outputs::Sentence)?.into_iter().map(|e| e.embedding).collect())
+    }
+
+    /// Both outputs for texts, in parallel; the result is in input order.
+    pub fn encode(&mut self, texts: &[&str]) -> Result<Vec<Encoded>, ModelError> {
+        self.run(texts, Outputs::Both)
+    }
+
+    /// The task embeddings alone (cheaper: the pruned graph), in parallel; the result is in input order.
+    pub fn encode_task(&mut self, texts: &[&str]) -> Result<Vec<Encoded>, ModelError> {
+        self.run(texts, Outputs::Task)
+    }
+
     /// The texts are sorted by length and cut into chunks of [`POOL_CHUNK`] whatever the number of workers,
     /// so a text's embedding does not depend on the worker count (the int8 model quantises each batch by
     /// its own range: batch composition shows in the last digits). Workers pull chunks from a shared
     /// counter on rayon's pool, one task and one session per worker.
-    pub fn embed(&mut self, texts: &[&str]) -> Result<Vec<Vec<f32>>, ModelError> {
+    fn run(&mut self, texts: &[&str], outputs: Outputs) -> Result<Vec<Encoded>, ModelError> {
         // A lone post (the host's common case): one call on worker 0, no thread hand-off.
         if texts.len() <= POOL_CHUNK {
-            return self.workers[0].embed(texts);
+            return self.workers[0].run(texts, outputs);
         }
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| texts[i].len());
         let chunks: Vec<&[usize]> = order.chunks(POOL_CHUNK).collect();
-        let run = |worker: &mut Embedder, chunk: &[usize]| -> Result<Vec<(usize, Vec<f32>)>, ModelError> {
+        let run = |worker: &mut Embedder, chunk: &[usize]| -> Result<Vec<(usize, Encoded)>, ModelError> {
             let batch: Vec<&str> = chunk.iter().map(|&i| texts[i]).collect();
-            Ok(chunk.iter().copied().zip(worker.embed(&batch)?).collect())
+            Ok(chunk.iter().copied().zip(worker.run(&batch, outputs)?).collect())
         };
-        type Indexed = Vec<(usize, Vec<f32>)>;
+        type Indexed = Vec<(usize, Encoded)>;
         let results: Vec<Result<Indexed, ModelError>> = if self.workers.len() == 1 {
             chunks.iter().map(|c| run(&mut self.workers[0], c)).collect()
         } else {
@@ -273,7 +364,7 @@ impl EmbedderPool {
                 })
                 .collect()
         };
-        let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];
+        let mut out: Vec<Encoded> = vec![Encoded::default(); texts.len()];
         for r in results {
             for (i, e) in r? {
                 out[i] = e;

@@ -35,6 +35,8 @@ pub enum ModelError {
     Tokenize(String),
     #[error("running the model failed: {0}")]
     Run(#[from] ort::Error),
+    #[error("the model has no output `{name}`: it is not the graph this build expects; {}", SETUP_HINT)]
+    Output { name: String },
     #[error("the model's output has an unexpected shape {0:?}; expected [batch, 384]")]
     Shape(Vec<i64>),
     #[error("{0} panicked (a bug: please report it); this image is not judged by that model")]

@@ -94,7 +94,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let mut scored: Vec<(f64, bool)> = Vec::with_capacity(loaded.examples.len());
     for chunk in loaded.examples.chunks(CHUNK) {
         let texts: Vec<&str> = chunk.iter().map(|e| e.text.as_str()).collect();
-        let embeddings = judge.embed_all(&texts)?;
+        let embeddings = judge.encode_all(&texts)?;
         for (e, emb) in chunk.iter().zip(&embeddings) {
             let score = judge.scores(emb, None).categories.get(&args.category).copied().unwrap_or(0.0);
             scored.push((f64::from(score), loaded.is_positive(&e.label, &args.positive)));

@@ -24,7 +24,8 @@ pub const BASE_URL_ENV: &str = "FEEDWARDEN_MODELS_BASE_URL";
 const ATTEMPTS: usize = 4;
 
 /// Every manifest in `models/manifests/`, compiled in.
-pub const MANIFESTS: [(&str, &str); 8] = [
+pub const MANIFESTS: [(&str, &str); 9] = [
+    ("feedwarden-judge", include_str!("../../../models/manifests/feedwarden-judge.toml")),
     ("all-minilm-l6-v2", include_str!("../../../models/manifests/all-minilm-l6-v2.toml")),
     ("onnxruntime", include_str!("../../../models/manifests/onnxruntime.toml")),
     ("pp-ocrv6-tiny", include_str!("../../../models/manifests/pp-ocrv6-tiny.toml")),
@@ -444,7 +445,7 @@ mod tests {
         assert!(smollm2.required_files().contains(&"smollm2-135m/decoder_model_merged.int8.onnx"));
         assert!(!smollm2.required_files().contains(&"smollm2-135m/decoder_model_merged.onnx"));
         let err = find_manifest("clip").unwrap_err().to_string();
-        assert!(err.contains("known models: all-minilm-l6-v2-int8, onnxruntime"), "{err}");
+        assert!(err.contains("known models: feedwarden-judge-v1-int8, all-minilm-l6-v2-int8, onnxruntime"), "{err}");
     }
 
     #[test]

@@ -403,7 +403,7 @@ impl Host {
 
     /// Every model with the provider that actually runs it (or why it is not loaded).
     fn models_report(&self) -> Vec<ModelInfo> {
-        let dir = self.paths.models_dir.join("all-minilm-l6-v2").display().to_string();
+        let dir = self.paths.models_dir.join(crate::embedder::MODEL_DIR).display().to_string();
         let mut models = vec![ModelInfo {
             id: MODEL_ID.into(),
             kind: "text-encoder".into(),

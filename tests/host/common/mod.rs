@@ -17,7 +17,7 @@ pub fn models_dir() -> Option<PathBuf> {
     let dir = std::env::var_os("FEEDWARDEN_MODELS_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("models/build"));
-    if dir.join("all-minilm-l6-v2/model.int8.onnx").is_file() && dir.join("onnxruntime").is_dir() {
+    if dir.join("feedwarden-judge/model.int8.onnx").is_file() && dir.join("onnxruntime").is_dir() {
         return Some(dir);
     }
     if std::env::var("FEEDWARDEN_REQUIRE_MODELS").as_deref() == Ok("1") {

@@ -1,0 +1,187 @@
+"""Feedwarden's own written training posts: engagement bait, social-media clickbait, false urgency, and ordinary
+posts that use the same words innocently (hard negatives).
+
+No public labelled set of engagement bait exists (../shared/data/README.md), so these are written by the project:
+templates of the forms that farm reactions (like / share / comment / tag / vote bait, "follow for part 2", fake
+giveaways, "share before they delete this", "type AMEN", "only 1% can solve this") filled with topics, emoji and
+casing variants. They are rules of thumb, not observations: every figure measured on them is marked "own written
+data" in models/cards/judge.md and none is called held out. Each example carries its template's id; splits are
+made by template (a template's fills never straddle fitting and validation), so the validation figure at least
+measures generalisation to unseen phrasings.
+
+    from own_posts import own_examples
+    rows = own_examples()   # [(text, task, label, group)], deterministic
+"""
+from __future__ import annotations
+
+import random
+
+SEED = 20261204
+
+TOPICS = [
+    "this dog", "my grandma", "a nurse", "this little boy", "the new iPhone", "pizza", "my cat", "this teacher",
+    "a soldier coming home", "this tiny house", "Monday mornings", "coffee", "our team", "this sunset",
+    "a firefighter", "homemade bread", "my dad", "this old car", "the weekend", "a rescue puppy", "Taylor Swift",
+    "this recipe", "a single mom", "the moon tonight", "my garden", "this trick shot", "a stray kitten",
+]
+GROUPS = ["dog lovers", "moms", "gamers", "cat people", "nurses", "teachers", "real fans", "true patriots",
+          "coffee addicts", "Christians", "night owls", "gym rats", "book lovers"]
+EMOJI = ["", "", " 👇", " 👇👇", " 🙏", " ❤️", " 🔥", " 😱", " 👉", " ‼️", " 😂", " 💯", " 🤔", " ⬇️", " 🎁"]
+# Openers a bait line is often appended to (the post says something, then asks for the reaction).
+OPENERS = ["Just finished my first marathon!", "Look at {topic}.", "{topic} turned 10 today.",
+           "Made this for dinner tonight.", "Found this in my grandma's attic.", "Sunday vibes.",
+           "This made my day.", "Can't stop laughing at {topic}.", "After 20 years I finally did it.",
+           "Rescued {topic} from the rain today.", "Our little one took her first steps!", "Throwback to 1998."]
+PRIZES = ["a $500 gift card", "an iPhone 17", "a PS5", "a brand new car", "$1,000 cash", "a free cruise",
+          "a year of free groceries", "two concert tickets", "a MacBook"]
+
+
+def _case(rng: random.Random, s: str) -> str:
+    r = rng.random()
+    if r < 0.15:
+        return s.upper()
+    if r < 0.25:
+        return s.lower()
+    return s
+
+
+def _fill(rng: random.Random, t: str) -> str:
+    out = t.format(
+        topic=rng.choice(TOPICS), group=rng.choice(GROUPS), prize=rng.choice(PRIZES),
+        n=rng.choice(["1", "2", "3", "5", "10", "99"]), pct=rng.choice(["1%", "2%", "5%", "0.1%"]),
+        hours=rng.choice(["24 hours", "an hour", "tonight", "10 minutes", "midnight"]),
+        year=rng.choice(["2026", "this year", "today"]))
+    return _case(rng, out) + rng.choice(EMOJI)
+
+
+# Engagement bait: the post asks for a reaction rather than saying something. One list per form.
+ENGAGEMENT_BAIT = {
+    "like-if": ["Like if you agree!", "Like this if you love {topic}", "Hit like if {topic} made you smile",
+                "Like if you remember {topic}", "Smash that like button if you're one of the {group}",
+                "1 like = 1 prayer for {topic}", "Like for good luck in {year}", "Double tap if you love {topic}"],
+    "share-if": ["Share if you agree", "Share this if you're proud of {topic}", "Share if you think {topic} deserves "
+                 "better", "Most people won't share this. Will you?", "Share to show you care about {topic}",
+                 "Repost if you're one of the {group}", "I bet you won't share this", "Share so everyone sees it"],
+    "comment-word": ["Comment YES if you agree", "Type AMEN if you believe", "Type 'I'm in' for a surprise",
+                     "Comment your birth month and see what happens", "Say YES if you love {topic}",
+                     "Comment 'me' if you want part 2", "Drop a ❤️ in the comments if you love {topic}",
+                     "Type 1 if you see it, 2 if you don't", "Comment your favourite emoji for {topic}"],
+    "tag-friend": ["Tag a friend who needs to see this", "Tag someone who loves {topic}",
+                   "Tag your best friend and say nothing", "Tag 3 friends who would do this",
+                   "Tag someone who owes you {topic}", "Tag a mate who is one of the {group}",
+                   "Send this to someone who needs to laugh today"],
+    "vote-react": ["Vote with reactions: ❤️ for {topic}, 😂 for pizza", "Like for cats, share for dogs",
+                   "Which one? React ❤️ for A or 👍 for B", "❤️ = yes, 😡 = no. Go!",
+                   "Pick one: like for summer, comment for winter", "React with 👍 if you'd try {topic}"],
+    "follow-part2": ["Follow for part 2", "Follow me for more like this", "Part 2 at 10k likes",
+                     "Follow so you don't miss part 2 of {topic}", "Wait for the end... follow for more",
+                     "If this gets 1,000 likes I'll post part 2", "Follow and turn on notifications for more {topic}"],
+    "giveaway": ["GIVEAWAY! Like, share and comment to win {prize}", "We're giving away {prize}! Share this post and "
+                 "tag 2 friends to enter", "Win {prize}: follow, like and share. Winner picked at {hours}",
+                 "Everyone who shares this gets {prize}, no joke", "Free {prize} to the first 100 people who "
+                 "comment DONE", "Like + share + tag = chance to win {prize}"],
+    "before-delete": ["Share before they delete this!", "They don't want you to see this. Share before it's gone",
+                      "Facebook will take this down in {hours}, share it now", "Copy and paste before they ban it",
+                      "Spread this before it gets removed!", "Repost before they censor it"],
+    "puzzle-bait": ["Only {pct} can solve this. Can you?", "99% of people fail this test. Comment your answer",
+                    "If you can read this you have a high IQ. Comment below", "Only geniuses will find the "
+                    "hidden {topic}", "Bet you can't name a word without the letter A", "Most people get this "
+                    "wrong. What's your answer?"],
+    "ignore-guilt": ["I bet nobody will like this because {topic} isn't pretty", "Scroll past if you don't care "
+                     "about {topic}", "Ignore this if you hate {topic}", "Nobody ever likes my posts about {topic}, "
+                     "can I get a like?", "It's my birthday and nobody wished me. Can I get a like?",
+                     "Keep scrolling if you don't support {group}"],
+}
+
+# Clickbait as it appears in feeds (emoji, caps, arrows), not only newspaper headlines.
+SOCIAL_CLICKBAIT = {
+    "wont-believe": ["You won't BELIEVE what {topic} did next", "You'll never guess what happened to {topic}",
+                     "What happened next with {topic} will shock you", "I can't believe what {topic} just did"],
+    "number-list": ["{n} things about {topic} nobody tells you. Number 7 will shock you!",
+                    "{n} signs you're one of the {group}. #4 is so true", "Top {n} secrets about {topic} revealed"],
+    "hate-him": ["Doctors HATE him! See why", "Dentists hate this one simple trick", "This one weird trick about "
+                 "{topic} changes everything", "Banks don't want you to know this trick"],
+    "link-tease": ["See what happened 👉 link in bio", "The ending about {topic}… link in comments",
+                   "Full story in the first comment", "Watch till the end, you won't regret it",
+                   "Click the link to see the photos of {topic}"],
+    "reveal": ["The truth about {topic} finally revealed", "Nobody expected {topic} to look like this now",
+               "This is why {topic} is trending", "Wait until you see {topic} in 2026"],
+}
+
+# Manufactured urgency and scarcity in posts (the dark-patterns strings are shop banners).
+FALSE_URGENCY = {
+    "act-now": ["Act NOW before it's too late!", "Last chance! Ends at {hours}", "Hurry, only {n} left!",
+                "Offer expires in {hours}. Don't miss out", "Time is running out on {topic}, act now",
+                "This will be gone by {hours}. Move fast"],
+    "everyone-buying": ["Everyone is buying this, get yours before it sells out", "Thousands already joined, "
+                        "don't be left behind", "Selling out fast! {n}00 sold in the last hour",
+                        "Only {n} spots left for {topic}. Hurry!"],
+}
+
+# Ordinary posts that use the same words (share, comment, follow, like, vote, link, part 2) innocently.
+HARD_NEGATIVES = [
+    "Thanks everyone who shared their comments at the town hall last night.",
+    "The council will vote on the bike lane proposal on Tuesday.",
+    "Follow-up from yesterday: the bridge reopens on Monday morning.",
+    "I like how {topic} turned out, the colour is better than I expected.",
+    "Part 2 of the report covers the water quality results for the lake.",
+    "Our paper is out, link to the preprint below. Comments welcome by email.",
+    "Tagging the photographer who took this: thank you for the lovely pictures.",
+    "We shared a pizza and watched the match, great evening.",
+    "The survey closes on Friday; it takes about five minutes.",
+    "Comments on the draft are due by the end of the month.",
+    "My daughter voted for the first time today and she was so proud.",
+    "Here is the recipe for {topic}, as promised: flour, water, salt and time.",
+    "Reminder: the library is closed for the holiday on Thursday.",
+    "If you liked the first book, the sequel is even better in my opinion.",
+    "Shared office space downtown has two desks free from January.",
+    "The giveaway boxes for the food bank are ready for pick-up at 5 pm.",
+    "Do you remember {topic}? I found an old photo of it in the attic.",
+    "The match was cancelled because of the rain, the replay is next week.",
+    "Our store is closing early on Sunday for stock-taking.",
+    "Went for a run with {topic} this morning, 5 km in the cold.",
+    "Please comment on the pull request if the tests fail on your machine.",
+    "The new timetable starts next week; trains every 15 minutes.",
+    "Grateful for the nurses who looked after my mum this week.",
+    "Which would you choose for a first bike, steel or aluminium? Genuinely asking.",
+]
+
+
+def own_examples() -> list[tuple[str, str, int, str]]:
+    """(text, task, label, group) rows; group = "<task>/<family>/<template>" for splitting by template."""
+    rng = random.Random(SEED)
+    rows: list[tuple[str, str, int, str]] = []
+    for family, templates in ENGAGEMENT_BAIT.items():
+        for t in templates:
+            for k in range(8):
+                text = _fill(rng, t)
+                if k % 2:  # half of them follow something the post says first
+                    text = _fill(rng, rng.choice(OPENERS)) + rng.choice([" ", "\n\n", "\n"]) + text
+                rows.append((text, "engagement-bait", 1, f"engagement-bait/{family}/{templates.index(t)}"))
+    for family, templates in SOCIAL_CLICKBAIT.items():
+        for t in templates:
+            for _ in range(8):
+                rows.append((_fill(rng, t), "social-clickbait", 1, f"social-clickbait/{family}/{templates.index(t)}"))
+    for family, templates in FALSE_URGENCY.items():
+        for t in templates:
+            for _ in range(8):
+                rows.append((_fill(rng, t), "false-urgency", 1, f"false-urgency/{family}/{templates.index(t)}"))
+    for i, t in enumerate(HARD_NEGATIVES):
+        for _ in range(4):
+            rows.append((_fill(rng, t), "hard-negative", 0, f"hard-negative/{i}"))
+    # unique texts, first-seen order
+    seen: set[str] = set()
+    out = []
+    for r in rows:
+        if r[0] not in seen:
+            seen.add(r[0])
+            out.append(r)
+    return out
+
+
+if __name__ == "__main__":
+    from collections import Counter
+    ex = own_examples()
+    print(Counter(r[1] for r in ex))
+    for r in ex[::60]:
+        print(r)

@@ -1,0 +1,88 @@
+//! The judge on the posts issue 13 found misjudged, through `feedwarden classify` with the shipped defaults and
+//! the real fine-tuned model: bait a reader recognises at a glance is labelled or blurred, ordinary posts that
+//! use the same words are shown, and a screenshot's text never dilutes the post's own words. These are quality
+//! checks on a real model (they can fail when a retrained judge gets worse), not golden numbers.
+
+mod common;
+#[path = "common/render.rs"]
+mod render;
+
+use std::collections::HashMap;
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+fn classify(posts: &[Value], models: &std::path::Path) -> HashMap<String, Value> {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.jsonl");
+    let lines: Vec<String> = posts.iter().map(Value::to_string).collect();
+    std::fs::write(&input, lines.join("\n")).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_feedwarden"))
+        .args(["classify", input.to_str().unwrap(), "-q"])
+        .current_dir(common::repo_root())
+        .env("FEEDWARDEN_MODELS_DIR", models)
+        .env("FEEDWARDEN_HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| (v["id"].as_str().unwrap().to_string(), v))
+        .collect()
+}
+
+fn score(v: &Value, cat: &str) -> f64 {
+    v["scores"][cat].as_f64().unwrap_or_else(|| panic!("no {cat} score in {v}"))
+}
+
+#[test]
+fn bait_is_caught_and_ordinary_posts_are_shown() {
+    let Some(models) = common::models_dir() else {
+        return;
+    };
+    let posts = [
+        json!({"id": "believe", "text": "You won't BELIEVE… Number 7 will shock you!"}),
+        json!({"id": "doctors", "text": "Doctors HATE him! See why 👉"}),
+        json!({"id": "parliament", "text": "These idiots in parliament… Share before they delete this!!!"}),
+        json!({"id": "comment-yes", "text": "Comment YES if you agree 👇👇"}),
+        json!({"id": "tag", "text": "Our puppy turned one today! Tag a friend who needs to see this ❤️"}),
+        json!({"id": "council", "text": "The city council approved the new budget on Tuesday after a two-hour debate."}),
+        json!({"id": "walk", "text": "Had a lovely walk with the dog this morning, the weather was perfect."}),
+        json!({"id": "shared", "text": "Thanks to everyone who shared their comments at the town hall last night."}),
+    ];
+    let v = classify(&posts, &models);
+    assert!(score(&v["believe"], "clickbait") >= 0.8, "clickbait: {}", v["believe"]);
+    assert_ne!(v["believe"]["action"], "show", "{}", v["believe"]);
+    // Known weakness (models/cards/judge.md, "Limits"): this one is filtered, but as rage-bait ("HATE"), with a
+    // clickbait score of about 0.2.
+    assert_ne!(v["doctors"]["action"], "show", "{}", v["doctors"]);
+    assert_ne!(v["parliament"]["action"], "show", "{}", v["parliament"]);
+    for id in ["comment-yes", "tag"] {
+        assert!(score(&v[id], "engagement-bait") >= 0.8, "engagement bait: {}", v[id]);
+        assert_ne!(v[id]["action"], "show", "{}", v[id]);
+    }
+    for id in ["council", "walk", "shared"] {
+        assert_eq!(v[id]["action"], "show", "{}", v[id]);
+    }
+}
+
+/// A screenshot with ordinary text under a clickbait post: the post's own words still decide (the image's
+/// text is scored apart, the higher score wins; `cli.rs` checks that a meme's own words are caught). Issue 13's
+/// meme "THEY ARE LAUGHING AT YOU / SHARE BEFORE THEY DELETE IT" is still shown: every score stays below its
+/// threshold (models/cards/judge.md, "Limits").
+#[test]
+fn a_screenshot_never_dilutes_the_posts_own_words() {
+    let Some(models) = render::image_models() else {
+        return;
+    };
+    let calm = render::text_image_data_url(&["Opening hours", "Monday to Friday", "9am to 5pm"]);
+    let posts = [
+        json!({"id": "alone", "text": "You Won't Believe What This Dog Did Next"}),
+        json!({"id": "with-image", "text": "You Won't Believe What This Dog Did Next", "images": [calm]}),
+    ];
+    let v = classify(&posts, &models);
+    let (alone, with) = (score(&v["alone"], "clickbait"), score(&v["with-image"], "clickbait"));
+    assert!(alone >= 0.8, "{}", v["alone"]);
+    assert!((with - alone).abs() < 1e-3, "the screenshot changed the post's clickbait score: {alone} -> {with}");
+}
