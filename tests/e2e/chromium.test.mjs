@@ -129,7 +129,7 @@ describe("chromium: extension + native host", { skip }, () => {
     const cats = await ui.evalAll(tweet("spider"), "tr[data-category]", function () {
       return this.getAttribute("data-category");
     });
-    assert.deepEqual([...cats].sort(), ["clickbait", "crypto", "manipulation", "rage-bait", "recipes", "spiders"]);
+    assert.deepEqual([...cats].sort(), ["clickbait", "crypto", "engagement-bait", "manipulation", "rage-bait", "recipes", "spiders"]);
     await page.keyboard.press("Escape"); // the why panel closes (it lies over the post's buttons)
     await ui.click(tweet("spider"), "reveal");
     assert.equal(await page.getAttribute('article[data-test-id="spider"]', "data-fw-revealed"), "");
@@ -314,7 +314,7 @@ describe("chromium: extension + native host", { skip }, () => {
     const popup = await b.context.newPage();
     await popup.goto(`chrome-extension://${EXTENSION_ID}/popup.html`);
     await popup.locator('#status[data-state="connected"]').waitFor();
-    assert.match(await popup.textContent('td[data-key="Models"]'), /minilm/i);
+    assert.match(await popup.textContent('td[data-key="Models"]'), /feedwarden-judge/i);
     assert.match(await popup.textContent('td[data-key="Runs on"]'), /CPU|CUDA|GPU/);
     await popup.locator("#today-summary").waitFor();
     assert.match(await popup.textContent("#by-category"), /crypto/);
@@ -414,7 +414,8 @@ describe("chromium: images judged after the text (verdict.update)", { skip: upda
     const popup = await b.context.newPage();
     await popup.goto(`chrome-extension://${EXTENSION_ID}/popup.html`);
     await popup.locator("#today-summary").waitFor();
-    assert.match(await popup.textContent("#by-category"), /rage-bait: 1\b/);
+    // (The saved page's own tweets may count too: the real model blurs one of them as rage-bait.)
+    assert.ok(Number(/rage-bait: (\d+)/.exec(await popup.textContent("#by-category"))?.[1]) >= 1);
     await popup.close();
   });
 

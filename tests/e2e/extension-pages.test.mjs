@@ -58,7 +58,7 @@ describe("chromium: popup and options page with the host", { skip }, () => {
     await popup.locator('#status[data-state="connected"]').waitFor();
     const hello = (await b.hostStatus()).hello;
     const models = await popup.textContent('td[data-key="Models"]');
-    assert.match(models, /minilm/i);
+    assert.match(models, /feedwarden-judge/i);
     const notRunning = hello.models.filter((m) => typeof m.provider !== "string" || m.error);
     for (const m of notRunning) {
       assert.ok(!models.includes(m.id), `${m.id} is not running (${JSON.stringify(m)}) but the popup lists it under Models: ${models}`);

@@ -89,7 +89,7 @@ describe("firefox: extension + native host", { skip }, () => {
           return this.getAttribute("data-category");
         })
       ).sort();
-      assert.deepEqual(cats, ["clickbait", "crypto", "manipulation", "rage-bait", "recipes", "spiders"]);
+      assert.deepEqual(cats, ["clickbait", "crypto", "engagement-bait", "manipulation", "rage-bait", "recipes", "spiders"]);
       assertLayoutUnchanged(await page.evaluate(measurePostLayout, 'article[data-testid="tweet"]'), "firefox x.com, revealed, why open");
       await page.screenshot({ path: join(tmp, "ff.png") });
       await page.keyboard.press("Escape");

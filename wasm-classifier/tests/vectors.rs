@@ -55,6 +55,6 @@ fn tiny_engine_judges_natively() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v[0]["id"], "a");
     assert_eq!(v[0]["engine"], "browser-fallback");
-    assert_eq!(v[0]["scores"].as_object().unwrap().len(), 3);
+    assert_eq!(v[0]["scores"].as_object().unwrap().len(), 4);
     assert!(feedwarden_wasm::TinyEngine::try_new("[policy\nbroken").is_err());
 }

@@ -98,7 +98,7 @@ fn the_defaults_judge_obvious_posts_like_the_native_heads_would() {
     let post = |text: &str| Post { id: "1".into(), text: text.into(), ..Post::default() };
     let calm = judge.judge(&post("Had a lovely walk with the dog this morning, the weather was perfect."));
     assert_eq!(calm.action, crate::VerdictAction::Show, "{calm:?}");
-    assert_eq!(calm.scores.len(), 3, "{calm:?}");
+    assert_eq!(calm.scores.len(), 4, "{calm:?}");
     let bait = judge.judge(&post("You Won't Believe What This Dog Did Next"));
     assert!(bait.scores["clickbait"] > 0.5, "{bait:?}");
 }
