@@ -50,11 +50,13 @@ test("no host: posts are filtered by the WASM engine, the popup says so; the hos
     await popup.screenshot({ path: join(ARTIFACTS, "popup-fallback.png") });
 
     // "This was fine" on the hidden crypto post while the browser judges: the fallback keeps the correction
-    // (and the post's text, for the host) and shows the post.
+    // (and the post's text, for the host) and the post is no longer hidden. (The tiny model v3 puts this post's
+    // manipulation score near the 0.8 label threshold — "the token sale is almost filled" reads as false urgency —
+    // so it may be shown or labelled; either way the crypto rule no longer hides it.)
     await ui.click(HIDDEN, "why");
     await ui.click(HIDDEN, "feedback-fine");
     await page.waitForFunction(
-      () => [...document.querySelectorAll("shreddit-post")].find((p) => p.textContent.includes("Bitcoin ETF inflows"))?.getAttribute("data-fw-state") === "show",
+      () => ["show", "label"].includes([...document.querySelectorAll("shreddit-post")].find((p) => p.textContent.includes("Bitcoin ETF inflows"))?.getAttribute("data-fw-state")),
       null,
       { timeout: 20000 },
     );

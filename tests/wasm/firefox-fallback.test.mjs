@@ -77,12 +77,14 @@ test("firefox, no host: posts are filtered by the WASM engine, the popup says so
     assert.match(reason, /^Blurred by your rule “spiders”: posts about spiders, tarantulas and other arachnids \([01]\.\d\d\) · judged in the browser$/, reason);
 
     // "This was fine" on the blurred spider post, while the browser judges: the fallback keeps the correction
-    // (the tiny embedding of the post, in storage.local) and the page's posts are judged again with it.
+    // (the tiny embedding of the post, in storage.local) and the page's posts are judged again with it: the
+    // spiders rule no longer blurs it. (The tiny model v3 also labels this post as manipulation, 0.83 ≥ 0.8 —
+    // "absolutely terrifying" — a false positive of the fallback model, so it ends shown or labelled.)
     await ui.click(blurred, "why");
     assert.match((await ui.text(blurred, "why-reason")) ?? "", /^Blurred by rule "spiders".*judged in the browser \(fallback model\)/);
     await ui.click(blurred, "feedback-fine");
     await page.waitForFunction(
-      () => [...document.querySelectorAll("shreddit-post")].find((p) => p.textContent.includes("huge hairy spider"))?.getAttribute("data-fw-state") === "show",
+      () => ["show", "label"].includes([...document.querySelectorAll("shreddit-post")].find((p) => p.textContent.includes("huge hairy spider"))?.getAttribute("data-fw-state")),
       { timeout: 20000 },
     );
     const after = await settled(page, REDDIT, 20000);
