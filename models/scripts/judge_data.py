@@ -79,15 +79,15 @@ class Builder:
         self.rows: dict[tuple[str, str], Row] = {}
         self.rng = random.Random(SEED)
 
-    def add(self, text: str, split: str, source: str, weight: float = 1.0, **labels: int) -> None:
+    def add(self, text: str, split: str, source: str, labels: dict[str, int], weight: float = 1.0) -> None:
+        """One labelled text (task id -> 0/1, ids as in TASKS); a text seen again gains the labels and sources."""
         text = text.strip()
         if len(text) < 2:
             return
         row = self.rows.setdefault((text, split), Row(text, split))
         row.sources.add(source)
         row.weight = max(row.weight, weight)
-        for k, v in labels.items():
-            task = k.replace("__", "/").replace("_", "-")
+        for task, v in labels.items():
             row.labels[task] = max(row.labels.get(task, 0), int(v))
 
     def train_pool(self, items: list, source: str, fn) -> None:
@@ -97,7 +97,13 @@ class Builder:
         n_cal = int(round(CAL_SHARE * len(items)))
         for k, i in enumerate(idx):
             text, labels = fn(items[i])
-            self.add(text, "cal" if k < n_cal else "fit", source, **labels)
+            self.add(text, "cal" if k < n_cal else "fit", source, labels)
+
+    def held_out(self, items: list, source: str, fn) -> None:
+        """Every item to validation; fn(item) -> (text, labels)."""
+        for item in items:
+            text, labels = fn(item)
+            self.add(text, "val", source, labels)
 
     def finish(self) -> list[Row]:
         held = {t for (t, s) in self.rows if s != "fit"}
@@ -131,18 +137,16 @@ def build(d: Path) -> list[Row]:
 
             def labels(it, task=task, lab=lab):
                 text, y = it
-                out = {"clickbait": 0, "engagement_bait": 0}
+                out = {"clickbait": 0, "engagement-bait": 0}
                 if task == "emotion":
                     y = int(y == 0)  # 0 anger; joy, optimism, sadness are negatives on purpose
                 if task != "irony":
-                    out["rage_bait"] = y
+                    out["rage-bait"] = y
                 if lab:
-                    out[f"aux__{lab}"] = y
+                    out[f"aux/{lab}"] = y
                 return text, out
             if target:
-                for it in items:
-                    t, lb = labels(it)
-                    b.add(t, "val", f"tweeteval/{task}", **lb)
+                b.held_out(items, f"tweeteval/{task}", labels)
             else:
                 b.train_pool(items, f"tweeteval/{task}", labels)
 
@@ -154,12 +158,10 @@ def build(d: Path) -> list[Row]:
 
         def labels(r):
             ac = int(r["Anger"] == "True" or r["Contempt"] == "True")
-            return r["body"], {"rage_bait": ac, "aux__group_anger": ac,
-                               "manipulation__us_vs_them": int(float(r["usVSthem_scale"]) >= 0.5)}
+            return r["body"], {"rage-bait": ac, "aux/group-anger": ac,
+                               "manipulation/us-vs-them": int(float(r["usVSthem_scale"]) >= 0.5)}
         if split:
-            for r in items:
-                t, lb = labels(r)
-                b.add(t, "val", "usvsthem", **lb)
+            b.held_out(items, "usvsthem", labels)
         else:
             b.train_pool(items, "usvsthem", labels)
 
@@ -170,11 +172,9 @@ def build(d: Path) -> list[Row]:
 
         def labels(r):
             y = int(r[2].strip() in ("CAG", "OAG"))
-            return r[1], {"rage_bait": y, "aux__aggression": y}
+            return r[1], {"rage-bait": y, "aux/aggression": y}
         if split:
-            for r in items:
-                t, lb = labels(r)
-                b.add(t, "val", "trac1", **lb)
+            b.held_out(items, "trac1", labels)
         else:
             b.train_pool(items, "trac1", labels)
 
@@ -184,16 +184,16 @@ def build(d: Path) -> list[Row]:
     random.Random(f"{SEED}/davidson").shuffle(items)
     items = items[:DAVIDSON_MAX]
     n_val = len(items) // 10
-    for t, y in items[:n_val]:
-        b.add(t, "val", "davidson", rage_bait=y, aux__offensive=y)
-    b.train_pool(items[n_val:], "davidson", lambda it: (it[0], {"rage_bait": it[1], "aux__offensive": it[1]}))
+    davidson = lambda it: (it[0], {"rage-bait": it[1], "aux/offensive": it[1]})  # noqa: E731
+    b.held_out(items[:n_val], "davidson", davidson)
+    b.train_pool(items[n_val:], "davidson", davidson)
 
     # Clickbait headlines (the same seeded 80/10/10 split as the frozen heads, so figures compare)
     cb = th.clickbait_data(d, np.random.default_rng(th.SEED))
     for name, split in (("fit", "fit"), ("cal", "cal"), ("val", "val")):
         texts, ys = cb[name]
         for t, y in zip(texts, ys):
-            b.add(t, split, "clickbait", clickbait=int(y), engagement_bait=0)
+            b.add(t, split, "clickbait", {"clickbait": int(y), "engagement-bait": 0})
 
     # PTC sentences: manipulation + technique sub-labels (split by article, as the frozen heads)
     ptc = th.ptc_data(d, np.random.default_rng(th.SEED))
@@ -202,8 +202,8 @@ def build(d: Path) -> list[Row]:
         for i, (t, y) in enumerate(zip(texts, ys)):
             lb = {"manipulation": int(y)}
             for lab, tid in PTC_MAP.items():
-                lb[f"manipulation__{tid.replace('-', '_')}"] = int(ptc["techniques"][lab][name][i])
-            b.add(t, name, "ptc", **lb)
+                lb[f"manipulation/{tid}"] = int(ptc["techniques"][lab][name][i])
+            b.add(t, name, "ptc", lb)
 
     # SemEval-2021 meme texts: any technique -> manipulation; techniques mapped (dev file = validation)
     memes = d / "persuasion-memes-semeval2021"
@@ -213,12 +213,10 @@ def build(d: Path) -> list[Row]:
         def labels(m):
             lb = {"manipulation": int(bool(m["labels"]))}
             for tid in set(MEME_MAP.values()):
-                lb[f"manipulation__{tid.replace('-', '_')}"] = int(any(MEME_MAP.get(x) == tid for x in m["labels"]))
+                lb[f"manipulation/{tid}"] = int(any(MEME_MAP.get(x) == tid for x in m["labels"]))
             return m["text"], lb
         if split:
-            for m in items:
-                t, lb = labels(m)
-                b.add(t, "val", "memes", **lb)
+            b.held_out(items, "memes", labels)
         else:
             b.train_pool(items, "memes", labels)
 
@@ -230,13 +228,11 @@ def build(d: Path) -> list[Row]:
     def news_labels(r):
         lb = {"manipulation": int(r["label"] in ("True", "1"))}
         for tid in set(NEWS_MAP.values()):
-            lb[f"manipulation__{tid.replace('-', '_')}"] = int(any(r.get(c) == "1" for c, t in NEWS_MAP.items()
+            lb[f"manipulation/{tid}"] = int(any(r.get(c) == "1" for c, t in NEWS_MAP.items()
                                                                    if t == tid))
         return r["text"], lb
     n_val = len(items) // 10
-    for r in items[:n_val]:
-        t, lb = news_labels(r)
-        b.add(t, "val", "news2023", **lb)
+    b.held_out(items[:n_val], "news2023", news_labels)
     b.train_pool(items[n_val:], "news2023", news_labels)
 
     # Dark patterns (shop banners): urgency and scarcity -> false-urgency; every pattern -> manipulation
@@ -246,11 +242,9 @@ def build(d: Path) -> list[Row]:
     n_val = len(items) // 10
 
     def dark_labels(it):
-        return it[0], {"manipulation": 1, "engagement_bait": 0,
-                       "manipulation__false_urgency": int(it[1] in ("Urgency", "Scarcity"))}
-    for it in items[:n_val]:
-        t, lb = dark_labels(it)
-        b.add(t, "val", "dark-patterns", **lb)
+        return it[0], {"manipulation": 1, "engagement-bait": 0,
+                       "manipulation/false-urgency": int(it[1] in ("Urgency", "Scarcity"))}
+    b.held_out(items[:n_val], "dark-patterns", dark_labels)
     b.train_pool(items[n_val:], "dark-patterns", dark_labels)
 
     # The project's own written posts, split by template (70 / 15 / 15, seeded)
@@ -261,16 +255,16 @@ def build(d: Path) -> list[Row]:
     gsplit = {g: ("val" if k < int(0.15 * n) else "cal" if k < int(0.30 * n) else "fit") for k, g in enumerate(groups)}
     for text, kind, y, g in rows:
         if kind == "engagement-bait":
-            lb = {"engagement_bait": 1, "clickbait": 1}
+            lb = {"engagement-bait": 1, "clickbait": 1}
         elif kind == "social-clickbait":
-            lb = {"clickbait": 1, "engagement_bait": 0}
+            lb = {"clickbait": 1, "engagement-bait": 0}
         elif kind == "false-urgency":
-            lb = {"manipulation": 1, "manipulation__false_urgency": 1, "engagement_bait": 0}
+            lb = {"manipulation": 1, "manipulation/false-urgency": 1, "engagement-bait": 0}
         else:
-            lb = {"engagement_bait": 0, "clickbait": 0, "rage_bait": 0, "manipulation": 0,
-                  "manipulation__false_urgency": 0}
+            lb = {"engagement-bait": 0, "clickbait": 0, "rage-bait": 0, "manipulation": 0,
+                  "manipulation/false-urgency": 0}
         for variant in surface_variants(text):
-            b.add(variant, gsplit[g], f"own/{kind}", weight=OWN_WEIGHT, **lb)
+            b.add(variant, gsplit[g], f"own/{kind}", lb, weight=OWN_WEIGHT)
     return b.finish()
 
 
