@@ -22,7 +22,6 @@ import os
 os.environ["ORT_DISABLE_TELEMETRY"] = "1"
 
 import json
-import struct
 import subprocess
 import sys
 import time
@@ -81,11 +80,9 @@ def log(msg: str) -> None:
 
 
 def load_delta_heads() -> tuple[list[str], np.ndarray, np.ndarray, dict]:
-    from export_minilm import load_safetensors
+    from export_minilm import load_safetensors, safetensors_metadata
     t = load_safetensors(DELTA)
-    with open(DELTA, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        meta = json.loads(f.read(n))["__metadata__"]
+    meta = safetensors_metadata(DELTA)
     return json.loads(meta["tasks"]), t["heads.weight"].astype(np.float64), t["heads.bias"].astype(np.float64), meta
 
 

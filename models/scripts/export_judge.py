@@ -43,14 +43,9 @@ STOCK_MATCH_ABS = 1e-5
 
 
 def judge_weights(model_dir: Path, delta: Path) -> tuple[dict[str, np.ndarray], int]:
-    import json
-    import struct
     w = em.load_safetensors(model_dir / "model.safetensors")
     d = em.load_safetensors(delta)
-    with open(delta, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        meta = json.loads(f.read(n))["__metadata__"]
-    frozen = int(meta["frozen_layers"])
+    frozen = int(em.safetensors_metadata(delta)["frozen_layers"])
     for k, v in d.items():
         if k.startswith("encoder.layer."):
             w[f"judge.{k}"] = v.astype(np.float32)

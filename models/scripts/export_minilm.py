@@ -125,6 +125,13 @@ def sha256_file(path: Path) -> str:
 _ST_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
 
 
+def safetensors_metadata(path: Path) -> dict[str, str]:
+    """The header's `__metadata__` (string -> string; empty when absent)."""
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        return json.loads(f.read(n)).get("__metadata__", {})
+
+
 def load_safetensors(path: Path) -> dict[str, np.ndarray]:
     with open(path, "rb") as f:
         (n,) = struct.unpack("<Q", f.read(8))
