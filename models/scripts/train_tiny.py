@@ -445,22 +445,17 @@ class JudgeEmbedder:
     Texts sorted by length, batches of th.BATCH; cached under .cache/tiny by the graph's sha256 and the texts."""
 
     def __init__(self) -> None:
-        from tokenizers import Tokenizer
-        from export_minilm import make_session, sha256_file
-        d = ROOT / "models" / "build" / "feedwarden-judge"
-        self.model = d / "model.int8.onnx"
+        import calibrate_judge
+        from export_minilm import sha256_file
+        self.model = calibrate_judge.MODEL_DIR / "model.int8.onnx"
         if not self.model.is_file():
             th.die(f"{self.model} missing: run models/scripts/setup_models.sh first")
         self.model_sha = sha256_file(self.model)
-        self.tok = Tokenizer.from_file(str(d / "tokenizer.json"))
-        self.sess = make_session(self.model)
+        self.graph = calibrate_judge.Graph()
+        self.tok = self.graph.tok
 
     def _run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        from export_minilm import encode
-        ids, mask, types = encode(self.tok, texts)
-        e, t = self.sess.run(["sentence_embedding", "task_embedding"],
-                             {"input_ids": ids, "attention_mask": mask, "token_type_ids": types})
-        return e, t
+        return self.graph.run(texts)
 
     def embed_all(self, texts: list[str], name: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         uniq = sorted(set(texts))
