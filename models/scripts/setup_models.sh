@@ -106,6 +106,16 @@ START=$SECONDS
 sha256_of() { sha256sum "$1" | cut -d' ' -f1; }
 # has_sha FILE SHA -> 0 if FILE exists with that sha256
 has_sha() { [[ -f "$1" ]] && [[ "$(sha256_of "$1")" == "$2" ]]; }
+# all_pinned DIR FILE:SHA... -> 0 if every file in DIR has its pinned sha256
+all_pinned() { local dir="$1" pair; shift; for pair in "$@"; do has_sha "$dir/${pair%%:*}" "${pair#*:}" || return 1; done; }
+# require_pinned DIR WHY FILE:SHA... -> dies at the first file in DIR whose sha256 is not its pin, saying WHY
+require_pinned() {
+  local dir="$1" why="$2" pair got; shift 2
+  for pair in "$@"; do
+    got="$(sha256_of "$dir/${pair%%:*}")"
+    [[ "$got" == "${pair#*:}" ]] || die "$dir/${pair%%:*} has sha256 $got, pinned ${pair#*:}. $why"
+  done
+}
 require_sha() {
   local f="$1" want="$2" got
   [[ -f "$f" ]] || die "missing $f"
@@ -196,43 +206,34 @@ fi
 
 # ---- 4. all-MiniLM-L6-v2 ONNX export ------------------------------------------------------------
 M_OUT="$BUILD/all-minilm-l6-v2"
-if has_sha "$M_OUT/model.onnx" "$MINILM_FP32_SHA256" \
-   && has_sha "$M_OUT/model.int8.onnx" "$MINILM_INT8_SHA256" \
-   && has_sha "$M_OUT/tokenizer.json" "$MINILM_TOKENIZER_SHA256"; then
+MINILM_PINS=("model.onnx:$MINILM_FP32_SHA256" "model.int8.onnx:$MINILM_INT8_SHA256"
+  "tokenizer.json:$MINILM_TOKENIZER_SHA256")
+if all_pinned "$M_OUT" "${MINILM_PINS[@]}"; then
   log "all-minilm-l6-v2: $M_OUT up to date"
 else
   log "all-minilm-l6-v2: exporting to $M_OUT (about a minute)"
   "$PY" models/scripts/export_minilm.py --model-dir "$MINILM_SRC" --out-dir "$M_OUT" \
     --golden models/golden/minilm_golden.json \
     || die "export_minilm.py failed"
-  for pair in "model.onnx:$MINILM_FP32_SHA256" "model.int8.onnx:$MINILM_INT8_SHA256" \
-              "tokenizer.json:$MINILM_TOKENIZER_SHA256"; do
-    f="${pair%%:*}"; want="${pair#*:}"; got="$(sha256_of "$M_OUT/$f")"
-    [[ "$got" == "$want" ]] || die "$M_OUT/$f has sha256 $got, pinned $want. The export is deterministic for \
-the pinned package versions; if you changed export_minilm.py or requirements.txt on purpose, update the pins \
-in models/scripts/setup_models.sh and models/manifests/all-minilm-l6-v2.toml."
-  done
+  require_pinned "$M_OUT" "The export is deterministic for the pinned package versions; if you changed \
+export_minilm.py or requirements.txt on purpose, update the pins in models/scripts/setup_models.sh and \
+models/manifests/all-minilm-l6-v2.toml." "${MINILM_PINS[@]}"
 fi
 
 # ---- 4b. Feedwarden's judge: the stock encoder + the committed fine-tuned top layers -----------------
 J_OUT="$BUILD/feedwarden-judge"
+JUDGE_PINS=("model.onnx:$JUDGE_FP32_SHA256" "model.int8.onnx:$JUDGE_INT8_SHA256" "task.int8.onnx:$JUDGE_TASK_SHA256"
+  "tokenizer.json:$MINILM_TOKENIZER_SHA256")
 require_sha models/judge/judge-delta.safetensors "$JUDGE_DELTA_SHA256"
-if has_sha "$J_OUT/model.onnx" "$JUDGE_FP32_SHA256" \
-   && has_sha "$J_OUT/model.int8.onnx" "$JUDGE_INT8_SHA256" \
-   && has_sha "$J_OUT/task.int8.onnx" "$JUDGE_TASK_SHA256" \
-   && has_sha "$J_OUT/tokenizer.json" "$MINILM_TOKENIZER_SHA256"; then
+if all_pinned "$J_OUT" "${JUDGE_PINS[@]}"; then
   log "feedwarden-judge: $J_OUT up to date"
 else
   log "feedwarden-judge: building $J_OUT from models/judge/judge-delta.safetensors (about a minute)"
   "$PY" models/scripts/export_judge.py --model-dir "$MINILM_SRC" --out-dir "$J_OUT" \
     --stock-int8 "$M_OUT/model.int8.onnx" || die "export_judge.py failed"
-  for pair in "model.onnx:$JUDGE_FP32_SHA256" "model.int8.onnx:$JUDGE_INT8_SHA256" \
-              "task.int8.onnx:$JUDGE_TASK_SHA256" "tokenizer.json:$MINILM_TOKENIZER_SHA256"; do
-    f="${pair%%:*}"; want="${pair#*:}"; got="$(sha256_of "$J_OUT/$f")"
-    [[ "$got" == "$want" ]] || die "$J_OUT/$f has sha256 $got, pinned $want. The build is deterministic for \
-the pinned package versions and the committed delta; if you retrained the judge on purpose, update the pins \
-in models/scripts/setup_models.sh and models/manifests/feedwarden-judge.toml."
-  done
+  require_pinned "$J_OUT" "The build is deterministic for the pinned package versions and the committed delta; \
+if you retrained the judge on purpose, update the pins in models/scripts/setup_models.sh and \
+models/manifests/feedwarden-judge.toml." "${JUDGE_PINS[@]}"
 fi
 
 # ---- 5. Image models: PP-OCRv6 tiny (det + rec) and OpenNSFW ---------------------------------------
@@ -311,8 +312,6 @@ VLM_TINY_OUT="$BUILD/smolvlm-tiny"
 VLM_TINY_PINS=("vision_encoder.onnx:$SMOLVLM_TINY_VISION_SHA256" "embed_tokens.onnx:$SMOLVLM_TINY_EMBED_SHA256"
   "decoder_model_merged.onnx:$SMOLVLM_TINY_DECODER_SHA256" "decoder_model_merged_fp16kv.onnx:$SMOLVLM_TINY_DECODER_FP16KV_SHA256"
   "tokenizer.json:$SMOLVLM_TINY_TOKENIZER_SHA256" "test.png:$SMOLVLM_TINY_PNG_SHA256")
-# all_pinned DIR PAIRS... -> 0 if every FILE:SHA pair matches in DIR
-all_pinned() { local dir="$1" pair; shift; for pair in "$@"; do has_sha "$dir/${pair%%:*}" "${pair#*:}" || return 1; done; }
 if all_pinned "$VLM_TINY_OUT" "${VLM_TINY_PINS[@]}" && [[ -f "$VLM_TINY_OUT/golden.json" ]]; then
   log "smolvlm-tiny: $VLM_TINY_OUT up to date"
 else
@@ -339,12 +338,9 @@ else
   rm -rf "$SMOLLM2_OUT"
   "$PY" models/scripts/convert_smollm2.py --gguf "$SMOLLM2_GGUF" --out "$SMOLLM2_OUT" \
     || die "convert_smollm2.py failed"
-  for pair in "${SMOLLM2_PINS[@]}"; do
-    f="${pair%%:*}"; want="${pair#*:}"; got="$(sha256_of "$SMOLLM2_OUT/$f")"
-    [[ "$got" == "$want" ]] || die "$SMOLLM2_OUT/$f has sha256 $got, pinned $want. The conversion is deterministic \
-for the pinned package versions; if you changed convert_smollm2.py, llama_onnx.py or requirements.txt on purpose, \
-update the pins in models/scripts/setup_models.sh and models/manifests/smollm2-135m.toml."
-  done
+  require_pinned "$SMOLLM2_OUT" "The conversion is deterministic for the pinned package versions; if you changed \
+convert_smollm2.py, llama_onnx.py or requirements.txt on purpose, update the pins in models/scripts/setup_models.sh \
+and models/manifests/smollm2-135m.toml." "${SMOLLM2_PINS[@]}"
   log "smollm2-135m: converted in $SMOLLM2_OUT"
 fi
 
