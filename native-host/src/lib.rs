@@ -1,19 +1,14 @@
-//! Feedwarden's native side: the text judge on a real ONNX model, the SQLite store, the native-messaging
-//! host and what the `feedwarden` CLI shares with it.
+//! The `feedwarden-host` package: the two binaries (`feedwarden-host`, the native-messaging host the browser
+//! starts, and `feedwarden`, the CLI) and the CLI's commands. The work lives in the crates beside it —
+//! `feedwarden-models` (ONNX Runtime, encoder, image stages, VLM), `feedwarden-readers` (feed exports),
+//! `feedwarden-judge` (the judge, SQLite, the policy file), `feedwarden-batch` (batch and eval) and
+//! `feedwarden-messaging` (the host's request loop) — re-exported here under their old paths.
 
-pub mod batch;
 pub mod cli;
-pub mod durable;
-pub mod eval;
-pub mod framing;
-pub mod host;
-pub mod judge;
-pub mod paths;
-pub mod policy_store;
-pub mod protocol;
-/// The models (ONNX Runtime, encoder, image stages, VLM) live in their own crate (`native-host/models`);
-/// re-exported under their old paths.
+
+pub use feedwarden_batch as batch;
+pub use feedwarden_batch::eval;
+pub use feedwarden_judge::{durable, judge, paths, policy_store, store};
+pub use feedwarden_messaging::{framing, host, protocol};
 pub use feedwarden_models::{embedder, images, local_file, memory, model_error, ort_telemetry, vlm};
-/// The feed readers live in their own crate (`native-host/readers`); re-exported under their old path.
 pub use feedwarden_readers as readers;
-pub mod store;

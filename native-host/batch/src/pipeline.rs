@@ -16,8 +16,8 @@ use super::resume::{self, DurableOutput};
 use super::row::{self, Column, Row};
 use super::shard::{Shard, BLOCK};
 use super::BatchError;
-use crate::judge::Judge;
-use crate::readers::{self, ColumnMap, Format, ReadError};
+use feedwarden_judge::judge::Judge;
+use feedwarden_readers::{self as readers, ColumnMap, Format, ReadError};
 
 /// Blocks in flight between threads: enough to hide reading and writing, little memory.
 const CHANNEL_BLOCKS: usize = 4;
@@ -424,7 +424,7 @@ fn judge_all(
                             .zip(judged)
                             .map(|((seq, input, post), (v, images))| {
                                 images_judged += images.len() as u64;
-                                let out = crate::images::verdict_out(v, &images);
+                                let out = feedwarden_models::images::verdict_out(v, &images);
                                 Row::new(*seq, &names[*input], post, out, cfg.with_text, cfg.images.is_some())
                             })
                             .collect();
@@ -498,7 +498,7 @@ fn write_parquet(out: &Path, columns: &[Column]) -> Result<(), BatchError> {
         .map_err(|e| BatchError::Io { path: spool.clone(), source: std::io::Error::other(e) })?;
     let tmp = resume::sidecar(out, ".tmp");
     let mut failed = None;
-    let written = crate::durable::replace_with(out, &tmp, |file| {
+    let written = feedwarden_judge::durable::replace_with(out, &tmp, |file| {
         let file = file.try_clone()?;
         super::parquet::write(file, columns, rows.into_iter()).map(|_| ()).map_err(|e| {
             let message = e.to_string();

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 use feedwarden_core::policy::limits::MAX_POLICY_BYTES;
 use feedwarden_core::policy::{parse_policy, resolve, Diagnostic, EffectivePolicy, LoadedFile, Severity};
 
-use crate::local_file::read_regular_file;
+use feedwarden_models::local_file::read_regular_file;
 
 /// The policy a reader starts with: the shipped defaults, ready to be overridden.
 pub const STARTER_POLICY: &str = "# Your Feedwarden policy. See policies/README.md for the format.
@@ -30,7 +30,7 @@ pub struct PolicyLoad {
 /// The text of a policy file: a regular file of at most [`MAX_POLICY_BYTES`], in UTF-8.
 pub fn read_policy_source(path: &Path) -> Result<String, String> {
     let bytes = read_regular_file(path, MAX_POLICY_BYTES).map_err(|e| match e {
-        crate::local_file::LocalFileError::TooLarge { path, size, .. } => {
+        feedwarden_models::local_file::LocalFileError::TooLarge { path, size, .. } => {
             format!("{path} is {size} bytes; a policy file may be at most {} KiB", MAX_POLICY_BYTES / 1024)
         }
         other => other.to_string(),

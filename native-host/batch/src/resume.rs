@@ -141,9 +141,9 @@ impl DurableOutput {
     }
 }
 
-/// Replace `path` atomically (`crate::durable`), through its `.tmp` sidecar.
+/// Replace `path` atomically (`feedwarden_judge::durable`), through its `.tmp` sidecar.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    crate::durable::replace_with(path, &sidecar(path, ".tmp"), |f| f.write_all(bytes))
+    feedwarden_judge::durable::replace_with(path, &sidecar(path, ".tmp"), |f| f.write_all(bytes))
 }
 
 #[cfg(test)]

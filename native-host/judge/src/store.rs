@@ -319,7 +319,7 @@ pub fn today_utc() -> String {
 
 /// Days since 1970-01-01 → `YYYY-MM-DD`.
 fn civil_date(days: i64) -> String {
-    let (y, m, d) = crate::readers::text::civil_from_days(days);
+    let (y, m, d) = feedwarden_readers::text::civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")
 }
 

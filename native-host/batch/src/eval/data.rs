@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::readers::{self, ColumnMap, Format, ReadError};
+use feedwarden_readers::{self as readers, ColumnMap, Format, ReadError};
 
 /// One labelled example.
 #[derive(Debug, Clone, PartialEq)]

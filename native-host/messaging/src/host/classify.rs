@@ -8,7 +8,7 @@ pub(super) type JudgedPost = (Verdict, Vec<ImageAnalysis>);
 
 /// One element of `verdicts[]` (and the `verdict` of a `verdict.update`).
 pub(super) fn verdict_out(verdict: Verdict, cached: bool, analyses: &[ImageAnalysis]) -> VerdictOut {
-    crate::images::verdict_out(verdict, analyses).cached(cached)
+    feedwarden_models::images::verdict_out(verdict, analyses).cached(cached)
 }
 
 /// The host's default image budget: `FEEDWARDEN_IMAGE_BUDGET_MS`, else [`DEFAULT_IMAGE_BUDGET_MS`].

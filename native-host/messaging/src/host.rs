@@ -21,27 +21,27 @@ use feedwarden_core::policy::limits::{bound_diagnostics, one_line_capped};
 use feedwarden_core::policy::{Diagnostic, EffectivePolicy, Severity};
 use feedwarden_core::{builtin_heads, Post, Verdict};
 
-use crate::embedder::{EmbedderOptions, EmbedderPool, MODEL_ID};
 use crate::framing::{read_frame, write_frame, Frame, MAX_REPLY_BYTES, MAX_REQUEST_BYTES};
-use crate::images::clip::SharedVision;
-use crate::images::image_rules::ImageRules;
-use crate::images::vlm_stage::{self, VlmImage, VlmJob, VlmQueue, VlmStatus};
-use crate::images::{ImageAnalysis, ImageAnalyzer, ImageModelsOptions};
-use crate::judge::Judge;
-use crate::paths::Paths;
-use crate::policy_store::{
-    keep_unreadable_policy_file, load_policy_file, load_policy_text, remove_orphaned_temp_files, save_atomic,
-    unreadable, PolicyLoad, ORPHANED_AFTER, STARTER_POLICY,
-};
 use crate::protocol::{
     error_reply, oversized_request_id, truncate_chars, Accepts, CancelledReply, ErrorCode, FeedbackReply, HeadInfo,
     HelloReply, ModelInfo, PolicyReply, PolicyRuleInfo, PolicySummary, ReplyError, Request, StatsReply, StorageReport,
     ValidationReply, VerdictOut, VerdictUpdate, VerdictsReply, DEFAULT_IMAGE_BUDGET_MS, IMAGE_BUDGET_ENV,
     MAX_POSTS_PER_REQUEST, MAX_REQUEST_ID_BYTES, PROTOCOL_VERSION, REQUEST_TYPES,
 };
-use crate::store::{today_utc, FeedbackKind, NewFeedback, Store, StoreError, MAX_IDEMPOTENCY_KEY_CHARS};
-use crate::vlm::VlmOptions;
 use feedwarden_core::protocol::VlmFinding;
+use feedwarden_judge::judge::Judge;
+use feedwarden_judge::paths::Paths;
+use feedwarden_judge::policy_store::{
+    keep_unreadable_policy_file, load_policy_file, load_policy_text, remove_orphaned_temp_files, save_atomic,
+    unreadable, PolicyLoad, ORPHANED_AFTER, STARTER_POLICY,
+};
+use feedwarden_judge::store::{today_utc, FeedbackKind, NewFeedback, Store, StoreError, MAX_IDEMPOTENCY_KEY_CHARS};
+use feedwarden_models::embedder::{EmbedderOptions, EmbedderPool, MODEL_ID};
+use feedwarden_models::images::clip::SharedVision;
+use feedwarden_models::images::image_rules::ImageRules;
+use feedwarden_models::images::vlm_stage::{self, VlmImage, VlmJob, VlmQueue, VlmStatus};
+use feedwarden_models::images::{ImageAnalysis, ImageAnalyzer, ImageModelsOptions};
+use feedwarden_models::vlm::VlmOptions;
 
 /// Write a diagnostic line to stderr (never stdout: that is the protocol).
 macro_rules! log {
@@ -164,8 +164,10 @@ impl Host {
                 let policy_dir = paths.policy_file().parent().map(std::path::Path::to_path_buf);
                 let mut clip = ImageRules::load(paths.ort_library.clone(), &paths.models_dir, policy_dir);
                 clip.set_vlm(vlm_model.as_ref().map(|(id, _)| *id));
-                let needed = active.policy.enabled_rules().any(crate::images::image_rules::has_image_part);
-                if let (true, crate::images::image_rules::ClipStatus::Unavailable(e)) = (needed, clip.status()) {
+                let needed = active.policy.enabled_rules().any(feedwarden_models::images::image_rules::has_image_part);
+                if let (true, feedwarden_models::images::image_rules::ClipStatus::Unavailable(e)) =
+                    (needed, clip.status())
+                {
                     log!("CLIP unavailable (image_description rules judge text only): {e}");
                 }
                 if let Err(e) = j.set_image_rules(clip) {
@@ -385,7 +387,7 @@ impl Host {
     /// `hello.accepts`: images are worth sending when an image model will look at them — OCR or NSFW loaded,
     /// or CLIP / the VLM there for the policy's rules with an `image_description`.
     fn accepts(&self) -> Accepts {
-        let limits = crate::images::DecodeLimits::default();
+        let limits = feedwarden_models::images::DecodeLimits::default();
         let image_model_loaded = self.image_models.iter().any(|m| m.provider.is_some());
         let image_rules = self.judge.as_ref().ok().and_then(Judge::image_rules);
         let described = image_rules.is_some_and(|r| !r.described().is_empty());
@@ -396,14 +398,14 @@ impl Host {
             image_max_bytes: limits.max_bytes as u64,
             image_max_dimension: limits.max_dimension,
             image_max_pixels: limits.max_pixels,
-            text_max_chars: crate::embedder::MAX_TEXT_CHARS as u32,
+            text_max_chars: feedwarden_models::embedder::MAX_TEXT_CHARS as u32,
             posts_per_request: MAX_POSTS_PER_REQUEST as u32,
         }
     }
 
     /// Every model with the provider that actually runs it (or why it is not loaded).
     fn models_report(&self) -> Vec<ModelInfo> {
-        let dir = self.paths.models_dir.join(crate::embedder::MODEL_DIR).display().to_string();
+        let dir = self.paths.models_dir.join(feedwarden_models::embedder::MODEL_DIR).display().to_string();
         let mut models = vec![ModelInfo {
             id: MODEL_ID.into(),
             kind: "text-encoder".into(),
@@ -415,7 +417,8 @@ impl Host {
         }];
         models.extend(self.image_models.iter().cloned());
         if let Ok(judge) = self.judge.as_ref() {
-            models.push(crate::images::image_rules::hello_entry(judge.image_rules(), &self.paths.models_dir));
+            models
+                .push(feedwarden_models::images::image_rules::hello_entry(judge.image_rules(), &self.paths.models_dir));
             let vlm = self.vlm_status.lock().unwrap_or_else(|e| e.into_inner()).model_info(&self.paths.models_dir);
             models.push(vlm);
         }

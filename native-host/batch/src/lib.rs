@@ -1,6 +1,7 @@
 //! Batch mode for researchers: judge whole exported feeds on every core into JSONL, CSV or Parquet, with a
 //! run manifest, resumable after a kill, splittable into shards across machines.
 
+pub mod eval;
 pub mod manifest;
 pub mod output;
 pub mod parquet;
@@ -20,11 +21,11 @@ pub use shard::Shard;
 #[non_exhaustive]
 pub enum BatchError {
     #[error(transparent)]
-    Read(#[from] crate::readers::ReadError),
+    Read(#[from] feedwarden_readers::ReadError),
     #[error(transparent)]
     Resume(#[from] resume::ResumeError),
     #[error("judging failed: {0}")]
-    Judge(#[from] crate::model_error::ModelError),
+    Judge(#[from] feedwarden_models::model_error::ModelError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

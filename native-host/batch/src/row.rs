@@ -231,7 +231,7 @@ pub fn columns(policy: &EffectivePolicy, with_text: bool, with_images: bool, wit
     }
     if with_images {
         cols.extend([Column::ImageText, Column::NsfwMax, Column::ImageErrors]);
-        let image_rules = policy.enabled_rules().filter(|r| crate::images::image_rules::has_image_part(r));
+        let image_rules = policy.enabled_rules().filter(|r| feedwarden_models::images::image_rules::has_image_part(r));
         cols.extend(image_rules.map(|r| Column::ImageScore(r.id.clone())));
         if with_vlm {
             cols.push(Column::ImageDescriptions);

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-pub use crate::durable::sha256_file;
+pub use feedwarden_judge::durable::sha256_file;
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Tool {
@@ -144,5 +144,5 @@ pub struct Manifest {
 pub fn now_rfc3339() -> String {
     let secs =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs_f64()).unwrap_or(0.0);
-    crate::readers::text::rfc3339_from_unix(secs).unwrap_or_default()
+    feedwarden_readers::text::rfc3339_from_unix(secs).unwrap_or_default()
 }

@@ -12,12 +12,12 @@ use feedwarden_core::heads::builtin_head;
 use feedwarden_core::scoring::{self, Correction, FeedbackScopes};
 use feedwarden_core::{decide, EffectivePolicy, Post, Verdict};
 
-use crate::embedder::{EmbedderPool, Encoded, MODEL_ID};
-use crate::images::image_rules::ImageRules;
-use crate::images::ocr::OcrModel;
-use crate::images::{ImageAnalysis, ImageAnalyzer};
-use crate::model_error::ModelError;
 use crate::store::FeedbackRow;
+use feedwarden_models::embedder::{EmbedderPool, Encoded, MODEL_ID};
+use feedwarden_models::images::image_rules::ImageRules;
+use feedwarden_models::images::ocr::OcrModel;
+use feedwarden_models::images::{ImageAnalysis, ImageAnalyzer};
+use feedwarden_models::model_error::ModelError;
 
 /// How one of a policy's own examples fared in `policy test`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -50,7 +50,7 @@ pub struct Judge {
     image_rules: Option<ImageRules>,
     /// The VLM that describes every analysed image and answers every image rule about it (`feedwarden batch
     /// --vlm`); the host runs its VLM on a worker thread of its own instead.
-    vlm: Option<crate::images::vlm_stage::VlmJudge>,
+    vlm: Option<feedwarden_models::images::vlm_stage::VlmJudge>,
 }
 
 /// The built-in category scored from images alone (OpenNSFW), not from text (`core::categories`).
@@ -112,7 +112,7 @@ impl Judge {
 
     /// Describe every analysed image with `vlm` and answer every rule with an image part about it (its P(yes)
     /// is the rule's image score for that image). Needs [`Judge::set_image_analyzer`] to judge anything.
-    pub fn set_vlm(&mut self, vlm: crate::images::vlm_stage::VlmJudge) {
+    pub fn set_vlm(&mut self, vlm: feedwarden_models::images::vlm_stage::VlmJudge) {
         if let Some(rules) = self.image_rules.as_mut() {
             rules.set_vlm(Some(vlm.model_id()));
         }
@@ -319,7 +319,7 @@ impl Judge {
             if let Some(rule) = text_rule {
                 let post_text = post.judged_text();
                 // Only what the model sees can be quoted (and a huge text is not split whole).
-                let post_text = crate::embedder::cap_text(&post_text).to_string();
+                let post_text = feedwarden_models::embedder::cap_text(&post_text).to_string();
                 let long = post_text.chars().count() > LONG_TEXT_CHARS;
                 if verdict.action.filters() && (long || !ocr.is_empty()) {
                     // Found below, for all filtered posts at once: the words that weigh most for this rule.
