@@ -1,5 +1,5 @@
 //! Output encodings: JSONL (one object per row, nested scores) and CSV (flat columns) are appended block by
-//! block; Parquet is written once at the end from a JSONL spool (see [`super::parquet`]).
+//! block; Parquet is streamed once at the end from a JSONL spool (see [`super::parquet`] for why).
 
 use std::path::Path;
 

@@ -1,5 +1,10 @@
 //! Parquet output through the `parquet` crate's low-level column writers (no Arrow: it would triple the
 //! build time). Flat schema, one row group per 64 Ki rows, uncompressed, UTF-8 strings, FLOAT scores.
+//!
+//! Rows come in as a stream and one row group at a time is held in memory. A Parquet file's index is its
+//! footer, written last: a file cut by a crash can be neither read nor appended to. So a run spools its rows
+//! as JSONL — checkpointed and resumable exactly like the JSONL output — and streams the spool into Parquet
+//! once every row is judged (`pipeline::write_parquet`).
 
 use std::fs::File;
 use std::sync::Arc;
@@ -36,14 +41,19 @@ fn schema(columns: &[Column]) -> Result<Type, ParquetError> {
     Type::group_type_builder("feedwarden_batch").with_fields(fields).build()
 }
 
-/// Write `rows` to `file` with the given columns; returns the number of rows.
-pub fn write(file: File, columns: &[Column], rows: impl Iterator<Item = Row>) -> Result<u64, ParquetError> {
+/// Write `rows` to `file` with the given columns, one row group in memory at a time; returns the number of
+/// rows. The first `Err` in `rows` stops the writing and is returned.
+pub fn write(
+    file: File,
+    columns: &[Column],
+    rows: impl Iterator<Item = Result<Row, ParquetError>>,
+) -> Result<u64, ParquetError> {
     let props = WriterProperties::builder().set_created_by(format!("feedwarden {}", env!("CARGO_PKG_VERSION"))).build();
     let mut writer = SerializedFileWriter::new(file, Arc::new(schema(columns)?), Arc::new(props))?;
     let mut rows = rows.peekable();
     let mut total = 0u64;
     while rows.peek().is_some() {
-        let group: Vec<Row> = rows.by_ref().take(ROW_GROUP).collect();
+        let group = rows.by_ref().take(ROW_GROUP).collect::<Result<Vec<Row>, _>>()?;
         total += group.len() as u64;
         let mut rg = writer.next_row_group()?;
         for col in columns {
@@ -102,7 +112,7 @@ mod tests {
         ];
         let mut second = sample_row(9);
         second.rule = None;
-        let n = write(File::create(&path).unwrap(), &cols, vec![sample_row(1), second].into_iter()).unwrap();
+        let n = write(File::create(&path).unwrap(), &cols, vec![Ok(sample_row(1)), Ok(second)].into_iter()).unwrap();
         assert_eq!(n, 2);
         let reader = SerializedFileReader::new(File::open(&path).unwrap()).unwrap();
         assert_eq!(reader.metadata().file_metadata().num_rows(), 2);
@@ -115,5 +125,13 @@ mod tests {
         assert!(rows[1].get_string(3).is_err(), "rule is null");
         assert!((rows[1].get_float(4).unwrap() - 0.8123).abs() < 1e-6);
         assert!(rows[1].get_float(5).is_err(), "missing score is null");
+    }
+
+    #[test]
+    fn a_bad_row_stops_the_writing_with_its_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows = vec![Ok(sample_row(1)), Err(ParquetError::General("spool line 2: not a row".into()))];
+        let err = write(File::create(dir.path().join("out.parquet")).unwrap(), &[Column::Seq], rows.into_iter());
+        assert!(err.unwrap_err().to_string().contains("spool line 2"));
     }
 }

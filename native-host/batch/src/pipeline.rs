@@ -2,6 +2,7 @@
 //! each block on every core (one ONNX Runtime session per rayon worker), a writer thread encodes, appends
 //! and checkpoints. Bounded channels keep reading and writing off the critical path and bound memory.
 
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
@@ -9,6 +10,7 @@ use std::time::Instant;
 
 use feedwarden_core::Post;
 use indicatif::{ProgressBar, ProgressStyle};
+use parquet::errors::ParquetError;
 
 use super::manifest::{self, InputInfo, Malformed, Manifest};
 use super::output::{self, OutputFormat};
@@ -486,21 +488,23 @@ fn finished(out: &Path, manifest_path: &Path, fp: &str) -> Option<Manifest> {
     (m.fingerprint == fp && m.output.sha256.as_deref() == Some(sha.as_str())).then_some(m)
 }
 
-/// Convert the JSONL spool to `out` (temp file, fsync, rename).
+/// Stream the JSONL spool into `out` as Parquet (temp file, fsync, rename), one row group in memory at a time
+/// (`super::parquet` says why a run spools).
 fn write_parquet(out: &Path, columns: &[Column]) -> Result<(), BatchError> {
+    use std::io::BufRead;
     let spool = resume::sidecar(out, ".spool.jsonl");
-    let text = std::fs::read(&spool).map_err(|source| BatchError::Io { path: spool.clone(), source })?;
-    let rows = text
-        .split(|&b| b == b'\n')
-        .filter(|l| !l.is_empty())
-        .map(serde_json::from_slice::<Row>)
-        .collect::<Result<Vec<Row>, _>>()
-        .map_err(|e| BatchError::Io { path: spool.clone(), source: std::io::Error::other(e) })?;
+    let lines =
+        std::io::BufReader::new(File::open(&spool).map_err(|source| BatchError::Io { path: spool.clone(), source })?)
+            .lines();
+    let rows = lines.enumerate().filter(|(_, l)| !matches!(l, Ok(l) if l.is_empty())).map(|(i, line)| {
+        let bad = |e: String| ParquetError::General(format!("{}:{}: {e}", spool.display(), i + 1));
+        serde_json::from_str::<Row>(&line.map_err(|e| bad(e.to_string()))?).map_err(|e| bad(e.to_string()))
+    });
     let tmp = resume::sidecar(out, ".tmp");
     let mut failed = None;
     let written = feedwarden_judge::durable::replace_with(out, &tmp, |file| {
         let file = file.try_clone()?;
-        super::parquet::write(file, columns, rows.into_iter()).map(|_| ()).map_err(|e| {
+        super::parquet::write(file, columns, rows).map(|_| ()).map_err(|e| {
             let message = e.to_string();
             failed = Some(e);
             std::io::Error::other(message)
