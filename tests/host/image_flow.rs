@@ -1,6 +1,7 @@
 //! The image flow of `classify` through the real `feedwarden-host` and the real models: images judged beside
 //! the text, the per-post image budget (`image_budget_ms`, `FEEDWARDEN_IMAGE_BUDGET_MS`), text-only verdicts
-//! marked `images_pending`, the later `verdict.update`, caching of the final verdict, the order of replies
+//! marked `images_pending`, the later `verdict.update`s (each image stage's findings as soon as it is done,
+//! then the final verdict), caching of the final verdict, the order of replies
 //! and updates, and a clean exit when stdin closes with images still being judged. Budgets are 0 (never
 //! wait) or very large (always wait), so no assertion depends on timing.
 
@@ -49,6 +50,34 @@ fn assert_is_update_of(update: &Value, request_id: &Value, post_id: &str) {
     assert_eq!(update["verdict"]["cached"], false, "{update}");
 }
 
+/// An update sent while some of the post's image stages still ran (`images_pending: true`): it carries what
+/// the faster stages found — each image has the NSFW score or the OCR text, never yet both.
+fn is_partial_update(frame: &Value) -> bool {
+    if frame["type"] != "verdict.update" || frame["verdict"]["images_pending"] != true {
+        return false;
+    }
+    for image in frame["verdict"]["images"].as_array().expect("what the images said so far") {
+        let (read, scored) = (!image["text"].as_str().unwrap_or("").is_empty(), !image["nsfw"].is_null());
+        assert!(!(read && scored), "a partial update before every stage is done: {frame}");
+    }
+    true
+}
+
+/// The next frame that is not a partial update (those are checked on the way).
+fn read_past_partial_updates(host: &mut common::HostProc) -> Value {
+    loop {
+        let frame = host.read();
+        if !is_partial_update(&frame) {
+            return frame;
+        }
+    }
+}
+
+/// The frames left after the host exits, partial updates checked and dropped.
+fn final_frames(rest: &[u8]) -> Vec<Value> {
+    frames(rest).into_iter().filter(|f| !is_partial_update(f)).collect()
+}
+
 fn image_text(verdict: &Value) -> String {
     verdict["images"].as_array().expect("an images array").iter().map(|i| i["text"].as_str().unwrap()).collect()
 }
@@ -72,8 +101,14 @@ fn budget_zero_answers_on_the_text_and_updates_with_the_images() {
     assert!(meme.get("images").is_none(), "no image results yet: {meme}");
     assert!(plain.get("images_pending").is_none(), "a post without images is final: {plain}");
 
+    // OCR and NSFW each send their findings when done: the faster one's come first, as an update that
+    // announces more (a slow stage never holds a fast one's findings back), then the final verdict.
+    let first = host.read();
+    assert!(is_partial_update(&first), "one stage's findings first: {first}");
+    assert_eq!((&first["request_id"], &first["verdict"]["id"]), (&json!("r1"), &json!("meme")), "{first}");
     let update = host.read();
     assert_is_update_of(&update, &json!("r1"), "meme");
+    assert!(!update["verdict"]["images"][0]["nsfw"].is_null(), "both stages in the final verdict: {update}");
     let v = &update["verdict"];
     let text = image_text(v);
     assert!(text.contains("ANGRY") && text.contains("traitors"), "OCR text in the update: {text:?}");
@@ -131,7 +166,7 @@ fn the_default_budget_comes_from_the_environment() {
     let posts = json!([{"id": "meme", "text": NEUTRAL_TEXT, "images": [rage_image()]}]);
     let r = host.request(classify(json!(1), posts.clone(), None));
     assert_eq!(r["verdicts"][0]["images_pending"], true, "{r}");
-    assert_is_update_of(&host.read(), &json!(1), "meme");
+    assert_is_update_of(&read_past_partial_updates(&mut host), &json!(1), "meme");
     // A request's own budget wins over the environment's.
     let posts = json!([{"id": "meme2", "text": "Found this in the group chat", "images": [rage_image()]}]);
     let r = host.request(classify(json!(2), posts, Some(HUGE_BUDGET_MS)));
@@ -162,7 +197,7 @@ fn replies_stay_in_order_and_updates_follow_their_verdicts() {
     let want_replies = ["verdicts", "hello", "error", "stats", "error", "policy"];
     let (mut replies, mut updates) = (Vec::new(), Vec::new());
     while replies.len() < want_replies.len() || updates.len() < 2 {
-        let frame = host.read();
+        let frame = read_past_partial_updates(&mut host);
         if frame["type"] == "verdict.update" {
             assert!(!replies.is_empty(), "an update before the verdicts that announced it: {frame}");
             updates.push(frame);
@@ -180,7 +215,8 @@ fn replies_stay_in_order_and_updates_follow_their_verdicts() {
     let mut by_post: HashMap<String, &Value> = HashMap::new();
     for u in &updates {
         assert_eq!(u["request_id"], "c", "{u}");
-        assert!(by_post.insert(u["verdict"]["id"].as_str().unwrap().to_string(), u).is_none(), "one update per post");
+        let id = u["verdict"]["id"].as_str().unwrap().to_string();
+        assert!(by_post.insert(id, u).is_none(), "one final update per post");
     }
     assert_is_update_of(by_post["a"], &json!("c"), "a");
     assert_is_update_of(by_post["b"], &json!("c"), "b");
@@ -192,7 +228,7 @@ fn replies_stay_in_order_and_updates_follow_their_verdicts() {
     assert!(texts[0].contains("Soup") && texts[1].contains("pie"), "{texts:?}");
     let (status, rest) = host.finish();
     assert!(status.success());
-    assert!(rest.is_empty(), "exactly one update per pending post: {:?}", frames(&rest));
+    assert!(final_frames(&rest).is_empty(), "exactly one final update per pending post: {:?}", frames(&rest));
 }
 
 #[test]
@@ -205,7 +241,7 @@ fn closing_stdin_with_images_pending_finishes_them_and_exits_cleanly() {
     assert_eq!(r["verdicts"][0]["images_pending"], true, "{r}");
     let (status, rest) = host.finish();
     assert!(status.success(), "{status}");
-    let rest = frames(&rest);
+    let rest = final_frames(&rest);
     assert_eq!(rest.len(), 1, "{rest:?}");
     assert_is_update_of(&rest[0], &json!(1), "meme");
     assert_eq!(rest[0]["verdict"]["action"], "blur");
@@ -234,7 +270,7 @@ fn a_frame_cut_short_with_images_pending_still_exits_cleanly() {
     stdin.write_all(b"{\"t").unwrap();
     let (status, rest) = host.finish();
     assert!(status.success(), "{status}");
-    let rest = frames(&rest);
+    let rest = final_frames(&rest);
     let kinds: Vec<&str> = rest.iter().map(|f| f["type"].as_str().unwrap()).collect();
     assert_eq!(kinds, ["verdicts", "verdict.update"], "{rest:?}");
 }

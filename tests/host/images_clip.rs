@@ -234,7 +234,15 @@ fn budget_zero_leaves_image_descriptions_to_the_update() {
     assert_eq!(v["action"], "show", "the text alone does not fire the image-only rule: {v}");
     assert!(v.get("image_scores").is_none(), "no CLIP score before the images are analysed: {v}");
 
-    let update = h.read();
+    // Each image stage (CLIP's image side, OCR, NSFW) sends what it found when it is done; the last is final.
+    let mut update = h.read();
+    while update["verdict"]["images_pending"] == true {
+        assert_eq!(
+            (update["type"].as_str(), &update["verdict"]["id"]),
+            (Some("verdict.update"), &serde_json::json!("same"))
+        );
+        update = h.read();
+    }
     assert_eq!((update["type"].as_str(), &update["request_id"]), (Some("verdict.update"), &serde_json::json!("b0")));
     let u = &update["verdict"];
     assert_eq!((u["id"].as_str(), &u["images_pending"]), (Some("same"), &serde_json::json!(false)), "{update}");

@@ -162,9 +162,11 @@ pub struct ReplyError {
     pub detail: String,
 }
 
-/// `verdict.update`: written after the `verdicts` reply whose verdict had `images_pending: true`, once that
-/// post's images are judged. `request_id` is the classify request's; `verdict.id` is the post's id. An update
-/// that still says `images_pending: true` announces one more (the VLM is looking at the images).
+/// `verdict.update`: written after the `verdicts` reply whose verdict had `images_pending: true`, each time
+/// one of that post's image stages is done (OCR, NSFW, CLIP: the faster ones' findings never wait for a slow
+/// one) and once its images are judged. `request_id` is the classify request's; `verdict.id` is the post's
+/// id. An update that still says `images_pending: true` announces one more (a slower image stage is still
+/// running, or the VLM is looking at the images).
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct VerdictUpdate {

@@ -76,9 +76,9 @@ pub struct VerdictOut {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[cfg_attr(test, ts(as = "Option<Vec<ImageFinding>>"))]
     pub images: Vec<ImageFinding>,
-    /// `true` on a verdict whose images are still being judged — they missed the request's image budget, or
-    /// the VLM is looking at them — a `verdict.update` with the fuller verdict follows; `false` on the last
-    /// update; absent otherwise.
+    /// `true` on a verdict whose images are still being judged — some of their stages missed the request's
+    /// image budget, or the VLM is looking at them — a `verdict.update` with the fuller verdict follows;
+    /// `false` on the last update; absent otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub images_pending: Option<bool>,
     /// The in-browser fallback: who judged (`browser-fallback`) and with which model.

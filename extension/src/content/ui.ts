@@ -209,7 +209,7 @@ function whyContent(v: Verdict, handlers: UiHandlers): HTMLElement[] {
     ...(fired.length ? [h("div", {}, h("b", {}, "Fired: "), fired.join("; "))] : []),
     ...(subs.length ? [h("div", {}, h("b", {}, "Techniques: "), subs.join(", "))] : []),
     ...(imageTexts.length ? [h("div", { "data-fw": "why-image-text" }, h("b", {}, "Text in the image: "), imageTexts.map((t) => `“${t}”`).join(" · "))] : []),
-    ...(v.images_pending ? [h("div", { "data-fw": "why-images-pending" }, "The images are still being checked; this verdict is from the text.")] : []),
+    ...(v.images_pending ? [h("div", { "data-fw": "why-images-pending" }, "Some image checks are still running; this verdict is from the text and the checks done so far.")] : []),
     feedbackRow(filtered, handlers),
   ];
 }

@@ -214,9 +214,9 @@ cached?: boolean,
  */
 images?: Array<ImageFinding>, 
 /**
- * `true` on a verdict whose images are still being judged — they missed the request's image budget, or
- * the VLM is looking at them — a `verdict.update` with the fuller verdict follows; `false` on the last
- * update; absent otherwise.
+ * `true` on a verdict whose images are still being judged — some of their stages missed the request's
+ * image budget, or the VLM is looking at them — a `verdict.update` with the fuller verdict follows;
+ * `false` on the last update; absent otherwise.
  */
 images_pending?: boolean, 
 /**
@@ -329,9 +329,11 @@ export type VerdictsReply = { type: "verdicts", request_id?: unknown, verdicts: 
 export type ReplyError = { code: ErrorCode, message: string, detail: string, };
 
 /**
- * `verdict.update`: written after the `verdicts` reply whose verdict had `images_pending: true`, once that
- * post's images are judged. `request_id` is the classify request's; `verdict.id` is the post's id. An update
- * that still says `images_pending: true` announces one more (the VLM is looking at the images).
+ * `verdict.update`: written after the `verdicts` reply whose verdict had `images_pending: true`, each time
+ * one of that post's image stages is done (OCR, NSFW, CLIP: the faster ones' findings never wait for a slow
+ * one) and once its images are judged. `request_id` is the classify request's; `verdict.id` is the post's
+ * id. An update that still says `images_pending: true` announces one more (a slower image stage is still
+ * running, or the VLM is looking at the images).
  */
 export type VerdictUpdate = { type: "verdict.update", request_id?: unknown, verdict: Verdict, 
 /**

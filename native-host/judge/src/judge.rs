@@ -397,8 +397,7 @@ impl Judge {
         };
         let clip = self.image_rules.as_ref().and_then(ImageRules::vision_wanted);
         let base = self.image_base_dir.as_deref();
-        let mut analyses: Vec<ImageAnalysis> =
-            post.images.iter().map(|entry| analyzer.analyse_entry(entry, base, clip.as_ref())).collect();
+        let mut analyses = analyzer.analyse_post(&post.images, base, clip.as_ref(), |_, _| {});
         if let Some(vlm) = self.vlm.as_mut() {
             let questions = self.image_rules.as_ref().map(|r| r.described().to_vec()).unwrap_or_default();
             for (analysis, entry) in analyses.iter_mut().zip(&post.images).filter(|(a, _)| a.error.is_none()) {

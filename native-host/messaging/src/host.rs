@@ -269,8 +269,8 @@ impl Host {
                     flow.close_input();
                 }
                 Event::Frame(Err(e)) => return Err(e),
-                Event::ImagesDone { job, analyses } => {
-                    if let Some(update) = self.finish_pending(flow, job, Stage::Images(analyses)) {
+                Event::Images { job, analyses, done } => {
+                    if let Some(update) = self.finish_pending(flow, job, Stage::Images { analyses, done }) {
                         write_reply(output, &to_json(update))?;
                     }
                 }

@@ -106,12 +106,14 @@ impl Host {
                 verdicts[i] = Some((v, false));
             }
             if !budget.is_zero() {
-                for (job, analyses) in flow.wait_for(waiting.keys().copied().collect(), t0 + budget) {
-                    let i = waiting.remove(&job).expect("a job of this request");
-                    images[i] = analyses;
+                // Each stage's findings that came within the budget join the verdict; a post whose images
+                // are not done stays pending and its slower stages send their own updates.
+                for (job, (analyses, done)) in flow.wait_for(waiting.keys().copied().collect(), t0 + budget) {
+                    let i = if done { waiting.remove(&job) } else { waiting.get(&job).copied() };
+                    images[i.expect("a job of this request")] = analyses;
                 }
             }
-            // Posts whose images came back are judged with them; the others on their text (images pending).
+            // Posts are judged with what their images said so far; those still waiting are pending.
             let analyses = with_images.iter().map(|&i| std::mem::take(&mut images[i])).collect();
             for (i, (v, analyses)) in self.judge_some(&posts, &with_images, analyses)? {
                 images[i] = analyses;
@@ -199,6 +201,42 @@ impl Host {
         flow.submit_vlm(images, self.vlm_budget)
     }
 
+    /// Some of a pending post's image stages are done, others still run: the post judged with what its
+    /// images said so far, as a `verdict.update` that announces more (`images_pending: true`); the post
+    /// stays pending. Nothing is sent (and nothing cached) when judging fails: the final update follows.
+    fn update_pending(
+        &mut self,
+        flow: &mut Flow,
+        job: u64,
+        pending: PendingPost,
+        analyses: Vec<ImageAnalysis>,
+    ) -> Option<VerdictUpdate> {
+        let judged = self.judge_mut().and_then(|judge| {
+            judge
+                .judge_with_analyses(std::slice::from_ref(&pending.post), vec![analyses])
+                .map_err(|e| (ErrorCode::ModelError, e.to_string()))
+        });
+        let (verdict, analyses) = match judged {
+            Ok(mut v) => v.remove(0),
+            Err((_, detail)) => {
+                log!("judging post {} with its images so far failed: {detail}", pending.post.id);
+                flow.pending.insert(job, pending);
+                return None;
+            }
+        };
+        let mut out = verdict_out(verdict.clone(), false, &analyses);
+        out.images_pending = Some(true);
+        let update = VerdictUpdate {
+            kind: Default::default(),
+            request_id: pending.request_id.clone(),
+            verdict: out,
+            error: None,
+            elapsed_ms: pending.received.elapsed().as_secs_f64() * 1000.0,
+        };
+        flow.pending.insert(job, PendingPost { text_verdict: verdict, ..pending });
+        Some(update)
+    }
+
     /// A pending post's images (or the VLM's findings on them) are done: judge it with them. When an image
     /// rule leaves some images to the VLM, they are queued on it and the update says more is coming
     /// (`images_pending: true`); otherwise the final verdict is cached and counted. Builds the
@@ -206,7 +244,8 @@ impl Host {
     pub(super) fn finish_pending(&mut self, flow: &mut Flow, job: u64, stage: Stage) -> Option<VerdictUpdate> {
         let mut pending = flow.pending.remove(&job)?;
         let analyses = match stage {
-            Stage::Images(analyses) => analyses,
+            Stage::Images { analyses, done: false } => return self.update_pending(flow, job, pending, analyses),
+            Stage::Images { analyses, done: true } => analyses,
             Stage::Vlm(findings) => {
                 let mut analyses = std::mem::take(&mut pending.analyses);
                 for (index, finding) in findings {

@@ -8,9 +8,13 @@ use super::*;
 #[derive(Debug)]
 pub(super) enum Event {
     Frame(std::io::Result<Frame>),
-    ImagesDone {
+    /// One post's images as far as they are analysed: sent each time an image stage (or CLIP's image side)
+    /// has looked at all of them, `done` on the last one, so a fast stage's findings need not wait for a
+    /// slow one's.
+    Images {
         job: u64,
         analyses: Vec<ImageAnalysis>,
+        done: bool,
     },
     /// The VLM answered for some of a post's images (image index → finding); also sent for a job that left
     /// the VLM's queue unanswered, with findings that say why.
@@ -20,10 +24,10 @@ pub(super) enum Event {
     },
 }
 
-/// What finished for a pending post: its image analyses, or the VLM's findings on them.
+/// What came for a pending post: its image analyses (all stages `done`, or so far), or the VLM's findings.
 #[derive(Debug)]
 pub(super) enum Stage {
-    Images(Vec<ImageAnalysis>),
+    Images { analyses: Vec<ImageAnalysis>, done: bool },
     Vlm(Vec<(usize, VlmFinding)>),
 }
 
@@ -80,22 +84,29 @@ impl Flow {
         self.next_job - 1
     }
 
-    /// Wait until `deadline` for the image thread to finish these jobs: the analyses of those that finished,
-    /// in the order they did. Other events met meanwhile are kept, in order, for the main loop.
-    pub(super) fn wait_for(&mut self, mut jobs: Vec<u64>, deadline: Instant) -> Vec<(u64, Vec<ImageAnalysis>)> {
-        let mut done = Vec::new();
+    /// Wait until `deadline` for the image thread to finish these jobs: for each job heard from, its images'
+    /// analyses as far as they got and whether they are done. Other events met meanwhile are kept, in order,
+    /// for the main loop.
+    pub(super) fn wait_for(
+        &mut self,
+        mut jobs: Vec<u64>,
+        deadline: Instant,
+    ) -> HashMap<u64, (Vec<ImageAnalysis>, bool)> {
+        let mut heard = HashMap::new();
         while !jobs.is_empty() {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.events.recv_timeout(left) {
-                Ok(Event::ImagesDone { job, analyses }) if jobs.contains(&job) => {
-                    jobs.retain(|&j| j != job);
-                    done.push((job, analyses));
+                Ok(Event::Images { job, analyses, done }) if jobs.contains(&job) => {
+                    if done {
+                        jobs.retain(|&j| j != job);
+                    }
+                    heard.insert(job, (analyses, done));
                 }
                 Ok(other) => self.deferred.push_back(other),
                 Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => break,
             }
         }
-        done
+        heard
     }
 
     /// Queue one post's images on the image thread; `None` when there is no image thread.
@@ -188,7 +199,8 @@ pub(super) fn spawn_frame_reader<R: Read + Send + 'static>(mut input: R, events:
 
 /// The image thread: owns the image models (OCR and NSFW sessions and the content-hash cache) and analyses
 /// one post's images per job, in the order the jobs came, with their CLIP embeddings when the job carries
-/// CLIP's image encoder (shared with the judge, which embeds the policy's example images with it).
+/// CLIP's image encoder (shared with the judge, which embeds the policy's example images with it). Each
+/// stage's findings are sent as soon as it has looked at all the post's images (`Event::Images`).
 pub(super) fn spawn_image_worker(
     mut analyzer: ImageAnalyzer,
     jobs: Receiver<ImageJob>,
@@ -198,21 +210,25 @@ pub(super) fn spawn_image_worker(
         .name("images".into())
         .spawn(move || {
             for ImageJob { job, entries, clip } in jobs {
-                let analyses = entries
-                    .iter()
-                    .map(|entry| {
-                        // A bug in a decoder or model wrapper costs this image, not the thread (and every
-                        // later post's images).
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            analyzer.analyse_entry(entry, None, clip.as_ref())
-                        }))
-                        .unwrap_or_else(|_| ImageAnalysis {
-                            error: Some(("model-error".into(), "the image analysis failed unexpectedly".into())),
-                            ..Default::default()
-                        })
+                let mut sent_done = false;
+                let mut receiver_gone = false;
+                // A bug in a decoder or model wrapper costs this post's images, not the thread (and every
+                // later post's images).
+                let analysed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    analyzer.analyse_post(&entries, None, clip.as_ref(), |analyses, done| {
+                        sent_done = done;
+                        receiver_gone |= events.send(Event::Images { job, analyses: analyses.to_vec(), done }).is_err();
                     })
-                    .collect();
-                if events.send(Event::ImagesDone { job, analyses }).is_err() {
+                }));
+                if analysed.is_err() && !sent_done {
+                    let failed = ImageAnalysis {
+                        error: Some(("model-error".into(), "the image analysis failed unexpectedly".into())),
+                        ..Default::default()
+                    };
+                    let analyses = vec![failed; entries.len()];
+                    receiver_gone |= events.send(Event::Images { job, analyses, done: true }).is_err();
+                }
+                if receiver_gone {
                     return;
                 }
             }

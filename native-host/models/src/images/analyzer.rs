@@ -10,11 +10,13 @@ use feedwarden_core::protocol::{ImageError, ImageFinding, VerdictOut, VlmFinding
 use feedwarden_core::Verdict;
 
 use super::clip::{embed_shared, SharedVision};
+use image::RgbImage;
+
 use super::decode::{decode, DecodeLimits};
 use super::nsfw::{Nsfw, NsfwOptions};
 use super::ocr::{join_lines, Ocr, OcrLine, OcrModel, OcrOptions};
 use super::source::{parse_image_ref, read_file, ImageRef};
-use super::stage::{run_all, ImageStage, MissingStage, StageOutput};
+use super::stage::{ImageStage, MissingStage, StageOutput};
 use crate::model_error::ModelError;
 
 /// The order stages are reported in.
@@ -70,6 +72,8 @@ pub struct ImageAnalysis {
     /// What the vision-language model said, once it looked at the image (a later stage than the analysis:
     /// see `vlm_stage`). Its P(yes) per rule takes the place of CLIP's score for that rule.
     pub vlm: Option<VlmFinding>,
+    /// Milliseconds until the image's analysis was complete (a post's images are analysed together, each
+    /// stage over all of them: see [`ImageAnalyzer::analyse_post`]); a cached analysis keeps its first figure.
     pub ms: f64,
 }
 
@@ -156,55 +160,144 @@ impl ImageAnalyzer {
         base_dir: Option<&Path>,
         clip: Option<&SharedVision>,
     ) -> ImageAnalysis {
-        match entry_bytes(entry, base_dir, self.limits.max_bytes) {
-            Ok(bytes) => self.analyse_bytes(&bytes, clip),
-            Err((code, reason)) => ImageAnalysis::failed(code, reason),
-        }
+        self.analyse_post(std::slice::from_ref(&entry.to_string()), base_dir, clip, |_, _| {})
+            .pop()
+            .expect("one analysis per entry")
     }
 
-    /// Analyse encoded image bytes (cached by their sha256), with the CLIP embedding when `clip` is given.
-    /// A cached analysis made without CLIP gets its embedding added when one is asked for later.
-    pub fn analyse_bytes(&mut self, bytes: &[u8], clip: Option<&SharedVision>) -> ImageAnalysis {
-        let sha = feedwarden_core::sha256_hex(bytes);
-        if let Some(hit) = self.cache.get_mut(&sha) {
-            if let (Some(vision), None, None) = (clip, &hit.clip_embedding, &hit.error) {
-                let t0 = Instant::now();
-                hit.clip_embedding = decode(bytes, &self.limits).ok().and_then(|img| embed_shared(vision, &img).ok());
-                hit.ms += t0.elapsed().as_secs_f64() * 1000.0;
-            }
-            return hit.clone();
-        }
+    /// Analyse a post's `images` entries (one analysis each, in order), every stage over every image: the
+    /// stages (and CLIP's image side, with `clip`) run side by side, each over the post's images in order,
+    /// and `progress(analyses, done)` is called each time one of them has finished them all — with what is
+    /// known so far, `done` on the last call — so a fast stage's findings (NSFW) need not wait for a slow
+    /// one's (OCR). Analyses are cached by content (sha256); a cached analysis made without CLIP gets its
+    /// embedding when one is asked for later. `progress` is called at least once (`done`).
+    pub fn analyse_post(
+        &mut self,
+        entries: &[String],
+        base_dir: Option<&Path>,
+        clip: Option<&SharedVision>,
+        mut progress: impl FnMut(&[ImageAnalysis], bool),
+    ) -> Vec<ImageAnalysis> {
         let t0 = Instant::now();
-        let mut a = match decode(bytes, &self.limits) {
-            Err(e) => ImageAnalysis::failed(e.code(), e.to_string()),
-            Ok(img) => {
-                let mut a = ImageAnalysis::default();
-                // CLIP's own session runs beside the stages, as the stages run beside each other.
-                let image = &img;
-                let beside = clip.map(|vision| move || embed_shared(vision, image));
-                let (outputs, embedding) = run_all(&mut self.stages, &img, beside);
-                // A CLIP failure only leaves the image descriptions unjudged for this image.
-                a.clip_embedding = embedding.and_then(Result::ok);
-                for output in outputs {
-                    match output {
-                        Ok(StageOutput::Lines(lines)) => {
-                            a.text = join_lines(&lines);
-                            a.lines = lines;
-                        }
-                        Ok(StageOutput::Nsfw(p)) => a.nsfw = Some(p),
-                        Err(e) => a.error = Some(("model-error".into(), e.to_string())),
+        let mut analyses = Vec::with_capacity(entries.len());
+        // Decoded images that need the stages (`fresh`) or only CLIP's embedding (a cached analysis without one).
+        let mut fresh: Vec<(usize, RgbImage)> = Vec::new();
+        let mut clip_only: Vec<(usize, RgbImage)> = Vec::new();
+        for (i, entry) in entries.iter().enumerate() {
+            let bytes = match entry_bytes(entry, base_dir, self.limits.max_bytes) {
+                Ok(bytes) => bytes,
+                Err((code, reason)) => {
+                    analyses.push(ImageAnalysis::failed(code, reason));
+                    continue;
+                }
+            };
+            let sha = feedwarden_core::sha256_hex(&bytes);
+            if let Some(hit) = self.cache.get(&sha) {
+                if clip.is_some() && hit.clip_embedding.is_none() && hit.error.is_none() {
+                    if let Ok(img) = decode(&bytes, &self.limits) {
+                        clip_only.push((i, img));
                     }
                 }
-                a
+                analyses.push(hit.clone());
+                continue;
             }
-        };
-        a.sha256 = sha.clone();
-        a.ms = t0.elapsed().as_secs_f64() * 1000.0;
+            match decode(&bytes, &self.limits) {
+                Ok(img) => fresh.push((i, img)),
+                Err(e) => {
+                    let mut failed = ImageAnalysis::failed(e.code(), e.to_string());
+                    failed.sha256 = sha.clone();
+                    self.remember(sha, &failed);
+                    analyses.push(failed);
+                    continue;
+                }
+            }
+            analyses.push(ImageAnalysis { sha256: sha, ..Default::default() });
+        }
+        if fresh.is_empty() && clip_only.is_empty() {
+            progress(&analyses, true);
+            return analyses;
+        }
+        let with_clip: Vec<&(usize, RgbImage)> =
+            if clip.is_some() { fresh.iter().chain(&clip_only).collect() } else { Vec::new() };
+        // Only images new to the cache go through the stages; CLIP may be all that is left to do.
+        let stages: &mut [Box<dyn ImageStage>] = if fresh.is_empty() { &mut [] } else { &mut self.stages };
+        let parts = stages.len() + usize::from(!with_clip.is_empty());
+        std::thread::scope(|s| {
+            let (tx, rx) = std::sync::mpsc::channel::<Part>();
+            for stage in stages.iter_mut() {
+                let (tx, fresh) = (tx.clone(), &fresh);
+                s.spawn(move || {
+                    let outputs = fresh.iter().map(|(i, img)| (*i, run_stage(stage.as_mut(), img))).collect();
+                    let _ = tx.send(Part::Stage(outputs));
+                });
+            }
+            if let (Some(vision), false) = (clip, with_clip.is_empty()) {
+                let (tx, with_clip) = (tx.clone(), &with_clip);
+                s.spawn(move || {
+                    // A CLIP failure only leaves the image descriptions unjudged for this image.
+                    let embeddings = with_clip.iter().map(|(i, img)| (*i, embed_shared(vision, img).ok())).collect();
+                    let _ = tx.send(Part::Clip(embeddings));
+                });
+            }
+            drop(tx);
+            for (n, part) in rx.iter().enumerate() {
+                match part {
+                    Part::Stage(outputs) => {
+                        for (i, output) in outputs {
+                            merge(&mut analyses[i], output);
+                        }
+                    }
+                    Part::Clip(embeddings) => {
+                        for (i, embedding) in embeddings {
+                            analyses[i].clip_embedding = embedding;
+                        }
+                    }
+                }
+                let done = n + 1 == parts;
+                if done {
+                    for (i, _) in fresh.iter().chain(&clip_only) {
+                        analyses[*i].ms += t0.elapsed().as_secs_f64() * 1000.0;
+                    }
+                }
+                progress(&analyses, done);
+            }
+        });
+        for (i, _) in fresh.iter().chain(&clip_only) {
+            let a = analyses[*i].clone();
+            self.remember(a.sha256.clone(), &a);
+        }
+        analyses
+    }
+
+    fn remember(&mut self, sha: String, analysis: &ImageAnalysis) {
         if self.cache.len() >= CACHE_ENTRIES {
             self.cache.clear();
         }
-        self.cache.insert(sha, a.clone());
-        a
+        self.cache.insert(sha, analysis.clone());
+    }
+}
+
+/// What one stage (or CLIP's image side) found in each of a post's images: (image index, output).
+enum Part {
+    Stage(Vec<(usize, Result<StageOutput, ModelError>)>),
+    Clip(Vec<(usize, Option<Vec<f32>>)>),
+}
+
+/// One stage on one image; a bug in a model wrapper costs this output, not the thread.
+fn run_stage(stage: &mut dyn ImageStage, img: &RgbImage) -> Result<StageOutput, ModelError> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stage.run(img)))
+        .unwrap_or(Err(ModelError::Panicked("an image model")))
+}
+
+/// Add what a stage found to an image's analysis.
+fn merge(analysis: &mut ImageAnalysis, output: Result<StageOutput, ModelError>) {
+    match output {
+        Ok(StageOutput::Lines(lines)) => {
+            analysis.text = join_lines(&lines);
+            analysis.lines = lines;
+        }
+        Ok(StageOutput::Nsfw(p)) => analysis.nsfw = Some(p),
+        Err(e) => analysis.error = Some(("model-error".into(), e.to_string())),
     }
 }
 
@@ -252,6 +345,76 @@ pub fn confined_file(path: &Path, root: &Path) -> Result<PathBuf, (&'static str,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use std::time::Duration;
+
+    /// A stage that answers after `delay`.
+    #[derive(Debug)]
+    struct Timed {
+        kind: &'static str,
+        delay: Duration,
+        runs: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl ImageStage for Timed {
+        fn id(&self) -> &'static str {
+            "timed"
+        }
+        fn kind(&self) -> &'static str {
+            self.kind
+        }
+        fn provider(&self) -> &'static str {
+            "CPU"
+        }
+        fn run(&mut self, _: &RgbImage) -> Result<StageOutput, ModelError> {
+            std::thread::sleep(self.delay);
+            self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(match self.kind {
+                "ocr" => StageOutput::Lines(vec![OcrLine { text: "READ".into(), score: 0.9, bbox: [0.0; 4] }]),
+                _ => StageOutput::Nsfw(0.7),
+            })
+        }
+    }
+
+    fn png_data_url(shade: u8) -> String {
+        let mut bytes = Vec::new();
+        let img = RgbImage::from_pixel(8, 8, image::Rgb([shade, 0, 0]));
+        img.write_to(&mut std::io::Cursor::new(&mut bytes), image::ImageFormat::Png).unwrap();
+        format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes))
+    }
+
+    #[test]
+    fn a_fast_stage_reports_before_a_slow_one_and_the_cache_answers_at_once() {
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let slow = Box::new(Timed { kind: "ocr", delay: Duration::from_millis(300), runs: runs.clone() });
+        let fast = Box::new(Timed { kind: "nsfw", delay: Duration::ZERO, runs: runs.clone() });
+        let mut analyzer = ImageAnalyzer {
+            stages: vec![slow, fast],
+            missing: Vec::new(),
+            ocr_model: OcrModel::Tiny,
+            limits: DecodeLimits::default(),
+            cache: HashMap::new(),
+        };
+        let entries = vec![png_data_url(1), png_data_url(2), "data:image/png;base64,AAAA".to_string()];
+        let mut reports = Vec::new();
+        let analyses = analyzer.analyse_post(&entries, None, None, |a, done| reports.push((a.to_vec(), done)));
+        assert_eq!(reports.len(), 2, "one report per stage");
+        let (first, done) = &reports[0];
+        assert!(!done);
+        assert!(first[..2].iter().all(|a| a.nsfw == Some(0.7) && a.text.is_empty()), "NSFW did not wait for OCR");
+        let (last, done) = &reports[1];
+        assert!(done);
+        assert!(last[..2].iter().all(|a| a.nsfw == Some(0.7) && a.text == "READ" && a.error.is_none()));
+        assert!(last[2].error.is_some() && last[2].nsfw.is_none(), "a bad image is reported, not judged");
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 4, "two stages × two images");
+        assert_eq!(analyses.len(), 3);
+        // Seen before: answered from the cache in one report, no stage runs.
+        let mut again = Vec::new();
+        analyzer.analyse_post(&entries[..2], None, None, |a, done| again.push((a.to_vec(), done)));
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 4, "no stage ran again");
+        assert_eq!(again.len(), 1);
+        assert!(again[0].1 && again[0].0.iter().all(|a| a.text == "READ"));
+    }
 
     #[test]
     fn feed_image_paths_stay_inside_their_root() {
