@@ -9,7 +9,7 @@ use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::time::Instant;
 
 use feedwarden_core::Post;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use parquet::errors::ParquetError;
 
 use super::manifest::{self, InputInfo, Malformed, Manifest};
@@ -77,6 +77,8 @@ pub struct BatchConfig {
     pub stdout: fn() -> Box<dyn Write + Send>,
     /// Tells the reader one thing (resuming, a malformed record skipped); the CLI writes it to stderr.
     pub note: fn(&str),
+    /// The CLI's progress bar (hidden with `-q`): this library only sets its length and advances it.
+    pub progress: ProgressBar,
 }
 
 /// What a run did.
@@ -367,8 +369,8 @@ struct JudgedRun {
 }
 
 /// The three threads of a run: the reader turns the inputs into blocks, this thread judges the blocks not
-/// yet written (`start.next_block` on), the writer appends their rows and checkpoints; a progress bar with
-/// rate and ETA on stderr, malformed records noted as they come.
+/// yet written (`start.next_block` on), the writer appends their rows and checkpoints; the caller's progress
+/// bar advances per block, malformed records are noted as they come.
 fn judge_all(
     cfg: &BatchConfig,
     judge: &mut Judge,
@@ -376,11 +378,7 @@ fn judge_all(
     sink: Sink,
     start: &resume::Checkpoint,
 ) -> Result<JudgedRun, BatchError> {
-    let bar = if cfg.quiet { ProgressBar::hidden() } else { ProgressBar::new(0) };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {pos}/{len} records [{elapsed_precise}] {per_sec} ETA {eta} {msg}")
-            .expect("valid template"),
-    );
+    let bar = &cfg.progress;
     let names: Vec<String> = cfg.inputs.iter().map(Input::name).collect();
     let mut malformed: Vec<Malformed> = Vec::new();
     let mut per_input = vec![(0u64, 0u64, 0u64); cfg.inputs.len()];

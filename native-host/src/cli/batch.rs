@@ -171,6 +171,7 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
         command: std::env::args().collect(),
         stdout: || Box::new(super::output::stdout()),
         note: |line| eprintln!("{line}"),
+        progress: progress_bar(args.quiet),
     };
     let s = batch::run(&cfg, &mut judge)?;
     if !args.quiet {
@@ -211,4 +212,19 @@ pub fn run(args: BatchArgs) -> anyhow::Result<ExitCode> {
 
 fn manifest_note(s: &batch::Summary) -> String {
     s.manifest_path.as_ref().map(|m| m.display().to_string()).unwrap_or_else(|| "its manifest".into())
+}
+
+/// The run's progress bar on stderr, with rate and ETA; hidden with `-q`.
+fn progress_bar(quiet: bool) -> indicatif::ProgressBar {
+    if quiet {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {pos}/{len} records [{elapsed_precise}] {per_sec} ETA {eta} {msg}",
+        )
+        .expect("valid template"),
+    );
+    bar
 }
