@@ -16,6 +16,8 @@ are only read) and, marked as such, concepts the judge was trained on:
                tweets, then normalised), so unrelated posts' task cosines sit near 0 as MiniLM's do
   diff/sent, diff/concat   difference of the positive and negative example means, dot product
   logit/concat a logistic scorer fitted on the 20 examples (L2-regularised, 300 gradient steps)
+  chosen       per rule, cent/concat-c when its leave-one-out ROC-AUC over the rule's own 20 examples beats
+               cent/sent's by more than 0.05, else cent/sent (a scorer that needs nothing but the examples)
 Each figure is the mean ROC-AUC over 20 seeded draws of 10 positive + 10 negative examples, scored on the
 rest of the split. ROC-AUC only: the score scale (and so a rule's threshold) would change with any of these.
 """
@@ -113,6 +115,14 @@ def task_mean(graph) -> np.ndarray:
     return (task / np.linalg.norm(task, axis=1, keepdims=True)).mean(0)
 
 
+def leave_one_out(E, p_idx, n_idx) -> float:
+    """ROC-AUC of the centroid maths over the rule's own examples, each scored without itself."""
+    idx = np.concatenate([p_idx, n_idx])
+    y = np.r_[np.ones(len(p_idx)), np.zeros(len(n_idx))]
+    scores = [centroid(E, p_idx[p_idx != i], n_idx[n_idx != i], np.array([i]))[0] for i in idx]
+    return th.roc_auc(y, np.array(scores))
+
+
 def main() -> None:
     if not TWEETEVAL.is_dir():
         sys.exit(f"fewshot_probe: {TWEETEVAL} not found (set FEEDWARDEN_SHARED_DATA)")
@@ -128,7 +138,8 @@ def main() -> None:
     mean = task_mean(graph)
     embedded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     scale = []
-    methods = ["cent/sent", "cent/task", "cent/concat", "cent/concat-c", "diff/sent", "diff/concat", "logit/concat"]
+    methods = ["cent/sent", "cent/task", "cent/concat", "cent/concat-c", "diff/sent", "diff/concat", "logit/concat",
+               "chosen"]
     print(f"| set (validation split) | n | positives | {' | '.join(methods)} |")
     print("|---|---|---|" + "---|" * len(methods))
     for name, (texts, y) in sets.items():
@@ -142,7 +153,7 @@ def main() -> None:
         concat_c = np.concatenate([sent, centred], 1) / np.sqrt(2)
         runs = [(centroid, sent), (centroid, task), (centroid, concat), (centroid, concat_c), (difference, sent),
                 (difference, concat), (logistic, concat)]
-        aucs: list[list[float]] = [[] for _ in runs]
+        aucs: list[list[float]] = [[] for _ in range(len(runs) + 1)]
         rng = np.random.default_rng(SEED)
         pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
         for _ in range(DRAWS):
@@ -150,6 +161,8 @@ def main() -> None:
             rest = np.setdiff1d(np.arange(len(y)), np.concatenate([p_idx, n_idx]))
             for k, (f, E) in enumerate(runs):
                 aucs[k].append(th.roc_auc(y[rest], f(E, p_idx, n_idx, rest)))
+            combined = leave_one_out(concat_c, p_idx, n_idx) > leave_one_out(sent, p_idx, n_idx) + 0.05
+            aucs[len(runs)].append(aucs[3][-1] if combined else aucs[0][-1])
         cells = " | ".join(f"{np.mean(a):.3f}" for a in aucs)
         print(f"| {name} | {len(y)} | {int(y.sum())} | {cells} |", flush=True)
         scale.append((name, sent, centred, concat, concat_c))
