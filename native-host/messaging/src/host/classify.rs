@@ -226,13 +226,7 @@ impl Host {
         };
         let mut out = verdict_out(verdict.clone(), false, &analyses);
         out.images_pending = Some(true);
-        let update = VerdictUpdate {
-            kind: Default::default(),
-            request_id: pending.request_id.clone(),
-            verdict: out,
-            error: None,
-            elapsed_ms: pending.received.elapsed().as_secs_f64() * 1000.0,
-        };
+        let update = pending.update(out, None);
         flow.pending.insert(job, PendingPost { text_verdict: verdict, ..pending });
         Some(update)
     }
@@ -274,13 +268,7 @@ impl Host {
             if let Some(next) = self.submit_vlm(flow, &pending.post, &analyses) {
                 let mut out = verdict_out(verdict.clone(), false, &analyses);
                 out.images_pending = Some(true);
-                let update = VerdictUpdate {
-                    kind: Default::default(),
-                    request_id: pending.request_id.clone(),
-                    verdict: out,
-                    error: None,
-                    elapsed_ms: pending.received.elapsed().as_secs_f64() * 1000.0,
-                };
+                let update = pending.update(out, None);
                 let next_post = PendingPost { text_verdict: verdict.clone(), analyses, ..pending };
                 flow.pending.insert(next, next_post);
                 return Some(update);
@@ -298,17 +286,11 @@ impl Host {
             }
             Err((code, detail)) => {
                 log!("judging post {} with its images failed: {detail}", pending.post.id);
-                (pending.text_verdict, Some(ReplyError { code, message: code.sentence().into(), detail }))
+                (pending.text_verdict.clone(), Some(ReplyError { code, message: code.sentence().into(), detail }))
             }
         };
         let mut verdict = verdict_out(verdict, false, &analyses);
         verdict.images_pending = Some(false);
-        Some(VerdictUpdate {
-            kind: Default::default(),
-            request_id: pending.request_id,
-            verdict,
-            error,
-            elapsed_ms: pending.received.elapsed().as_secs_f64() * 1000.0,
-        })
+        Some(pending.update(verdict, error))
     }
 }

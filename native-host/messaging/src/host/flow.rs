@@ -56,6 +56,19 @@ pub(super) struct PendingPost {
     pub(super) analyses: Vec<ImageAnalysis>,
 }
 
+impl PendingPost {
+    /// The `verdict.update` that sends `verdict` for this post (`elapsed_ms` from the start of its `classify`).
+    pub(super) fn update(&self, verdict: VerdictOut, error: Option<ReplyError>) -> VerdictUpdate {
+        VerdictUpdate {
+            kind: Default::default(),
+            request_id: self.request_id.clone(),
+            verdict,
+            error,
+            elapsed_ms: self.received.elapsed().as_secs_f64() * 1000.0,
+        }
+    }
+}
+
 /// The concurrent part of a serving session: events from the frame reader and the image thread, jobs sent to
 /// the image thread and the posts whose images are still being judged.
 #[derive(Debug)]
