@@ -151,26 +151,13 @@ impl ImageAnalyzer {
         all
     }
 
-    /// Analyse one `images` entry. `base_dir` allows local files (batch mode), confined to it
-    /// ([`confined_file`]). With `clip` the image's CLIP embedding is computed too (from the same decoded
-    /// image, beside OCR and NSFW).
-    pub fn analyse_entry(
-        &mut self,
-        entry: &str,
-        base_dir: Option<&Path>,
-        clip: Option<&SharedVision>,
-    ) -> ImageAnalysis {
-        self.analyse_post(std::slice::from_ref(&entry.to_string()), base_dir, clip, |_, _| {})
-            .pop()
-            .expect("one analysis per entry")
-    }
-
     /// Analyse a post's `images` entries (one analysis each, in order), every stage over every image: the
     /// stages (and CLIP's image side, with `clip`) run side by side, each over the post's images in order,
     /// and `progress(analyses, done)` is called each time one of them has finished them all — with what is
     /// known so far, `done` on the last call — so a fast stage's findings (NSFW) need not wait for a slow
     /// one's (OCR). Analyses are cached by content (sha256); a cached analysis made without CLIP gets its
-    /// embedding when one is asked for later. `progress` is called at least once (`done`).
+    /// embedding when one is asked for later. `progress` is called at least once (`done`). `base_dir` allows
+    /// local files (batch mode), confined to it ([`confined_file`]); without it only `data:` URLs are read.
     pub fn analyse_post(
         &mut self,
         entries: &[String],

@@ -204,7 +204,7 @@ impl Clip {
         embed_shared(&self.vision, img)
     }
 
-    /// The image encoder, for whoever embeds posts' images (see `ImageAnalyzer::analyse_entry`).
+    /// The image encoder, for whoever embeds posts' images (see `ImageAnalyzer::analyse_post`).
     pub fn vision(&self) -> SharedVision {
         Arc::clone(&self.vision)
     }

@@ -298,7 +298,7 @@ impl ImageRules {
 
     /// Rule id → the highest probability over the post's images that it shows the rule's description. Per
     /// image the VLM's P(yes) when it answered for that rule, else CLIP's probability from the image's
-    /// embedding (`analyses`, see `ImageAnalyzer::analyse_entry`). Images with neither (unreadable, or
+    /// embedding (`analyses`, see `ImageAnalyzer::analyse_post`). Images with neither (unreadable, or
     /// analysed without CLIP and not yet seen by the VLM) are skipped; no analyses, no scores.
     pub fn score_post(&self, analyses: &[ImageAnalysis]) -> BTreeMap<String, f32> {
         let mut out = BTreeMap::new();
