@@ -42,7 +42,7 @@ HEADS_DIR = ROOT / "models/heads"
 GOLDEN = ROOT / "models/golden/heads_golden.json"
 REPORT = ROOT / "models/judge/validation.json"
 BEFORE_COMMIT = "b729715"  # the last commit with the frozen-embedding heads
-MODEL_ID = "feedwarden-judge-v1-int8"
+MODEL_ID = "feedwarden-judge-v2-int8"
 BATCH = 4  # the host embeds in chunks of 4 (embedder::POOL_CHUNK): calibrate on what it computes
 MIN_SUB_VAL_AUC = 0.70
 
@@ -291,6 +291,11 @@ def main() -> None:
         "persuasion techniques in meme texts (SemEval-2021 dev), manipulation": measure("manipulation", ["memes"], None,
                                                                                         "manipulation"),
         "headline clickbait (seeded 10 %), clickbait": measure("clickbait", ["clickbait"], None, "clickbait"),
+        "feed-style clickbait (own, held-out templates) vs genuine tweets (TweetEval val), clickbait":
+            measure("clickbait", ["own/social-clickbait"], tweets, "clickbait"),
+        # the pooled rage-bait figure above also counts the project's own written rows; this one does not
+        "rage-bait, every third-party source's validation rows pooled (own written rows excluded)":
+            measure("rage-bait", [s for s in sources if not s.startswith("own/")], None, "rage-bait"),
     }
     for k, v in report["measures"].items():
         b = v.get("before", {})

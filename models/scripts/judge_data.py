@@ -256,8 +256,18 @@ def build(d: Path) -> list[Row]:
     for text, kind, y, g in rows:
         if kind == "engagement-bait":
             lb = {"engagement-bait": 1, "clickbait": 1}
-        elif kind == "social-clickbait":
-            lb = {"clickbait": 1, "engagement-bait": 0}
+            if g.split("/")[1] not in ("before-delete", "ignore-guilt"):  # ordinary openers: not angry at anyone
+                lb["rage-bait"] = 0
+        elif kind == "social-clickbait":  # "Doctors HATE him" is bait, not anger
+            lb = {"clickbait": 1, "engagement-bait": 0, "rage-bait": 0}
+        elif kind == "provocation":
+            lb = {"rage-bait": 1, "engagement-bait": 0}
+        elif kind == "question-howto":  # a genuine question is neither clickbait nor bait for engagement
+            lb = {"clickbait": 0, "engagement-bait": 0, "rage-bait": 0}
+        elif kind == "question-discussion":
+            lb = {"clickbait": 0, "rage-bait": 0}
+        elif kind == "provocation-bait":
+            lb = {"rage-bait": 1, "engagement-bait": 1, "clickbait": 1}
         elif kind == "false-urgency":
             lb = {"manipulation": 1, "manipulation/false-urgency": 1, "engagement-bait": 0}
         else:

@@ -99,11 +99,17 @@ SOCIAL_CLICKBAIT = {
                      "What happened next with {topic} will shock you", "I can't believe what {topic} just did"],
     "number-list": ["{n} things about {topic} nobody tells you. Number 7 will shock you!",
                     "{n} signs you're one of the {group}. #4 is so true", "Top {n} secrets about {topic} revealed"],
-    "hate-him": ["Doctors HATE him! See why", "Dentists hate this one simple trick", "This one weird trick about "
-                 "{topic} changes everything", "Banks don't want you to know this trick"],
+    "hate-him": ["Nutritionists HATE him! Here's why", "Dentists hate this one simple trick", "This one weird trick about "
+                 "{topic} changes everything", "Banks don't want you to know this trick",
+                 "Lawyers HATE her! Find out why", "Personal trainers hate this 30-second trick",
+                 "Landlords hate him for this simple hack", "Pharmacies HATE this. Click to see",
+                 "Why the experts HATE what {topic} did"],
     "link-tease": ["See what happened 👉 link in bio", "The ending about {topic}… link in comments",
                    "Full story in the first comment", "Watch till the end, you won't regret it",
                    "Click the link to see the photos of {topic}"],
+    "emoji-tease": ["OMG look at {topic} 😱😱 👉", "WAIT FOR IT… 😳", "This is INSANE 🤯 see the comments",
+                    "Nobody is talking about this 👀👇", "I was NOT ready for this 😭 link below",
+                    "You need to see {topic} RIGHT NOW 😲"],
     "reveal": ["The truth about {topic} finally revealed", "Nobody expected {topic} to look like this now",
                "This is why {topic} is trending", "Wait until you see {topic} in 2026"],
 }
@@ -117,6 +123,23 @@ FALSE_URGENCY = {
                         "don't be left behind", "Selling out fast! {n}00 sold in the last hour",
                         "Only {n} spots left for {topic}. Hurry!"],
 }
+
+# Provocation: lines written to make the reader angry at someone (us versus them, contempt, "they mock you"), the
+# intent no third-party set labels. Rage-bait positives; also appended to by a share-before-they-delete line.
+PROVOCATION = {
+    "they-mock-you": ["They laugh at people like you every day", "They think you're too stupid to notice",
+                      "This is what they really think of people like you", "They are mocking you and you still "
+                      "vote for them", "They hate you and they're not even hiding it anymore"],
+    "they-take": ["While you struggle, they fly private jets on your money", "Your taxes paid for THIS. Angry yet?",
+                  "They get richer while you pay for everything", "Politicians are spitting in your face again",
+                  "They're coming for {topic} next, and they think it's funny"],
+    "contempt": ["Look at these clowns in charge, they don't care about {group}", "Imagine being this stupid. "
+                 "These people vote.", "Every single one of them is a traitor", "These idiots want to ruin "
+                 "everything {group} built", "People like this are why we can't have nice things"],
+}
+# appended to a provocation line (the meme pattern: anger, then a reason to share it fast)
+PROVOCATION_BAIT = ["Share this before it disappears", "Share if you're angry too", "Spread this everywhere",
+                    "Repost before they take it down", "Tag everyone who needs to wake up"]
 
 # Ordinary posts that use the same words (share, comment, follow, like, vote, link, part 2) innocently.
 HARD_NEGATIVES = [
@@ -144,6 +167,52 @@ HARD_NEGATIVES = [
     "The new timetable starts next week; trains every 15 minutes.",
     "Grateful for the nurses who looked after my mum this week.",
     "Which would you choose for a first bike, steel or aluminium? Genuinely asking.",
+    # the words of clickbait and rage-bait, said innocently (a casual "hate", caps of joy, people laughing)
+    "I hate Mondays so much 😂",
+    "My kids hate broccoli, any tips for getting them to eat it?",
+    "Cats HATE baths and mine is no exception",
+    "I HATE it when the wifi drops in the middle of a call",
+    "SO EXCITED FOR THE WEEKEND!!!",
+    "WE WON THE CUP!!! What a night 🎉",
+    "Doctors say flu season starts early this year, so get your shot.",
+    "Everyone laughed at my dad's joke at dinner, proud moment",
+    "Delete the old backups before the disk fills up.",
+    "We are all so proud of {topic} today!",
+    "The experts at the museum explained how the old clock works.",
+    "See you all at the market on Saturday 👋",
+]
+
+
+# Issue 13's own examples of misjudged posts (and the meme's lines): never training data, so that the tests
+# which check them (tests/host/judge_quality.rs, cli.rs) measure generalisation. own_examples() drops any
+# written row that contains one of them (compared lower-case, letters and digits only).
+ISSUE_EXAMPLES = ["You won't BELIEVE… Number 7 will shock you!", "Doctors HATE him! See why 👉",
+                  "These idiots in parliament… Share before they delete this!!!", "THEY ARE LAUGHING AT YOU",
+                  "SHARE BEFORE THEY DELETE IT", "You Won't Believe What This Dog Did Next"]
+
+
+def _norm(s: str) -> str:
+    return " ".join("".join(c if c.isalnum() else " " for c in s.lower()).split())
+
+
+# Genuine questions, as forums and community feeds ask them: not clickbait, although clickbait headlines are often
+# questions too ("Can you guess…?"). How-to and advice questions are not engagement bait either; open discussion
+# questions ("what would you…") are left unlabelled for engagement bait, which they can shade into.
+QUESTIONS_HOWTO = [
+    "How do I get my sourdough starter to rise more?", "Has anyone tried the new bus route to the airport?",
+    "Which laptop would you recommend for a student on a budget?", "Is it normal for {topic} to sleep this much?",
+    "What's the best way to clean a cast iron pan?", "Does anyone know a good plumber in the north end?",
+    "How long does it take to get a passport renewed these days?", "Can I plant tomatoes this late in the season?",
+    "Why does my phone battery drain so fast after the update?", "Where can I recycle old paint in town?",
+    "Any tips for a first-time marathon runner?", "Should I learn Python or JavaScript first?",
+    "What time does the farmers market open on Sundays?", "How do you keep {topic} warm in winter?",
+]
+QUESTIONS_DISCUSSION = [
+    "What advice would you give your younger self?", "What's a book that changed how you think?",
+    "What is something you learned too late in life?", "Which film do you watch again every year?",
+    "What's the most underrated city you've visited?", "What hobby did you pick up this year?",
+    "What's a small thing that makes your day better?", "Which job would you do if money didn't matter?",
+    "What is the best meal you've ever cooked?", "What did your grandparents teach you that still matters?",
 ]
 
 
@@ -166,13 +235,29 @@ def own_examples() -> list[tuple[str, str, int, str]]:
         for t in templates:
             for _ in range(8):
                 rows.append((_fill(rng, t), "false-urgency", 1, f"false-urgency/{family}/{templates.index(t)}"))
+    for family, templates in PROVOCATION.items():
+        for t in templates:
+            for k in range(8):
+                text = _fill(rng, t)
+                kind = "provocation"
+                if k % 2:  # half of them end with a reason to share it now
+                    text = text + rng.choice([" ", "\n", "!\n"]) + _fill(rng, rng.choice(PROVOCATION_BAIT))
+                    kind = "provocation-bait"
+                rows.append((text, kind, 1, f"provocation/{family}/{templates.index(t)}"))
+    for kind, questions in (("question-howto", QUESTIONS_HOWTO), ("question-discussion", QUESTIONS_DISCUSSION)):
+        for i, t in enumerate(questions):
+            for _ in range(3):
+                rows.append((_fill(rng, t), kind, 0, f"{kind}/{i}"))
     for i, t in enumerate(HARD_NEGATIVES):
         for _ in range(4):
             rows.append((_fill(rng, t), "hard-negative", 0, f"hard-negative/{i}"))
-    # unique texts, first-seen order
+    # unique texts, first-seen order, none containing an issue example
     seen: set[str] = set()
     out = []
+    banned = [_norm(x) for x in ISSUE_EXAMPLES]
     for r in rows:
+        if any(b in _norm(r[0]) for b in banned):
+            continue
         if r[0] not in seen:
             seen.add(r[0])
             out.append(r)

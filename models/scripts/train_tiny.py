@@ -636,7 +636,7 @@ def main() -> None:
                 "token_table": f"wordllama rows re-fitted to all-MiniLM-L6-v2 sentence embeddings (ridge, "
                                f"λ={refit_lambda}) on {len(train_texts)} training texts + {len(pool)} transfer "
                                f"pool texts",
-                "teacher": "feedwarden-judge-v1-int8 (models/cards/judge.md)",
+                "teacher": "feedwarden-judge-v2-int8 (models/cards/judge.md)",
                 "training_token_coverage": round(tb.coverage, 6),
                 "feeds_agreement_defaults_python": round(agree, 4),
                 "feeds_agreement_held_out_half_python": round(agree_held, 4)}

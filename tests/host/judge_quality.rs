@@ -54,9 +54,11 @@ fn bait_is_caught_and_ordinary_posts_are_shown() {
     let v = classify(&posts, &models);
     assert!(score(&v["believe"], "clickbait") >= 0.8, "clickbait: {}", v["believe"]);
     assert_ne!(v["believe"]["action"], "show", "{}", v["believe"]);
-    // Known weakness (models/cards/judge.md, "Limits"): this one is filtered, but as rage-bait ("HATE"), with a
-    // clickbait score of about 0.2.
-    assert_ne!(v["doctors"]["action"], "show", "{}", v["doctors"]);
+    // Read as bait, not as anger at someone (judge v1 blurred it as rage-bait for the word "HATE"). Known
+    // weakness (models/cards/judge.md, "Limits"): its clickbait score (about 0.7) stays under the shipped 0.8,
+    // so the defaults still show it.
+    assert!(score(&v["doctors"], "clickbait") > score(&v["doctors"], "rage-bait"), "{}", v["doctors"]);
+    assert_ne!(v["doctors"]["action"], "blur", "{}", v["doctors"]);
     assert_ne!(v["parliament"]["action"], "show", "{}", v["parliament"]);
     for id in ["comment-yes", "tag"] {
         assert!(score(&v[id], "engagement-bait") >= 0.8, "engagement bait: {}", v[id]);
@@ -67,10 +69,22 @@ fn bait_is_caught_and_ordinary_posts_are_shown() {
     }
 }
 
+/// Issue 13's meme, rendered as an image under a post that says nothing: its OCR text alone gets it filtered
+/// (judge v1 showed it: every score stayed below its threshold).
+#[test]
+fn the_issues_meme_is_caught_from_its_image_text() {
+    let Some(models) = render::image_models() else {
+        return;
+    };
+    let meme = render::text_image_data_url(&["THEY ARE LAUGHING AT YOU", "SHARE BEFORE THEY DELETE IT"]);
+    let v = classify(&[json!({"id": "meme", "text": "look", "images": [meme]})], &models);
+    let meme = &v["meme"];
+    assert_ne!(meme["action"], "show", "{meme}");
+    assert!(meme["reason"].as_str().unwrap().contains("text in the image"), "{meme}");
+}
+
 /// A screenshot with ordinary text under a clickbait post: the post's own words still decide (the image's
-/// text is scored apart, the higher score wins; `cli.rs` checks that a meme's own words are caught). Issue 13's
-/// meme "THEY ARE LAUGHING AT YOU / SHARE BEFORE THEY DELETE IT" is still shown: every score stays below its
-/// threshold (models/cards/judge.md, "Limits").
+/// text is scored apart, the higher score wins; `cli.rs` checks that a meme's own words are caught).
 #[test]
 fn a_screenshot_never_dilutes_the_posts_own_words() {
     let Some(models) = render::image_models() else {

@@ -5,7 +5,7 @@
 // 2. The tiny model in WASM gives the numbers train_tiny.py computed (models/tiny/golden.json).
 // 3. On the captured feeds in ../shared/data/feeds (skipped when absent): the native judge's scores fed to the
 //    WASM engine's decide give the native verdicts, and the verdict agreement between the tiny model and the
-//    native judge (feedwarden-judge-v1) is reported (the test requires the floor below; the 90 % goal is not met).
+//    native judge (feedwarden-judge-v2) is reported (the test requires the floor below; the 90 % goal is not met).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
