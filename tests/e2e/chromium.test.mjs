@@ -245,7 +245,9 @@ describe("chromium: extension + native host", { skip }, () => {
       count: 3,
       states: {
         "The WhatsApp MCP server can now send": "show", // every score ≤ 0.13
-        "Announcing: Instantly.ai Catch-All Verification": "show", // crypto 0.33 < 0.60
+        // A sponsored product announcement at judge v2's manipulation threshold (0.78–0.81 depending on how its
+        // line breaks are read and which posts share its batch): either state is the model's call, not the adapter's.
+        "Announcing: Instantly.ai Catch-All Verification": ["show", "label"],
         "Excited to introduce WillBot": "show", // every score ≤ 0.22
       },
       source: "Announcing: Instantly.ai Catch-All Verification",
@@ -265,7 +267,10 @@ describe("chromium: extension + native host", { skip }, () => {
       assert.equal(states.length, want.count, `${site}: posts judged`);
       assert.ok(states.every((s) => ["show", "hide", "blur", "label"].includes(s.state)), `${site}: ${JSON.stringify(states)}`);
       const got = await statesOf(page, sel, Object.keys(want.states));
-      for (const [snippet, state] of Object.entries(want.states)) assert.deepEqual(got[snippet], [state], `${site}: "${snippet}"`);
+      for (const [snippet, state] of Object.entries(want.states)) {
+        if (Array.isArray(state)) assert.ok(got[snippet].length === 1 && state.includes(got[snippet][0]), `${site}: "${snippet}" ${got[snippet]}`);
+        else assert.deepEqual(got[snippet], [state], `${site}: "${snippet}"`);
+      }
       await insertCopies(page, {
         post: sel,
         source: want.source,

@@ -45,7 +45,7 @@ test("no host: posts are filtered by the WASM engine, the popup says so; the hos
     const popup = await b.context.newPage();
     await popup.goto(`chrome-extension://${EXTENSION_ID}/popup.html`);
     await popup.waitForFunction(() => /Judging in the browser \(fallback\)/.test(document.querySelector("#status-text")?.textContent ?? ""), null, { timeout: 10000 });
-    assert.match(await popup.textContent("#host"), /feedwarden-tiny-v3/);
+    assert.match(await popup.textContent("#host"), /feedwarden-tiny-v4/);
     mkdirSync(ARTIFACTS, { recursive: true });
     await popup.screenshot({ path: join(ARTIFACTS, "popup-fallback.png") });
 
@@ -92,9 +92,12 @@ test("no host: posts are filtered by the WASM engine, the popup says so; the hos
     const kept = await b.sw.evaluate(async () => (await chrome.storage.local.get("fallbackFeedback")).fallbackFeedback);
     assert.equal(kept?.length, 1, "the fallback keeps applying the correction");
     assert.equal(kept[0].post, undefined, "the post's text is dropped once the host has the correction");
-    // The host's own verdict uses it: the crypto post is shown by the host now, not hidden again.
+    // The host's own verdict uses it: the crypto rule no longer hides the post. (Judge v2 reads "the token sale is
+    // almost filled… load up before the next leg" as manipulation at about its 0.8 label threshold, so the host
+    // shows or labels it; it must not hide it again.)
     const after = await settled(page, REDDIT, 20000);
-    assert.equal(after.find((x) => x.text.includes("Bitcoin ETF inflows"))?.state, "show", JSON.stringify(after));
+    const state = after.find((x) => x.text.includes("Bitcoin ETF inflows"))?.state;
+    assert.ok(["show", "label"].includes(state), JSON.stringify(after));
     await popup.reload();
     await popup.waitForFunction(() => !/fallback/.test(document.querySelector("#status-text")?.textContent ?? ""), null, { timeout: 10000 });
     console.log(`[fallback-e2e] reddit page judged by the WASM engine in ${judgedMs} ms (page load included)`);
