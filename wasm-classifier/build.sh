@@ -15,7 +15,7 @@ if [ ! -x "$bindgen" ] || [ "$("$bindgen" --version | awk '{print $2}')" != "$wa
   echo "  cargo install wasm-bindgen-cli --version $want --root .cache/wasm-bindgen" >&2
   exit 1
 fi
-# profile.wasm (root Cargo.toml): release with opt-level "s", LTO, no debug info, panic = abort.
+# profile.wasm (root Cargo.toml): release with opt-level "z" (size), LTO, no debug info, panic = abort.
 cargo build --profile wasm --locked -p feedwarden-wasm --target wasm32-unknown-unknown >&2
 wasm=target/wasm32-unknown-unknown/wasm/feedwarden_wasm.wasm
 for t in node web; do
