@@ -13,8 +13,8 @@ use ort::session::Session;
 use ort::value::Tensor;
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
-/// Id of the encoder (the heads were trained and calibrated on exactly this one).
-pub const MODEL_ID: &str = "feedwarden-judge-v2-int8";
+/// Id of the encoder (the heads were trained and calibrated on exactly this one): the id core's heads name.
+pub const MODEL_ID: &str = feedwarden_core::heads::HEADS_EMBEDDING_MODEL;
 /// The folder (under the models folder) that holds it.
 pub const MODEL_DIR: &str = "feedwarden-judge";
 /// Tokens per text at most; longer posts are cut (280-character posts are ~70 tokens).

@@ -57,7 +57,7 @@ impl std::fmt::Debug for Report {
 }
 
 /// Models the host cannot run without; every other model only enables a part (images, CLIP).
-const REQUIRED_MODELS: [&str; 2] = ["feedwarden-judge-v2-int8", "onnxruntime"];
+const REQUIRED_MODELS: [&str; 2] = [crate::embedder::MODEL_ID, "onnxruntime"];
 
 pub fn run(args: DoctorArgs) -> anyhow::Result<ExitCode> {
     let mut r = Report::default();
