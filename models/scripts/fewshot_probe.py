@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""How well user-defined categories could be learnt from 10 + 10 examples on the judge graph's two outputs.
+"""How well user-defined categories are learnt from 10 + 10 examples on the judge graph's two outputs.
 
     .cache/venv/bin/python models/scripts/fewshot_probe.py      # needs models/build/feedwarden-judge (setup)
+    .cache/venv/bin/python models/scripts/fewshot_probe.py --write-centre   # also (re)writes
+                                                                 # models/judge/task-centre.json (committed)
 
-A measurement, not a shipped change: the host scores user-defined categories with `core::fewshot`'s centroid
-maths on `sentence_embedding` (the stock MiniLM vector). This compares, on the validation splits of TweetEval
+The host scores a user-defined rule with fewer than 5 + 5 examples with `core::fewshot`'s centroid maths on
+`sentence_embedding` (the stock MiniLM vector), and a rule with more with the trained scorer
+`core::fewshot::contrast` ("contrast", which ships). This compares, on the validation splits of TweetEval
 (../shared/data/train/tweeteval/*/val_*.txt; never the test splits), for concepts the judge was NOT trained on
 (irony; joy, optimism, sadness vs the other emotions), a topical one from the captured Reddit listings in
 ../shared/data/feeds/reddit (titles from gaming subreddits vs all others: nothing is trained here, the feeds
@@ -18,6 +21,13 @@ are only read) and, marked as such, concepts the judge was trained on:
   logit/concat a logistic scorer fitted on the 20 examples (L2-regularised, 300 gradient steps)
   chosen       per rule, cent/concat-c when its leave-one-out ROC-AUC over the rule's own 20 examples beats
                cent/sent's by more than 0.05, else cent/sent (a scorer that needs nothing but the examples)
+  contrast     what ships for rules with >= 5 + 5 examples (core::fewshot::contrast): the difference of the
+               cosines to the positive and negative example centroids, on the sentence vector and on the
+               centred task vector, mixed with task weight 0, 0.5 or 1 chosen by the examples' own
+               leave-one-out ROC-AUC (a weight must beat the one before by > 0.05); its scale (a sigmoid of the
+               leave-one-out means) does not change ROC-AUC, so it is left out here
+The centre of the task vectors (the mean unit task vector of 2,000 seeded TweetEval training tweets) is the
+constant the host centres with: models/judge/task-centre.json.
 Each figure is the mean ROC-AUC over 20 seeded draws of 10 positive + 10 negative examples, scored on the
 rest of the split. ROC-AUC only: the score scale (and so a rule's threshold) would change with any of these.
 """
@@ -104,6 +114,26 @@ def reddit_topic() -> tuple[list[str], np.ndarray]:
     return [t for t, _ in rows], np.array([y for _, y in rows])
 
 
+def judge_data_sets() -> dict[str, tuple[list[str], np.ndarray]]:
+    """The validation rows calibrate_judge.py's few-shot figures use (judge_data.py's splits): UsVsThem
+    anger/contempt at a group, TRAC-1 aggression, clickbait headlines vs news headlines."""
+    import judge_data as jd
+    rows = [r for r in jd.build(th.data_root()) if r.split == "val"]
+    y, m = jd.label_matrix(rows)
+
+    def primary(srcs: set[str]) -> str:
+        other = sorted(x for x in srcs if x != "clickbait")
+        return other[0] if other else "clickbait"
+    out = {}
+    for src, col, name in (("usvsthem", "aux/group-anger", "anger/contempt at a group, UsVsThem (trained: aux/group-anger)"),
+                           ("trac1", "aux/aggression", "aggression, TRAC-1 (trained: aux/aggression)"),
+                           ("clickbait", "clickbait", "clickbait headlines (trained: clickbait)")):
+        j = jd.TASKS.index(col)
+        idx = [i for i, r in enumerate(rows) if m[i, j] > 0 and primary(r.sources) == src]
+        out[name] = ([rows[i].text for i in idx], y[idx, j].astype(int))
+    return out
+
+
 def task_mean(graph) -> np.ndarray:
     """The mean normalised task vector over 2,000 TweetEval training tweets (emotion, irony; seeded)."""
     texts = []
@@ -113,6 +143,45 @@ def task_mean(graph) -> np.ndarray:
     pick = [texts[i] for i in rng.choice(len(texts), 2000, replace=False)]
     _, task = graph.embed(pick)
     return (task / np.linalg.norm(task, axis=1, keepdims=True)).mean(0)
+
+
+TASK_WEIGHTS = (0.0, 0.5, 1.0)
+CHOICE_MARGIN = 0.05
+
+
+def contrast(sent, centred, p_idx, n_idx, rest):
+    """core::fewshot::contrast::ContrastScorer (its ranking; the sigmoid scale does not change ROC-AUC)."""
+    def unit_mean(E, idx):
+        c = E[idx].sum(0)
+        return c / np.linalg.norm(c)
+
+    def contrasts(p, n, rows):
+        return (sent[rows] @ unit_mean(sent, p) - sent[rows] @ unit_mean(sent, n),
+                centred[rows] @ unit_mean(centred, p) - centred[rows] @ unit_mean(centred, n))
+    loo = [contrasts(p_idx[p_idx != i], n_idx, np.array([i])) for i in p_idx] + \
+          [contrasts(p_idx, n_idx[n_idx != i], np.array([i])) for i in n_idx]
+    ds, dt = np.array([c[0][0] for c in loo]), np.array([c[1][0] for c in loo])
+    y = np.r_[np.ones(len(p_idx)), np.zeros(len(n_idx))]
+    weight, best = TASK_WEIGHTS[0], th.roc_auc(y, ds)
+    for w in TASK_WEIGHTS[1:]:
+        auc = th.roc_auc(y, (1 - w) * ds + w * dt)
+        if auc > best + CHOICE_MARGIN:
+            weight, best = w, auc
+    s, t = contrasts(p_idx, n_idx, rest)
+    return (1 - weight) * s + weight * t
+
+
+def write_centre(mean: np.ndarray) -> None:
+    import json
+    path = SCRIPT_DIR.parent / "judge" / "task-centre.json"
+    path.write_text(json.dumps({
+        "model": cj.MODEL_ID,
+        "description": "Mean of the unit task_embedding over 2,000 TweetEval training tweets (emotion + irony "
+                       f"train_text.txt, seeded draw, seed {SEED}), through the shipped int8 graph in chunks of 4; "
+                       "core::fewshot::contrast centres task vectors with it. Written by "
+                       "models/scripts/fewshot_probe.py --write-centre.",
+        "vector": [round(float(x), 6) for x in mean]}, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {path}", file=sys.stderr)
 
 
 def leave_one_out(E, p_idx, n_idx) -> float:
@@ -134,12 +203,15 @@ def main() -> None:
     sets["offensive (trained: aux/offensive)"] = load("offensive")
     sets["hate (trained: a rage-bait source)"] = load("hate")
     sets["video games, Reddit titles (topical, not trained)"] = reddit_topic()
+    sets.update(judge_data_sets())
     graph = cj.Graph()
     mean = task_mean(graph)
+    if "--write-centre" in sys.argv[1:]:
+        write_centre(mean)
     embedded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     scale = []
     methods = ["cent/sent", "cent/task", "cent/concat", "cent/concat-c", "diff/sent", "diff/concat", "logit/concat",
-               "chosen"]
+               "chosen", "contrast"]
     print(f"| set (validation split) | n | positives | {' | '.join(methods)} |")
     print("|---|---|---|" + "---|" * len(methods))
     for name, (texts, y) in sets.items():
@@ -153,7 +225,7 @@ def main() -> None:
         concat_c = np.concatenate([sent, centred], 1) / np.sqrt(2)
         runs = [(centroid, sent), (centroid, task), (centroid, concat), (centroid, concat_c), (difference, sent),
                 (difference, concat), (logistic, concat)]
-        aucs: list[list[float]] = [[] for _ in range(len(runs) + 1)]
+        aucs: list[list[float]] = [[] for _ in range(len(runs) + 2)]
         rng = np.random.default_rng(SEED)
         pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
         for _ in range(DRAWS):
@@ -163,6 +235,7 @@ def main() -> None:
                 aucs[k].append(th.roc_auc(y[rest], f(E, p_idx, n_idx, rest)))
             combined = leave_one_out(concat_c, p_idx, n_idx) > leave_one_out(sent, p_idx, n_idx) + 0.05
             aucs[len(runs)].append(aucs[3][-1] if combined else aucs[0][-1])
+            aucs[len(runs) + 1].append(th.roc_auc(y[rest], contrast(sent, centred, p_idx, n_idx, rest)))
         cells = " | ".join(f"{np.mean(a):.3f}" for a in aucs)
         print(f"| {name} | {len(y)} | {int(y.sum())} | {cells} |", flush=True)
         scale.append((name, sent, centred, concat, concat_c))

@@ -13,12 +13,16 @@ use std::process::Command;
 use serde_json::{json, Value};
 
 fn classify(posts: &[Value], models: &std::path::Path) -> HashMap<String, Value> {
+    classify_with(posts, models, "feedwarden:defaults")
+}
+
+fn classify_with(posts: &[Value], models: &std::path::Path, policy: &str) -> HashMap<String, Value> {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("in.jsonl");
     let lines: Vec<String> = posts.iter().map(Value::to_string).collect();
     std::fs::write(&input, lines.join("\n")).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_feedwarden"))
-        .args(["classify", input.to_str().unwrap(), "-q"])
+        .args(["classify", input.to_str().unwrap(), "-q", "--policy", policy])
         .current_dir(common::repo_root())
         .env("FEEDWARDEN_MODELS_DIR", models)
         .env("FEEDWARDEN_HOME", dir.path())
@@ -99,4 +103,96 @@ fn a_screenshot_never_dilutes_the_posts_own_words() {
     let (alone, with) = (score(&v["alone"], "clickbait"), score(&v["with-image"], "clickbait"));
     assert!(alone >= 0.8, "{}", v["alone"]);
     assert!((with - alone).abs() < 1e-3, "the screenshot changed the post's clickbait score: {alone} -> {with}");
+}
+
+/// A user-defined rule about tone, not topic ("talks down to people"), written as a reader would: 6 + 6
+/// examples on everyday topics, the negatives on the same topics in a neutral tone.
+const CONDESCENDING: &str = r#"[policy]
+name = "Condescending replies"
+extends = ["feedwarden:defaults"]
+
+[[rule]]
+id = "condescending"
+description = "Posts that talk down to people, mock their intelligence or lecture them with contempt"
+action = "label"
+threshold = 0.7
+should_match = [
+    "Wow, imagine not knowing how interest rates work. Maybe read a book sometime, sweetie.",
+    "I'm not going to explain basic biology to someone who clearly never passed school.",
+    "Cute that you think your little opinion about football matters. Adults are talking.",
+    "Oh honey, no. That's not how any of this works. Try thinking before you type.",
+    "Let me use small words so even you can follow: the recipe says bake, not fry.",
+    "Another genius who learned climate science from a meme. Embarrassing.",
+]
+should_not_match = [
+    "Interest rates went up again this month; here is what that means for mortgages.",
+    "Good question about the biology exam, the answer is in chapter four.",
+    "Great match tonight, both teams played really well in the second half.",
+    "I think there might be a mix-up in the instructions, happy to walk through it together.",
+    "Tried the recipe again and baked it this time, much better result.",
+    "Interesting thread on climate science, I learned a lot from the replies.",
+]
+"#;
+
+/// With 5 + 5 examples or more a user-defined rule gets the trained few-shot scorer (`core::fewshot::contrast`),
+/// which can judge tone on the fine-tuned task vector: new posts in the rule's tone on topics none of its
+/// examples has are caught, the same topics said neutrally are not. (With the first 4 + 4 of these examples,
+/// the centroid maths score three of the six condescending posts below 0.7, measured 2026-12-04.)
+#[test]
+fn a_tone_rule_with_enough_examples_is_judged_by_its_trained_scorer() {
+    let Some(models) = common::models_dir() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("condescending.toml");
+    std::fs::write(&policy, CONDESCENDING).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_feedwarden"))
+        .args(["policy", "test", policy.to_str().unwrap()])
+        .current_dir(common::repo_root())
+        .env("FEEDWARDEN_MODELS_DIR", &models)
+        .env("FEEDWARDEN_HOME", dir.path())
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert!(report.contains("rule \"condescending\" (trained few-shot scorer"), "{report}");
+    let pairs = [
+        (
+            "Bless your heart, you really thought the moon landing was filmed in a studio? Stick to colouring books.",
+            "Watched a documentary about the moon landing last night, the footage still looks amazing.",
+        ),
+        (
+            "It's adorable that you tried to fix your own car. Leave it to people who can actually read a manual.",
+            "Fixed the brakes on my car this weekend with help from the manual, took about two hours.",
+        ),
+        (
+            "Not surprised you failed the driving test, some people just aren't built for thinking and steering at once.",
+            "My sister passed her driving test today on the second try, we are so proud of her.",
+        ),
+        (
+            "Do you even know what a budget is? Clearly maths was not your strong subject, darling.",
+            "Our household budget spreadsheet finally balances, sharing the template in case it helps.",
+        ),
+        (
+            "Sure, tell me more about vaccines, Dr. Facebook. I'll wait while you google the big words.",
+            "The clinic is offering flu vaccines on Saturday morning, no appointment needed.",
+        ),
+        (
+            "Imagine being this clueless about gardening. Tomatoes need sun, genius, not your basement.",
+            "Our tomatoes finally got enough sun this summer, first proper harvest in years.",
+        ),
+    ];
+    let posts: Vec<Value> = pairs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (rude, plain))| {
+            [json!({"id": format!("rude{i}"), "text": rude}), json!({"id": format!("plain{i}"), "text": plain})]
+        })
+        .collect();
+    let v = classify_with(&posts, &models, policy.to_str().unwrap());
+    for i in 0..pairs.len() {
+        let (rude, plain) = (&v[&format!("rude{i}")], &v[&format!("plain{i}")]);
+        assert!(score(rude, "condescending") >= 0.7, "{rude}");
+        assert!(score(plain, "condescending") < 0.7, "{plain}");
+        assert_ne!(rude["action"], "show", "{rude}");
+    }
 }

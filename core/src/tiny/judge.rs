@@ -47,7 +47,7 @@ impl<'m> TinyJudge<'m> {
             let negative = rule.should_not_match.iter().map(|t| model.embed(t));
             anchors.insert(
                 rule.category_id().to_string(),
-                RuleAnchors { positive: positive.collect(), negative: negative.collect() },
+                RuleAnchors { positive: positive.collect(), negative: negative.collect(), contrast: None },
             );
         }
         TinyJudge { model, heads, policy, anchors, feedback: FeedbackScopes::default() }
