@@ -255,8 +255,11 @@ impl Judge {
         } else {
             String::new()
         };
+        // Verdicts cached before user-defined rules with enough examples got the trained scorer are not
+        // served for a policy that has one now (policies without one keep their keys).
+        let scorer = if self.anchors.values().any(|a| a.contrast.is_some()) { "\0fewshot-contrast-1" } else { "" };
         let key = format!(
-            "{MODEL_ID}\0{}\0{}\0{}\0{}\0{:?}\0{}\0{images}",
+            "{MODEL_ID}{scorer}\0{}\0{}\0{}\0{}\0{:?}\0{}\0{images}",
             self.policy.hash,
             self.feedback_version,
             post.judged_text(),
