@@ -21,6 +21,9 @@ are only read) and, marked as such, concepts the judge was trained on:
   logit/concat a logistic scorer fitted on the 20 examples (L2-regularised, 300 gradient steps)
   chosen       per rule, cent/concat-c when its leave-one-out ROC-AUC over the rule's own 20 examples beats
                cent/sent's by more than 0.05, else cent/sent (a scorer that needs nothing but the examples)
+  +desc        the same with the rule's description (DESCRIPTIONS, one sentence per set) as one more
+               positive, as a real rule has: "cent/sent+desc" is what such a rule got before, "contrast+desc"
+               what it gets now
   contrast     what ships for rules with >= 5 + 5 examples (core::fewshot::contrast): the difference of the
                cosines to the positive and negative example centroids, on the sentence vector and on the
                centred task vector, mixed with task weight 0, 0.5 or 1 chosen by the examples' own
@@ -60,9 +63,10 @@ def load(task: str) -> tuple[list[str], np.ndarray]:
     return texts, labels
 
 
-def centroid(E, p_idx, n_idx, rest):
-    """core::fewshot::user_category_probability: centroid of the positives, pushed down near negatives."""
-    proto = E[p_idx].sum(0)
+def centroid(E, p_idx, n_idx, rest, description=None):
+    """core::fewshot::user_category_probability: centroid of the positives (and the rule's description), pushed
+    down near negatives."""
+    proto = E[p_idx].sum(0) + (description if description is not None else 0)
     proto /= np.linalg.norm(proto)
     s_pos = E[rest] @ proto
     s_neg = (E[rest] @ E[n_idx].T).max(1)
@@ -83,6 +87,22 @@ def logistic(E, p_idx, n_idx, rest):
         b -= (p - t).mean()
     return E[rest] @ w + b
 
+
+# What a reader might write as the rule's description for each set (written once, not tuned).
+DESCRIPTIONS = {
+    "irony (not trained)": "Ironic or sarcastic posts that say the opposite of what they mean",
+    "joy vs other emotions (not trained)": "Posts expressing joy and happiness",
+    "optimism vs other emotions (not trained)": "Hopeful, optimistic posts about the future",
+    "sadness vs other emotions (not trained)": "Sad posts about loss, grief or disappointment",
+    "anger vs other emotions (trained: aux/anger)": "Angry posts",
+    "offensive (trained: aux/offensive)": "Offensive, insulting or abusive posts",
+    "hate (trained: a rage-bait source)": "Hateful posts against immigrants or women",
+    "video games, Reddit titles (topical, not trained)": "Posts about video games",
+    "anger/contempt at a group, UsVsThem (trained: aux/group-anger)":
+        "Comments expressing anger or contempt at a group of people",
+    "aggression, TRAC-1 (trained: aux/aggression)": "Aggressive comments that attack or threaten someone",
+    "clickbait headlines (trained: clickbait)": "Clickbait headlines that tease instead of telling the news",
+}
 
 GAMING = {"gaming", "leagueoflegends", "Games", "hearthstone", "starcraft", "GlobalOffensive", "pcgaming",
           "DotA2", "Overwatch", "Minecraft", "wow", "pokemon", "xboxone", "PS4", "nintendo"}
@@ -149,14 +169,15 @@ TASK_WEIGHTS = (0.0, 0.5, 1.0)
 CHOICE_MARGIN = 0.05
 
 
-def contrast(sent, centred, p_idx, n_idx, rest):
-    """core::fewshot::contrast::ContrastScorer (its ranking; the sigmoid scale does not change ROC-AUC)."""
-    def unit_mean(E, idx):
-        c = E[idx].sum(0)
+def contrast(sent, centred, p_idx, n_idx, rest, description=None):
+    """core::fewshot::contrast::ContrastScorer (its ranking; the sigmoid scale does not change ROC-AUC);
+    `description`: the rule's description's sentence vector, one more positive on the sentence side."""
+    def unit_mean(E, idx, extra=None):
+        c = E[idx].sum(0) + (extra if extra is not None else 0)
         return c / np.linalg.norm(c)
 
     def contrasts(p, n, rows):
-        return (sent[rows] @ unit_mean(sent, p) - sent[rows] @ unit_mean(sent, n),
+        return (sent[rows] @ unit_mean(sent, p, description) - sent[rows] @ unit_mean(sent, n),
                 centred[rows] @ unit_mean(centred, p) - centred[rows] @ unit_mean(centred, n))
     loo = [contrasts(p_idx[p_idx != i], n_idx, np.array([i])) for i in p_idx] + \
           [contrasts(p_idx, n_idx[n_idx != i], np.array([i])) for i in n_idx]
@@ -211,7 +232,7 @@ def main() -> None:
     embedded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     scale = []
     methods = ["cent/sent", "cent/task", "cent/concat", "cent/concat-c", "diff/sent", "diff/concat", "logit/concat",
-               "chosen", "contrast"]
+               "chosen", "contrast", "cent/sent+desc", "contrast+desc"]
     print(f"| set (validation split) | n | positives | {' | '.join(methods)} |")
     print("|---|---|---|" + "---|" * len(methods))
     for name, (texts, y) in sets.items():
@@ -225,7 +246,8 @@ def main() -> None:
         concat_c = np.concatenate([sent, centred], 1) / np.sqrt(2)
         runs = [(centroid, sent), (centroid, task), (centroid, concat), (centroid, concat_c), (difference, sent),
                 (difference, concat), (logistic, concat)]
-        aucs: list[list[float]] = [[] for _ in range(len(runs) + 2)]
+        aucs: list[list[float]] = [[] for _ in range(len(runs) + 4)]
+        desc = graph.embed([DESCRIPTIONS[name]])[0][0]
         rng = np.random.default_rng(SEED)
         pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
         for _ in range(DRAWS):
@@ -236,6 +258,8 @@ def main() -> None:
             combined = leave_one_out(concat_c, p_idx, n_idx) > leave_one_out(sent, p_idx, n_idx) + 0.05
             aucs[len(runs)].append(aucs[3][-1] if combined else aucs[0][-1])
             aucs[len(runs) + 1].append(th.roc_auc(y[rest], contrast(sent, centred, p_idx, n_idx, rest)))
+            aucs[len(runs) + 2].append(th.roc_auc(y[rest], centroid(sent, p_idx, n_idx, rest, desc)))
+            aucs[len(runs) + 3].append(th.roc_auc(y[rest], contrast(sent, centred, p_idx, n_idx, rest, desc)))
         cells = " | ".join(f"{np.mean(a):.3f}" for a in aucs)
         print(f"| {name} | {len(y)} | {int(y.sum())} | {cells} |", flush=True)
         scale.append((name, sent, centred, concat, concat_c))

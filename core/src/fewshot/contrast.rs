@@ -51,13 +51,17 @@ struct Prototypes {
 }
 
 impl Prototypes {
-    fn of(positive: &[&ExampleVectors], negative: &[&ExampleVectors]) -> Option<Self> {
+    /// The four centroids; the rule's description (its sentence vector), when given, counts as one more
+    /// positive on the sentence side.
+    fn of(positive: &[&ExampleVectors], negative: &[&ExampleVectors], description: Option<&Vec<f32>>) -> Option<Self> {
         let c = |set: &[&ExampleVectors], task: bool| {
             let v: Vec<Vec<f32>> = set.iter().map(|e| if task { e.task.clone() } else { e.sentence.clone() }).collect();
             centroid(&v)
         };
+        let mut pos_sentence: Vec<Vec<f32>> = positive.iter().map(|e| e.sentence.clone()).collect();
+        pos_sentence.extend(description.cloned());
         Some(Prototypes {
-            pos_sentence: c(positive, false)?,
+            pos_sentence: centroid(&pos_sentence)?,
             neg_sentence: c(negative, false)?,
             pos_task: c(positive, true)?,
             neg_task: c(negative, true)?,
@@ -75,7 +79,8 @@ impl Prototypes {
 
 /// A user-defined rule's trained scorer: `p = sigmoid(gain · (s − midpoint))` with
 /// `s = (1 − w) · (cos(x, P⁺) − cos(x, P⁻)) + w · (cos(t, T⁺) − cos(t, T⁻))`, where P± are the unit centroids
-/// of the positive and negative examples' sentence vectors, T± those of their centred task vectors, and the
+/// of the positive (with the rule's description) and negative examples' sentence vectors, T± those of the
+/// examples' centred task vectors (a description is not a post: its tone is no example's), and the
 /// weight w, the midpoint and the gain come from the examples' leave-one-out scores: the midpoint halfway
 /// between the positives' mean and the negatives' mean, the gain putting those means at logits ±2 (p 0.88 and
 /// 0.12).
@@ -83,6 +88,8 @@ impl Prototypes {
 pub struct ContrastScorer {
     /// The judge's task-vector centre (the mean unit task vector of ordinary posts).
     centre: Vec<f32>,
+    /// The rule's description (sentence vector), a positive on the sentence side; never left out.
+    description: Option<Vec<f32>>,
     /// The examples, task vectors centred.
     positive: Vec<ExampleVectors>,
     negative: Vec<ExampleVectors>,
@@ -116,24 +123,34 @@ fn roc_auc(pos: &[f32], neg: &[f32]) -> f32 {
 }
 
 impl ContrastScorer {
-    /// Fit the scorer to a rule's examples (raw task vectors; `centre` is the judge's task-vector centre);
-    /// `None` when either side has fewer than [`MIN_CONTRAST_EXAMPLES`] (the caller keeps the centroid maths)
-    /// or a side's vectors cancel out.
-    pub fn fit(positive: Vec<ExampleVectors>, negative: Vec<ExampleVectors>, centre: &[f32]) -> Option<Self> {
+    /// Fit the scorer to a rule's examples (raw task vectors; `centre` is the judge's task-vector centre) and
+    /// its description's sentence vector; `None` when either side has fewer than [`MIN_CONTRAST_EXAMPLES`]
+    /// (the caller keeps the centroid maths) or a side's vectors cancel out.
+    pub fn fit(
+        description: Option<Vec<f32>>,
+        positive: Vec<ExampleVectors>,
+        negative: Vec<ExampleVectors>,
+        centre: &[f32],
+    ) -> Option<Self> {
         if positive.len() < MIN_CONTRAST_EXAMPLES || negative.len() < MIN_CONTRAST_EXAMPLES {
             return None;
         }
         let centred = |v: Vec<ExampleVectors>| -> Vec<ExampleVectors> {
             v.into_iter().map(|e| ExampleVectors { task: centre_task(&e.task, centre), sentence: e.sentence }).collect()
         };
-        Self::fit_any(centred(positive), centred(negative), centre.to_vec())
+        Self::fit_any(description, centred(positive), centred(negative), centre.to_vec())
     }
 
     /// The fit on centred examples, without the minimum (also for leaving one example out: `policy test`).
-    fn fit_any(positive: Vec<ExampleVectors>, negative: Vec<ExampleVectors>, centre: Vec<f32>) -> Option<Self> {
+    fn fit_any(
+        description: Option<Vec<f32>>,
+        positive: Vec<ExampleVectors>,
+        negative: Vec<ExampleVectors>,
+        centre: Vec<f32>,
+    ) -> Option<Self> {
         let all_pos: Vec<&ExampleVectors> = positive.iter().collect();
         let all_neg: Vec<&ExampleVectors> = negative.iter().collect();
-        let prototypes = Prototypes::of(&all_pos, &all_neg)?;
+        let prototypes = Prototypes::of(&all_pos, &all_neg, description.as_ref())?;
         // Leave-one-out contrasts of every example (a side of one example cannot leave one out).
         let loo = |side_pos: bool, i: usize| -> Option<(f32, f32)> {
             let (p, n): (Vec<&ExampleVectors>, Vec<&ExampleVectors>) = if side_pos {
@@ -142,7 +159,7 @@ impl ContrastScorer {
                 (all_pos.clone(), all_neg.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, e)| *e).collect())
             };
             let e = if side_pos { all_pos[i] } else { all_neg[i] };
-            Some(Prototypes::of(&p, &n)?.contrasts(&e.sentence, &e.task))
+            Some(Prototypes::of(&p, &n, description.as_ref())?.contrasts(&e.sentence, &e.task))
         };
         let pos_loo: Vec<(f32, f32)> = (0..positive.len()).filter_map(|i| loo(true, i)).collect();
         let neg_loo: Vec<(f32, f32)> = (0..negative.len()).filter_map(|i| loo(false, i)).collect();
@@ -166,7 +183,17 @@ impl ContrastScorer {
         let (mp, mn) = (mean(&p), mean(&n));
         let midpoint = (mp + mn) / 2.0;
         let gain = 2.0 * SPREAD_LOGIT / (mp - mn).max(MIN_GAP);
-        Some(ContrastScorer { centre, positive, negative, prototypes, task_weight, examples_auc, midpoint, gain })
+        Some(ContrastScorer {
+            centre,
+            description,
+            positive,
+            negative,
+            prototypes,
+            task_weight,
+            examples_auc,
+            midpoint,
+            gain,
+        })
     }
 
     /// Probability that a post (its unit sentence vector and raw task vector) belongs to the rule.
@@ -184,7 +211,7 @@ impl ContrastScorer {
         if index < side.len() {
             side.remove(index);
         }
-        Self::fit_any(p, n, self.centre.clone())
+        Self::fit_any(self.description.clone(), p, n, self.centre.clone())
     }
 }
 
@@ -211,14 +238,14 @@ mod tests {
     fn too_few_examples_keep_the_centroid_maths() {
         let pos: Vec<_> = (0..4).map(|k| styled(true, k)).collect();
         let neg: Vec<_> = (0..5).map(|k| styled(false, k)).collect();
-        assert!(ContrastScorer::fit(pos, neg, &[0.0; 4]).is_none());
+        assert!(ContrastScorer::fit(None, pos, neg, &[0.0; 4]).is_none());
     }
 
     #[test]
     fn style_separated_examples_choose_the_task_vector() {
         let pos: Vec<_> = (0..6).map(|k| styled(true, k)).collect();
         let neg: Vec<_> = (0..6).map(|k| styled(false, k)).collect();
-        let s = ContrastScorer::fit(pos, neg, &[0.0; 4]).unwrap();
+        let s = ContrastScorer::fit(None, pos, neg, &[0.0; 4]).unwrap();
         assert!(s.task_weight > 0.0, "{s:?}");
         let yes = styled(true, 9);
         let no = styled(false, 9);
@@ -235,7 +262,8 @@ mod tests {
             task: unit(&[1.0, k as f32 * 0.05, if class { 0.01 } else { -0.01 }]),
         };
         let pos = (0..5).map(|k| ex(true, k)).collect();
-        let s = ContrastScorer::fit(pos, (0..5).map(|k| ex(false, k)).collect(), &[0.0; 3]).unwrap();
+        let description = Some(unit(&[1.0, 0.0, 0.0]));
+        let s = ContrastScorer::fit(description, pos, (0..5).map(|k| ex(false, k)).collect(), &[0.0; 3]).unwrap();
         assert_eq!(s.task_weight, 0.0);
         assert!((s.examples_auc - 1.0).abs() < 1e-6);
         let yes = ex(true, 7);

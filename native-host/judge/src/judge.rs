@@ -193,7 +193,10 @@ impl Judge {
             let centre = task_centre();
             let has_task = |encoded: &[Encoded]| encoded.iter().all(|e| e.task.len() == centre.len());
             let contrast = (has_task(&positive) && has_task(&negative))
-                .then(|| ContrastScorer::fit(examples(&positive[1..]), examples(&negative), centre))
+                .then(|| {
+                    let description = Some(positive[0].embedding.clone());
+                    ContrastScorer::fit(description, examples(&positive[1..]), examples(&negative), centre)
+                })
                 .flatten();
             anchors.insert(
                 rule.id.clone(),
