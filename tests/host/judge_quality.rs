@@ -196,3 +196,30 @@ fn a_tone_rule_with_enough_examples_is_judged_by_its_trained_scorer() {
         assert_ne!(rude["action"], "show", "{rude}");
     }
 }
+
+/// The shipped example `policies/examples/mock-looks.toml` (6 + 6 examples, its negatives about looks said
+/// kindly): new posts that mock someone's looks are hidden, new kind or plain posts about looks, glasses or
+/// chairs are shown. (Its 3 + 2 predecessor scored two of these kind posts 0.50 and 0.54, measured 2026-12-04.)
+#[test]
+fn the_shipped_mock_looks_rule_tells_mockery_from_kind_words_about_looks() {
+    let Some(models) = common::models_dir() else {
+        return;
+    };
+    let policy = common::repo_root().join("policies/examples/mock-looks.toml");
+    let posts = [
+        json!({"id": "mock-makeup", "text": "did she do her makeup with a paint roller? what a clown face 🤡"}),
+        json!({"id": "mock-body", "text": "that guy is built like a fridge, no wonder the chair broke lmao"}),
+        json!({"id": "mock-glasses", "text": "those glasses make her look like a bug, so ugly"}),
+        json!({"id": "kind-makeup", "text": "Her makeup at the premiere was gorgeous, the colours were so bold"}),
+        json!({"id": "chair", "text": "Bought a new office chair for my back, best purchase this year"}),
+        json!({"id": "glasses", "text": "Finally got new glasses and I can read street signs again!"}),
+        json!({"id": "grandmother", "text": "Our grandmother turned 90 today and she still looks radiant"}),
+    ];
+    let v = classify_with(&posts, &models, policy.to_str().unwrap());
+    for id in ["mock-makeup", "mock-body", "mock-glasses"] {
+        assert_eq!(v[id]["action"], "hide", "{}", v[id]);
+    }
+    for id in ["kind-makeup", "chair", "glasses", "grandmother"] {
+        assert!(score(&v[id], "mock-looks") < 0.5, "{}", v[id]);
+    }
+}
