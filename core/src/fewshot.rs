@@ -1,10 +1,6 @@
 //! Few-shot scoring on sentence embeddings: user-defined categories from a rule's description and examples,
 //! and the reader's feedback nudging any rule's score for posts like the ones they corrected.
 
-pub mod contrast;
-
-pub use contrast::{ContrastScorer, ExampleVectors};
-
 /// Cosine similarity of two L2-normalised vectors (a plain dot product).
 pub fn cosine(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
@@ -20,9 +16,6 @@ fn max_similarity(e: &[f32], anchors: &[Vec<f32>]) -> Option<f32> {
 pub struct RuleAnchors {
     pub positive: Vec<Vec<f32>>,
     pub negative: Vec<Vec<f32>>,
-    /// The trained scorer, when the rule has enough examples and the judge computes task vectors (the native
-    /// host); it then decides the rule's probability instead of the centroid maths.
-    pub contrast: Option<ContrastScorer>,
 }
 
 /// Similarity to the category's centroid at which a post is as likely in as out. all-MiniLM-L6-v2 puts
@@ -45,16 +38,11 @@ pub fn centroid(vectors: &[Vec<f32>]) -> Option<Vec<f32>> {
     (norm > 0.0).then(|| sum.iter().map(|x| x / norm).collect())
 }
 
-/// Probability that a post belongs to a user-defined category. With a trained scorer (`anchors.contrast`),
-/// that scorer on the post's sentence vector `embedding` and its centred task vector `task` (see
-/// [`contrast`]); otherwise `sigmoid(gain · (s⁺ − max(s⁻, floor)))`, where s⁺ is the cosine similarity to the
-/// centroid of the positive anchors and s⁻ the highest similarity to a negative anchor (`task` unused).
-/// Uncalibrated (there is no labelled data for a category the reader just made up); `feedwarden policy test`
-/// shows how it behaves on the rule's own examples.
-pub fn user_category_probability(embedding: &[f32], task: &[f32], anchors: &RuleAnchors) -> f32 {
-    if let Some(scorer) = &anchors.contrast {
-        return scorer.probability(embedding, task);
-    }
+/// Probability that a post belongs to a user-defined category: `sigmoid(gain · (s⁺ − max(s⁻, floor)))`,
+/// where s⁺ is the cosine similarity to the centroid of the positive anchors and s⁻ the highest similarity
+/// to a negative anchor. Uncalibrated (there is no labelled data for a category the reader just made up);
+/// `feedwarden policy test` shows how it behaves on the rule's own examples.
+pub fn user_category_probability(embedding: &[f32], anchors: &RuleAnchors) -> f32 {
     let Some(prototype) = centroid(&anchors.positive) else {
         return 0.0;
     };
@@ -156,14 +144,10 @@ mod tests {
 
     #[test]
     fn closer_to_positive_means_higher_probability() {
-        let anchors = RuleAnchors {
-            positive: vec![unit(&[1.0, 0.0, 0.0])],
-            negative: vec![unit(&[0.0, 1.0, 0.0])],
-            contrast: None,
-        };
-        let near = user_category_probability(&unit(&[0.9, 0.1, 0.0]), &[], &anchors);
-        let far = user_category_probability(&unit(&[0.0, 0.2, 1.0]), &[], &anchors);
-        let neg = user_category_probability(&unit(&[0.1, 0.9, 0.0]), &[], &anchors);
+        let anchors = RuleAnchors { positive: vec![unit(&[1.0, 0.0, 0.0])], negative: vec![unit(&[0.0, 1.0, 0.0])] };
+        let near = user_category_probability(&unit(&[0.9, 0.1, 0.0]), &anchors);
+        let far = user_category_probability(&unit(&[0.0, 0.2, 1.0]), &anchors);
+        let neg = user_category_probability(&unit(&[0.1, 0.9, 0.0]), &anchors);
         assert!(near > 0.99, "{near}");
         assert!(far < 0.1, "{far}");
         assert!(neg < 0.01, "{neg}");
@@ -179,7 +163,7 @@ mod tests {
 
     #[test]
     fn no_positive_anchor_means_zero() {
-        assert_eq!(user_category_probability(&unit(&[1.0, 0.0]), &[], &RuleAnchors::default()), 0.0);
+        assert_eq!(user_category_probability(&unit(&[1.0, 0.0]), &RuleAnchors::default()), 0.0);
     }
 
     #[test]

@@ -84,8 +84,7 @@ pub fn site_key(site: &str) -> String {
 }
 
 /// Category scores for one post under `policy`: each active built-in category from its head in `heads`
-/// (on `head_input`, with its sub-labels), each user-defined one from its rule's `anchors` (on `embedding`, and
-/// on `head_input` as the task vector when the anchors carry a trained scorer);
+/// (on `head_input`, with its sub-labels), each user-defined one from its rule's `anchors` (on `embedding`);
 /// then the corrections in `feedback` (rule id → examples, see [`FeedbackScopes::for_site`]) per rule.
 pub fn score(
     policy: &EffectivePolicy,
@@ -104,7 +103,7 @@ pub fn score(
                 scores.sub_labels.insert(cat.to_string(), subs);
             }
         } else if let Some(rule_anchors) = anchors.get(cat) {
-            scores.categories.insert(cat.to_string(), user_category_probability(embedding, head_input, rule_anchors));
+            scores.categories.insert(cat.to_string(), user_category_probability(embedding, rule_anchors));
         }
     }
     apply_rule_feedback(policy, embedding, feedback, &mut scores);

@@ -1,17 +1,16 @@
 #!/usr/bin/env python3
-"""How well user-defined categories are learnt from 10 + 10 examples on the judge graph's two outputs.
+"""How well user-defined categories could be learnt from 10 + 10 examples on the judge graph's two outputs,
+and whether a scorer that ranks better also flags sensibly on a real feed.
 
     .cache/venv/bin/python models/scripts/fewshot_probe.py      # needs models/build/feedwarden-judge (setup)
-    .cache/venv/bin/python models/scripts/fewshot_probe.py --write-centre   # also (re)writes
-                                                                 # models/judge/task-centre.json (committed)
 
-The host scores a user-defined rule with fewer than 5 + 5 examples with `core::fewshot`'s centroid maths on
-`sentence_embedding` (the stock MiniLM vector), and a rule with more with the trained scorer
-`core::fewshot::contrast` ("contrast", which ships). This compares, on the validation splits of TweetEval
-(../shared/data/train/tweeteval/*/val_*.txt; never the test splits), for concepts the judge was NOT trained on
-(irony; joy, optimism, sadness vs the other emotions), a topical one from the captured Reddit listings in
-../shared/data/feeds/reddit (titles from gaming subreddits vs all others: nothing is trained here, the feeds
-are only read) and, marked as such, concepts the judge was trained on:
+A measurement, not a shipped change: the host scores user-defined categories with `core::fewshot`'s centroid
+maths on `sentence_embedding` (the stock MiniLM vector). Part 1 compares ranking, on the validation splits of
+TweetEval (../shared/data/train/tweeteval/*/val_*.txt; never the test splits) and judge_data.py's validation
+rows, for concepts the judge was NOT trained on (irony; joy, optimism, sadness vs the other emotions), a
+topical one from the captured Reddit listings in ../shared/data/feeds/reddit (titles from gaming subreddits
+vs all others: nothing is trained here, the feeds are only read) and, marked as such, concepts the judge was
+trained on:
   cent/sent    core::fewshot on sentence_embedding (what ships)
   cent/task    the same maths on the fine-tuned task_embedding (L2-normalised)
   cent/concat  the same maths on [sentence, task] / sqrt(2) (cosine = mean of the two cosines)
@@ -21,18 +20,20 @@ are only read) and, marked as such, concepts the judge was trained on:
   logit/concat a logistic scorer fitted on the 20 examples (L2-regularised, 300 gradient steps)
   chosen       per rule, cent/concat-c when its leave-one-out ROC-AUC over the rule's own 20 examples beats
                cent/sent's by more than 0.05, else cent/sent (a scorer that needs nothing but the examples)
-  +desc        the same with the rule's description (DESCRIPTIONS, one sentence per set) as one more
-               positive, as a real rule has: "cent/sent+desc" is what such a rule got before, "contrast+desc"
-               what it gets now
-  contrast     what ships for rules with >= 5 + 5 examples (core::fewshot::contrast): the difference of the
-               cosines to the positive and negative example centroids, on the sentence vector and on the
-               centred task vector, mixed with task weight 0, 0.5 or 1 chosen by the examples' own
-               leave-one-out ROC-AUC (a weight must beat the one before by > 0.05); its scale (a sigmoid of the
-               leave-one-out means) does not change ROC-AUC, so it is left out here
-The centre of the task vectors (the mean unit task vector of 2,000 seeded TweetEval training tweets) is the
-constant the host centres with: models/judge/task-centre.json.
+  contrast     the difference of the cosines to the positive and negative example centroids, on the sentence
+               vector and on the centred task vector, mixed with task weight 0, 0.5 or 1 chosen by the
+               examples' own leave-one-out ROC-AUC (a weight must beat the one before by > 0.05)
+  +desc        the same with the rule's description (DESCRIPTIONS, one sentence per set) as one more positive
+               on the sentence side, as a real rule has
 Each figure is the mean ROC-AUC over 20 seeded draws of 10 positive + 10 negative examples, scored on the
-rest of the split. ROC-AUC only: the score scale (and so a rule's threshold) would change with any of these.
+rest of the split. ROC-AUC only: the score scale (and so a rule's threshold) changes with any of these.
+
+Part 2 is about that scale: for two rules a reader might write (the shipped policies/examples/mock-looks.toml
+and CONDESCENDING below, 6 + 6 examples each), how many of the 493 captured Reddit posts reach 0.7 and how
+many of the rule's own positive examples do when each is left out, under the centroid maths and under the
+contrast scorer with two scales: "midpoint" (0.5 halfway between the left-out scores of the positives and of
+the negatives, the positives' mean at 0.88) and "background" (0.5 at the 95th percentile of 1,000 ordinary
+TweetEval training tweets, the positives' mean at 0.88 when above it).
 """
 from __future__ import annotations
 
@@ -169,40 +170,110 @@ TASK_WEIGHTS = (0.0, 0.5, 1.0)
 CHOICE_MARGIN = 0.05
 
 
-def contrast(sent, centred, p_idx, n_idx, rest, description=None):
-    """core::fewshot::contrast::ContrastScorer (its ranking; the sigmoid scale does not change ROC-AUC);
-    `description`: the rule's description's sentence vector, one more positive on the sentence side."""
+def contrast_fit(sent, centred, p_idx, n_idx, description=None):
+    """The contrast scorer fitted to examples p_idx / n_idx (rows of sent and centred): (score function of
+    (sentence rows, centred task rows), chosen task weight, left-out scores of the positives, of the
+    negatives). `description`: the rule's description's sentence vector, one more positive (sentence side)."""
     def unit_mean(E, idx, extra=None):
         c = E[idx].sum(0) + (extra if extra is not None else 0)
         return c / np.linalg.norm(c)
 
-    def contrasts(p, n, rows):
-        return (sent[rows] @ unit_mean(sent, p, description) - sent[rows] @ unit_mean(sent, n),
-                centred[rows] @ unit_mean(centred, p) - centred[rows] @ unit_mean(centred, n))
-    loo = [contrasts(p_idx[p_idx != i], n_idx, np.array([i])) for i in p_idx] + \
-          [contrasts(p_idx, n_idx[n_idx != i], np.array([i])) for i in n_idx]
-    ds, dt = np.array([c[0][0] for c in loo]), np.array([c[1][0] for c in loo])
+    def protos(p, n):
+        return (unit_mean(sent, p, description), unit_mean(sent, n), unit_mean(centred, p), unit_mean(centred, n))
+
+    def contrasts(pr, S, T):
+        return S @ pr[0] - S @ pr[1], T @ pr[2] - T @ pr[3]
+    loo = [contrasts(protos(p_idx[p_idx != i], n_idx), sent[i], centred[i]) for i in p_idx] + \
+          [contrasts(protos(p_idx, n_idx[n_idx != i]), sent[i], centred[i]) for i in n_idx]
+    ds, dt = np.array([c[0] for c in loo]), np.array([c[1] for c in loo])
     y = np.r_[np.ones(len(p_idx)), np.zeros(len(n_idx))]
     weight, best = TASK_WEIGHTS[0], th.roc_auc(y, ds)
     for w in TASK_WEIGHTS[1:]:
         auc = th.roc_auc(y, (1 - w) * ds + w * dt)
         if auc > best + CHOICE_MARGIN:
             weight, best = w, auc
-    s, t = contrasts(p_idx, n_idx, rest)
-    return (1 - weight) * s + weight * t
+    pr = protos(p_idx, n_idx)
+
+    def score(S, T):
+        a, b = contrasts(pr, S, T)
+        return (1 - weight) * a + weight * b
+    mixed = (1 - weight) * ds + weight * dt
+    return score, weight, mixed[:len(p_idx)], mixed[len(p_idx):]
 
 
-def write_centre(mean: np.ndarray) -> None:
-    import json
-    path = SCRIPT_DIR.parent / "judge" / "task-centre.json"
-    path.write_text(json.dumps({
-        "model": cj.MODEL_ID,
-        "description": "Mean of the unit task_embedding over 2,000 TweetEval training tweets (emotion + irony "
-                       f"train_text.txt, seeded draw, seed {SEED}), through the shipped int8 graph in chunks of 4; "
-                       "core::fewshot::contrast centres task vectors with it. Written by "
-                       "models/scripts/fewshot_probe.py --write-centre.",
-        "vector": [round(float(x), 6) for x in mean]}, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {path}", file=sys.stderr)
+def contrast(sent, centred, p_idx, n_idx, rest, description=None):
+    score, *_ = contrast_fit(sent, centred, p_idx, n_idx, description)
+    return score(sent[rest], centred[rest])
+
+
+CONDESCENDING = {
+    "description": "Posts that talk down to people, mock their intelligence or lecture them with contempt",
+    "should_match": [
+        "Wow, imagine not knowing how interest rates work. Maybe read a book sometime, sweetie.",
+        "I'm not going to explain basic biology to someone who clearly never passed school.",
+        "Cute that you think your little opinion about football matters. Adults are talking.",
+        "Oh honey, no. That's not how any of this works. Try thinking before you type.",
+        "Let me use small words so even you can follow: the recipe says bake, not fry.",
+        "Another genius who learned climate science from a meme. Embarrassing.",
+    ],
+    "should_not_match": [
+        "Interest rates went up again this month; here is what that means for mortgages.",
+        "Good question about the biology exam, the answer is in chapter four.",
+        "Great match tonight, both teams played really well in the second half.",
+        "I think there might be a mix-up in the instructions, happy to walk through it together.",
+        "Tried the recipe again and baked it this time, much better result.",
+        "Interesting thread on climate science, I learned a lot from the replies.",
+    ],
+}
+
+
+def feed_calibration(graph, mean: np.ndarray) -> None:
+    """Part 2 (see the module's docstring)."""
+    import tomllib
+    def centre(T):
+        T = T / np.linalg.norm(T, axis=1, keepdims=True) - mean
+        return T / np.linalg.norm(T, axis=1, keepdims=True)
+    feed, _ = reddit_topic()
+    fs, ft = graph.embed(feed)
+    ft = centre(ft)
+    texts = []
+    for task in ("emotion", "irony"):
+        texts += [line.strip() for line in open(TWEETEVAL / task / "train_text.txt", encoding="utf-8")]
+    rng = np.random.default_rng(SEED + 1)
+    bs, bt = graph.embed([texts[i] for i in rng.choice(len(texts), 1000, replace=False)])
+    bt = centre(bt)
+    shipped = tomllib.loads((SCRIPT_DIR.parent.parent / "policies/examples/mock-looks.toml").read_text())["rule"][0]
+    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
+    print(f"\n| rule | scorer | task weight | Reddit posts >= 0.7 (of {len(feed)}) | left-out positives >= 0.7 |")
+    print("|---|---|---|---|---|")
+    for name, rule in (("mock-looks (shipped example)", shipped), ("condescending (written here)", CONDESCENDING)):
+        ex = [rule["description"]] + rule["should_match"] + rule["should_not_match"]
+        es, et = graph.embed(ex)
+        et = centre(et)
+        k = len(rule["should_match"])
+        p_idx, n_idx = np.arange(1, 1 + k), np.arange(1 + k, len(ex))
+        # centroid maths (ships): the description is one more positive anchor
+        anchors = np.r_[0, p_idx]
+        proto = es[anchors].sum(0) / np.linalg.norm(es[anchors].sum(0))
+        cent_p = sig(12 * (fs @ proto - np.maximum((fs @ es[n_idx].T).max(1), 0.25)))
+        loo_c = []
+        for i in p_idx:
+            a = anchors[anchors != i]
+            pr = es[a].sum(0) / np.linalg.norm(es[a].sum(0))
+            loo_c.append(sig(12 * (es[i] @ pr - max((es[n_idx] @ es[i]).max(), 0.25))))
+        print(f"| {name} | centroid maths (ships) | – | {int((cent_p >= 0.7).sum())} | "
+              f"{int((np.array(loo_c) >= 0.7).sum())} of {k} |")
+        score, w, lp, ln = contrast_fit(es, et, p_idx, n_idx, es[0])
+        mp, mn = lp.mean(), ln.mean()
+        fsc, bsc = score(fs, ft), score(bs, bt)
+        for scale in ("midpoint", "background"):
+            if scale == "midpoint":
+                m, g = (mp + mn) / 2, 4 / max(mp - mn, 0.02)
+            else:
+                m = max((mp + mn) / 2, float(np.percentile(bsc, 95)))
+                g = 2 / (mp - m) if mp > m + 0.01 else 4 / max(mp - mn, 0.02)
+            print(f"| {name} | contrast, {scale} scale | {w} | {int((sig(g * (fsc - m)) >= 0.7).sum())} | "
+                  f"{int((sig(g * (lp - m)) >= 0.7).sum())} of {k} |", flush=True)
 
 
 def leave_one_out(E, p_idx, n_idx) -> float:
@@ -227,8 +298,6 @@ def main() -> None:
     sets.update(judge_data_sets())
     graph = cj.Graph()
     mean = task_mean(graph)
-    if "--write-centre" in sys.argv[1:]:
-        write_centre(mean)
     embedded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     scale = []
     methods = ["cent/sent", "cent/task", "cent/concat", "cent/concat-c", "diff/sent", "diff/concat", "logit/concat",
@@ -272,6 +341,7 @@ def main() -> None:
             sims = V[:300] @ V[:300].T
             cells.append(f"{(sims.sum() - np.trace(sims)) / (len(sims) * (len(sims) - 1)):.3f}")
         print(f"| {name} | {' | '.join(cells)} |")
+    feed_calibration(graph, mean)
 
 
 if __name__ == "__main__":

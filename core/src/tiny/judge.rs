@@ -47,7 +47,7 @@ impl<'m> TinyJudge<'m> {
             let negative = rule.should_not_match.iter().map(|t| model.embed(t));
             anchors.insert(
                 rule.category_id().to_string(),
-                RuleAnchors { positive: positive.collect(), negative: negative.collect(), contrast: None },
+                RuleAnchors { positive: positive.collect(), negative: negative.collect() },
             );
         }
         TinyJudge { model, heads, policy, anchors, feedback: FeedbackScopes::default() }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use feedwarden_core::builtin_heads;
 use feedwarden_core::decision::Scores;
-use feedwarden_core::fewshot::{user_category_probability, ContrastScorer, ExampleVectors, RuleAnchors};
+use feedwarden_core::fewshot::{user_category_probability, RuleAnchors};
 use feedwarden_core::heads::builtin_head;
 use feedwarden_core::scoring::{self, Correction, FeedbackScopes};
 use feedwarden_core::{decide, EffectivePolicy, Post, Verdict};
@@ -18,41 +18,6 @@ use feedwarden_models::images::image_rules::ImageRules;
 use feedwarden_models::images::ocr::OcrModel;
 use feedwarden_models::images::{ImageAnalysis, ImageAnalyzer};
 use feedwarden_models::model_error::ModelError;
-
-/// The judge's task-vector centre (`models/judge/task-centre.json`, written by `fewshot_probe.py
-/// --write-centre` for the shipped judge): the trained few-shot scorer centres task vectors with it.
-pub fn task_centre() -> &'static [f32] {
-    static CENTRE: std::sync::OnceLock<Vec<f32>> = std::sync::OnceLock::new();
-    CENTRE.get_or_init(|| {
-        #[derive(serde::Deserialize)]
-        struct File {
-            vector: Vec<f32>,
-        }
-        let file: File = serde_json::from_str(TASK_CENTRE_JSON).expect("models/judge/task-centre.json is valid");
-        file.vector
-    })
-}
-
-/// The judge model the task centre was computed for.
-pub fn task_centre_model() -> String {
-    #[derive(serde::Deserialize)]
-    struct File {
-        model: String,
-    }
-    serde_json::from_str::<File>(TASK_CENTRE_JSON).map(|f| f.model).unwrap_or_default()
-}
-
-const TASK_CENTRE_JSON: &str = include_str!("../../../models/judge/task-centre.json");
-
-/// How a user-defined rule is scored (`policy test` says it).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum UserRuleScoring {
-    /// The centroid maths on the sentence vector (fewer than 5 + 5 examples).
-    Centroid,
-    /// The trained few-shot scorer (`core::fewshot::contrast`): its task-vector weight and the leave-one-out
-    /// ROC-AUC of that weight over the rule's examples.
-    Trained { task_weight: f32, examples_auc: f32 },
-}
 
 /// How one of a policy's own examples fared in `policy test`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -183,28 +148,9 @@ impl Judge {
                 .chain(rule.should_match.iter().map(String::as_str))
                 .collect();
             let negatives: Vec<&str> = rule.should_not_match.iter().map(String::as_str).collect();
-            // Both outputs: the sentence vectors anchor the centroid maths, the examples' task vectors (with
-            // theirs) fit the trained scorer when the rule has enough examples.
-            let positive = self.embedder.encode(&positives)?;
-            let negative = self.embedder.encode(&negatives)?;
-            let examples = |encoded: &[Encoded]| -> Vec<ExampleVectors> {
-                encoded.iter().map(|e| ExampleVectors { sentence: e.embedding.clone(), task: e.task.clone() }).collect()
-            };
-            let centre = task_centre();
-            let has_task = |encoded: &[Encoded]| encoded.iter().all(|e| e.task.len() == centre.len());
-            let contrast = (has_task(&positive) && has_task(&negative))
-                .then(|| {
-                    let description = Some(positive[0].embedding.clone());
-                    ContrastScorer::fit(description, examples(&positive[1..]), examples(&negative), centre)
-                })
-                .flatten();
             anchors.insert(
                 rule.id.clone(),
-                RuleAnchors {
-                    positive: positive.into_iter().map(|e| e.embedding).collect(),
-                    negative: negative.into_iter().map(|e| e.embedding).collect(),
-                    contrast,
-                },
+                RuleAnchors { positive: self.embed_all(&positives)?, negative: self.embed_all(&negatives)? },
             );
         }
         if let Some(image_rules) = self.image_rules.as_mut() {
@@ -258,11 +204,8 @@ impl Judge {
         } else {
             String::new()
         };
-        // Verdicts cached before user-defined rules with enough examples got the trained scorer are not
-        // served for a policy that has one now (policies without one keep their keys).
-        let scorer = if self.anchors.values().any(|a| a.contrast.is_some()) { "\0fewshot-contrast-1" } else { "" };
         let key = format!(
-            "{MODEL_ID}{scorer}\0{}\0{}\0{}\0{}\0{:?}\0{}\0{images}",
+            "{MODEL_ID}\0{}\0{}\0{}\0{}\0{:?}\0{}\0{images}",
             self.policy.hash,
             self.feedback_version,
             post.judged_text(),
@@ -465,14 +408,6 @@ impl Judge {
         analyses
     }
 
-    /// How the active policy's user-defined rule `rule_id` is scored; `None` for a built-in or unknown rule.
-    pub fn user_rule_scoring(&self, rule_id: &str) -> Option<UserRuleScoring> {
-        self.anchors.get(rule_id).map(|a| match &a.contrast {
-            Some(c) => UserRuleScoring::Trained { task_weight: c.task_weight, examples_auc: c.examples_auc },
-            None => UserRuleScoring::Centroid,
-        })
-    }
-
     /// Run every rule's own examples as tests. For user-defined rules each example is left out of the
     /// anchors while it is tested, so an example cannot pass just by matching itself.
     pub fn test_examples(&mut self) -> Result<Vec<ExampleResult>, ModelError> {
@@ -502,9 +437,7 @@ impl Judge {
                         } else {
                             anchors.negative.remove(i - rule.should_match.len());
                         }
-                        let side_index = if *expected { i } else { i - rule.should_match.len() };
-                        anchors.contrast = anchors.contrast.and_then(|c| c.without(*expected, side_index));
-                        user_category_probability(&e.embedding, &e.task, &anchors)
+                        user_category_probability(&e.embedding, &anchors)
                     }
                 };
                 let threshold = rule.threshold_value() as f32;
@@ -614,15 +547,6 @@ mod tests {
             ]
         );
         assert_eq!(segments("3.5 million? Yes. ok\n!!\n\n"), ["3.5 million?", "Yes."]);
-    }
-
-    /// The centre belongs to the judge that ships: a new judge needs `fewshot_probe.py --write-centre`.
-    #[test]
-    fn the_task_centre_is_the_shipped_judges() {
-        assert_eq!(task_centre_model(), MODEL_ID);
-        assert_eq!(task_centre().len(), 384);
-        let norm = task_centre().iter().map(|x| x * x).sum::<f32>().sqrt();
-        assert!(norm > 0.1 && norm < 1.0, "{norm}");
     }
 
     #[test]

@@ -7,11 +7,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 
-use feedwarden_core::fewshot::contrast::MIN_CONTRAST_EXAMPLES;
 use feedwarden_core::policy::{format_policy, parse_policy};
 
 use super::output::{out, outln};
-use crate::judge::UserRuleScoring;
 use crate::policy_store::{load_policy_file, save_atomic};
 
 #[derive(Debug, Subcommand)]
@@ -133,19 +131,7 @@ fn test(file: &Path, verbose: bool) -> anyhow::Result<ExitCode> {
     for r in &results {
         if r.rule != current {
             current = &r.rule;
-            match judge.user_rule_scoring(&r.rule) {
-                Some(UserRuleScoring::Trained { task_weight, examples_auc }) => outln!(
-                    "rule \"{}\" (trained few-shot scorer: task-vector weight {task_weight:.1}, its examples \
-                     left out one at a time rank at ROC-AUC {examples_auc:.2})",
-                    r.rule
-                ),
-                Some(UserRuleScoring::Centroid) => outln!(
-                    "rule \"{}\" (centroid of its description and examples; {MIN_CONTRAST_EXAMPLES} + \
-                     {MIN_CONTRAST_EXAMPLES} examples or more train a scorer)",
-                    r.rule
-                ),
-                None => outln!("rule \"{}\"", r.rule),
-            }
+            outln!("rule \"{}\"", r.rule);
         }
         if !r.passed || verbose {
             let mark = if r.passed { "ok  " } else { "FAIL" };
