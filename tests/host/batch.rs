@@ -264,14 +264,7 @@ fn bad_arguments_say_what_to_do() {
 #[test]
 fn batch_reads_the_shared_captured_feeds() {
     let Some(models) = common::models_dir() else { return };
-    let data = std::env::var_os("FEEDWARDEN_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| common::repo_root().join("../shared/data"));
-    let feeds = data.join("feeds");
-    if !feeds.is_dir() {
-        eprintln!("SKIPPED: {} not found; set FEEDWARDEN_SHARED_DATA to run this test", feeds.display());
-        return;
-    }
+    let Some(feeds) = common::shared_feeds() else { return };
     let mut inputs: Vec<String> = Vec::new();
     for sub in ["x-graphql", "bluesky", "reddit", "mastodon"] {
         let mut files: Vec<PathBuf> = std::fs::read_dir(feeds.join(sub))

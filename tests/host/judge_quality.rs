@@ -147,14 +147,7 @@ fn the_shipped_user_rules_flag_few_posts_of_real_feeds() {
     let Some(models) = common::models_dir() else {
         return;
     };
-    let data = std::env::var_os("FEEDWARDEN_SHARED_DATA")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| common::repo_root().join("../shared/data"));
-    let feeds = data.join("feeds");
-    if !feeds.is_dir() {
-        eprintln!("SKIPPED: {} not found; set FEEDWARDEN_SHARED_DATA to run this test", feeds.display());
-        return;
-    }
+    let Some(feeds) = common::shared_feeds() else { return };
     let mut inputs: Vec<String> = Vec::new();
     for entry in std::fs::read_dir(&feeds).unwrap() {
         let sub = entry.unwrap().path();

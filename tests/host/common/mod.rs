@@ -27,6 +27,20 @@ pub fn models_dir() -> Option<PathBuf> {
     None
 }
 
+/// The captured feeds of `../shared/data/feeds` (or `$FEEDWARDEN_SHARED_DATA/feeds`), or `None` with a note on
+/// stderr when they are absent: tests on them skip cleanly.
+pub fn shared_feeds() -> Option<PathBuf> {
+    let data = std::env::var_os("FEEDWARDEN_SHARED_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared/data"));
+    let feeds = data.join("feeds");
+    if feeds.is_dir() {
+        return Some(feeds);
+    }
+    eprintln!("SKIPPED: {} not found; set FEEDWARDEN_SHARED_DATA to run this test", feeds.display());
+    None
+}
+
 /// [`models_dir`] when it also holds every file of `need` (paths relative to it), with the same skip / fail
 /// rule: `what` names them in the message.
 pub fn models_with(need: &[&str], what: &str) -> Option<PathBuf> {
