@@ -42,7 +42,16 @@ HEADS_DIR = ROOT / "models/heads"
 GOLDEN = ROOT / "models/golden/heads_golden.json"
 REPORT = ROOT / "models/judge/validation.json"
 BEFORE_COMMIT = "b729715"  # the last commit with the frozen-embedding heads
-MODEL_ID = "feedwarden-judge-v2-int8"
+MANIFEST = ROOT / "models/manifests/feedwarden-judge.toml"
+
+
+def manifest_id() -> str:
+    """The judge's model id, as its manifest (and the host: core's HEADS_EMBEDDING_MODEL) names it."""
+    import tomllib
+    return tomllib.loads(MANIFEST.read_text(encoding="utf-8"))["id"]
+
+
+MODEL_ID = manifest_id()
 BATCH = 4  # the host embeds in chunks of 4 (embedder::POOL_CHUNK): calibrate on what it computes
 MIN_SUB_VAL_AUC = 0.70
 

@@ -627,6 +627,7 @@ def main() -> None:
                 row["probabilities"][f"{hid}/{s2['id']}"] = th.r6(th.prob(s2, ge[i]))
         golden["sentences"].append(row)
     (TINY_DIR / "golden.json").write_text(dump_json(golden), encoding="utf-8")
+    import calibrate_judge  # the teacher's id
     manifest = {"model_id": MODEL_ID, "file": "feedwarden-tiny.bin", "bytes": size,
                 "sha256": hashlib.sha256(tb.to_bytes()).hexdigest(), "tokens": len(tb.tokens), "dim": args.dim,
                 "surface_features": SURFACE, "max_tokens": MAX_TOKENS, "max_token_chars": MAX_TOKEN_CHARS,
@@ -636,7 +637,7 @@ def main() -> None:
                 "token_table": f"wordllama rows re-fitted to all-MiniLM-L6-v2 sentence embeddings (ridge, "
                                f"λ={refit_lambda}) on {len(train_texts)} training texts + {len(pool)} transfer "
                                f"pool texts",
-                "teacher": "feedwarden-judge-v2-int8 (models/cards/judge.md)",
+                "teacher": f"{calibrate_judge.MODEL_ID} (models/cards/judge.md)",
                 "training_token_coverage": round(tb.coverage, 6),
                 "feeds_agreement_defaults_python": round(agree, 4),
                 "feeds_agreement_held_out_half_python": round(agree_held, 4)}
