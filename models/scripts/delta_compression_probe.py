@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """How small could the judge's committed delta be? A measurement for the next retrain, not a shipped format.
 
-    .cache/venv/bin/python models/scripts/delta_compression_probe.py     # ~10 min on 2 cores; needs setup's wheel
+    .cache/venv/bin/python models/scripts/delta_compression_probe.py     # ~5 min on 2 cores; needs setup's wheel
 
 models/judge/judge-delta.safetensors stores the fine-tuned top layers in fp16 (10.7 MB per judge version, and the
 repository keeps every version). This rebuilds those layers as the stock weights + an approximation of the
@@ -43,7 +43,7 @@ def main() -> None:
         out = []
         for r in rows:
             ids, mask, types = em.encode(tok, [r.text])
-            out.append(ej.reference(wt, frozen, ids, mask, types)[1][0])
+            out.append(ej.task_reference(wt, frozen, ids, mask, types)[0])
         return np.array(out)
     def probs(T):
         L = T @ W.T + B
@@ -59,14 +59,16 @@ def main() -> None:
             wv[k] = stock[k] + approx; size += sz
         P = probs(task_emb(wv)); diff = np.abs(P - base)
         print(f"{name:22s} size {size/1e6:5.2f} MB  max |dp| {diff.max():.4f}  mean |dp| {diff.mean():.5f}  decisions flipped at 0.5: {int(((P>=.5)!=(base>=.5)).sum())}", flush=True)
-    def int8_rows(d):
-        if d.ndim == 1: return d.astype(np.float16).astype(np.float64), d.size * 2
-        s = np.abs(d).max(1, keepdims=True) / 127 + 1e-12
-        return np.round(d / s) * s, d.size + d.shape[0] * 4
-    def int4_rows(d):
-        if d.ndim == 1: return d.astype(np.float16).astype(np.float64), d.size * 2
-        s = np.abs(d).max(1, keepdims=True) / 7 + 1e-12
-        return np.round(d / s) * s, d.size // 2 + d.shape[0] * 4
+    def per_row(bits):
+        """Signed integers of `bits` bits with one fp32 scale per row (1-D tensors: fp16)."""
+        qmax = 2 ** (bits - 1) - 1
+
+        def f(d):
+            if d.ndim == 1:
+                return d.astype(np.float16).astype(np.float64), d.size * 2
+            s = np.abs(d).max(1, keepdims=True) / qmax + 1e-12
+            return np.round(d / s) * s, d.size * bits // 8 + d.shape[0] * 4
+        return f
     def svd(r):
         def f(d):
             if d.ndim == 1: return d.astype(np.float16).astype(np.float64), d.size * 2
@@ -74,8 +76,8 @@ def main() -> None:
             return (U[:, :r] * S[:r]) @ Vt[:r], (d.shape[0] + d.shape[1]) * r * 2
         return f
     variant("fp16 (ships)", lambda d: (d.astype(np.float16).astype(np.float64), d.size * 2))
-    variant("int8 per row", int8_rows)
-    variant("int4 per row", int4_rows)
+    variant("int8 per row", per_row(8))
+    variant("int4 per row", per_row(4))
     for r in (32, 64, 128): variant(f"svd rank {r} fp16", svd(r))
 
 

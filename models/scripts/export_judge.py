@@ -55,18 +55,22 @@ def judge_weights(model_dir: Path, delta: Path) -> tuple[dict[str, np.ndarray], 
     return w, frozen
 
 
-def reference(w: dict[str, np.ndarray], frozen: int, ids, mask, types) -> tuple[np.ndarray, np.ndarray]:
-    """NumPy float64 reference: (stock sentence_embedding, task_embedding)."""
-    emb, _ = em.numpy_reference(w, ids, mask, types)
-    # the judge branch: the stock bottom, then the fine-tuned top
+def task_reference(w: dict[str, np.ndarray], frozen: int, ids, mask, types) -> np.ndarray:
+    """NumPy float64 reference of the judge branch alone: task_embedding (the stock bottom, then the fine-tuned
+    top, mean-pooled)."""
     wj = dict(w)
     for i in range(frozen, em.LAYERS):
         for k in [k for k in w if k.startswith(f"judge.encoder.layer.{i}.")]:
             wj[k[len("judge."):]] = w[k]
     _, last = em.numpy_reference(wj, ids, mask, types)
     m = mask.astype(np.float64)[:, :, None]
-    task = (last * m).sum(1) / np.maximum(m.sum(1), 1e-9)
-    return emb, task
+    return (last * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+
+
+def reference(w: dict[str, np.ndarray], frozen: int, ids, mask, types) -> tuple[np.ndarray, np.ndarray]:
+    """NumPy float64 reference: (stock sentence_embedding, task_embedding)."""
+    emb, _ = em.numpy_reference(w, ids, mask, types)
+    return emb, task_reference(w, frozen, ids, mask, types)
 
 
 def main() -> None:

@@ -243,7 +243,6 @@ def feed_calibration(graph, mean: np.ndarray) -> None:
     bs, bt = graph.embed([texts[i] for i in rng.choice(len(texts), 1000, replace=False)])
     bt = centre(bt)
     shipped = tomllib.loads((SCRIPT_DIR.parent.parent / "policies/examples/mock-looks.toml").read_text())["rule"][0]
-    sig = lambda z: 1 / (1 + np.exp(-z))  # noqa: E731
     print(f"\n| rule | scorer | task weight | Reddit posts >= 0.7 (of {len(feed)}) | left-out positives >= 0.7 |")
     print("|---|---|---|---|---|")
     for name, rule in (("mock-looks (shipped example)", shipped), ("condescending (written here)", CONDESCENDING)):
@@ -254,13 +253,8 @@ def feed_calibration(graph, mean: np.ndarray) -> None:
         p_idx, n_idx = np.arange(1, 1 + k), np.arange(1 + k, len(ex))
         # centroid maths (ships): the description is one more positive anchor
         anchors = np.r_[0, p_idx]
-        proto = es[anchors].sum(0) / np.linalg.norm(es[anchors].sum(0))
-        cent_p = sig(12 * (fs @ proto - np.maximum((fs @ es[n_idx].T).max(1), 0.25)))
-        loo_c = []
-        for i in p_idx:
-            a = anchors[anchors != i]
-            pr = es[a].sum(0) / np.linalg.norm(es[a].sum(0))
-            loo_c.append(sig(12 * (es[i] @ pr - max((es[n_idx] @ es[i]).max(), 0.25))))
+        cent_p = centroid(np.vstack([es, fs]), anchors, n_idx, np.arange(len(es), len(es) + len(fs)))
+        loo_c = [centroid(es, anchors[anchors != i], n_idx, np.array([i]))[0] for i in p_idx]
         print(f"| {name} | centroid maths (ships) | – | {int((cent_p >= 0.7).sum())} | "
               f"{int((np.array(loo_c) >= 0.7).sum())} of {k} |")
         score, w, lp, ln = contrast_fit(es, et, p_idx, n_idx, es[0])
@@ -272,8 +266,8 @@ def feed_calibration(graph, mean: np.ndarray) -> None:
             else:
                 m = max((mp + mn) / 2, float(np.percentile(bsc, 95)))
                 g = 2 / (mp - m) if mp > m + 0.01 else 4 / max(mp - mn, 0.02)
-            print(f"| {name} | contrast, {scale} scale | {w} | {int((sig(g * (fsc - m)) >= 0.7).sum())} | "
-                  f"{int((sig(g * (lp - m)) >= 0.7).sum())} of {k} |", flush=True)
+            print(f"| {name} | contrast, {scale} scale | {w} | {int((th.sigmoid(g * (fsc - m)) >= 0.7).sum())} | "
+                  f"{int((th.sigmoid(g * (lp - m)) >= 0.7).sum())} of {k} |", flush=True)
 
 
 def leave_one_out(E, p_idx, n_idx) -> float:
