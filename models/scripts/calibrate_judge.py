@@ -38,6 +38,7 @@ from export_minilm import dump_json, encode, make_session  # noqa: E402
 ROOT = SCRIPT_DIR.parent.parent
 MODEL_DIR = ROOT / "models/build/feedwarden-judge"
 DELTA = ROOT / "models/judge/judge-delta.safetensors"
+REFIT = ROOT / "models/judge/heads-refit.safetensors"  # refit_heads.py: some heads refit on the frozen encoder
 HEADS_DIR = ROOT / "models/heads"
 GOLDEN = ROOT / "models/golden/heads_golden.json"
 REPORT = ROOT / "models/judge/validation.json"
@@ -88,11 +89,27 @@ def log(msg: str) -> None:
     print(f"[calibrate_judge] {msg}", file=sys.stderr, flush=True)
 
 
-def load_delta_heads() -> tuple[list[str], np.ndarray, np.ndarray, dict]:
+def load_trained_heads() -> tuple[list[str], np.ndarray, np.ndarray, dict]:
+    """The heads as fine-tuning left them in the delta: (tasks, weight [tasks, 384], bias, metadata)."""
     from export_minilm import load_safetensors, safetensors_metadata
     t = load_safetensors(DELTA)
     meta = safetensors_metadata(DELTA)
     return json.loads(meta["tasks"]), t["heads.weight"].astype(np.float64), t["heads.bias"].astype(np.float64), meta
+
+
+def load_delta_heads() -> tuple[list[str], np.ndarray, np.ndarray, dict]:
+    """The heads that ship: refit_heads.py's (REFIT) when it exists, made for this delta; else the delta's own."""
+    from export_minilm import load_safetensors, safetensors_metadata, sha256_file
+    tasks, W, B, meta = load_trained_heads()
+    if not REFIT.is_file():
+        return tasks, W, B, meta
+    r_meta = safetensors_metadata(REFIT)
+    if r_meta.get("delta_sha256") != sha256_file(DELTA) or json.loads(r_meta["tasks"]) != tasks:
+        log(f"{REFIT} was refit for another delta: rerun models/scripts/refit_heads.py")
+        sys.exit(1)
+    t = load_safetensors(REFIT)
+    log(f"heads {json.loads(r_meta['refit_tasks'])} from {REFIT.name} (refit on the frozen task embedding)")
+    return tasks, t["heads.weight"].astype(np.float64), t["heads.bias"].astype(np.float64), meta
 
 
 class Graph:
@@ -312,6 +329,24 @@ def main() -> None:
             f"{b.get('macro_f1', float('nan')):.3f} -> {v['after']['macro_f1']:.3f}; accuracy "
             f"{b.get('accuracy', float('nan')):.3f} -> {v['after']['accuracy']:.3f}")
 
+    # how often each shipped category flags ordinary posts (validation rows; refit_heads.py trains manipulation on
+    # the fitting rows of the first two kinds, never on irony tweets)
+    kinds = {"tweets of joy, optimism or sadness": None, "news headlines": None, "irony tweets": None}
+    for k in kinds:
+        kinds[k] = np.flatnonzero(val & np.array([
+            ("tweeteval/irony" in r.sources) if k == "irony tweets" else jd.ordinary_post_kind(r) == k
+            for r in rows]))
+    report["ordinary_posts_flagged"] = {}
+    for cat in jd.CATEGORIES:
+        thr = SHIPPED_THRESHOLDS[cat]
+        j = tasks.index(cat)
+        for k, idx in kinds.items():
+            flagged = int((th.sigmoid(platt[cat][0] * logits[idx, j] + platt[cat][1]) >= thr).sum())
+            report["ordinary_posts_flagged"].setdefault(cat, {})[k] = {"n": int(len(idx)), "threshold": thr,
+                                                                        "flagged": flagged}
+        log(f"{cat} at {thr}: ordinary posts flagged " + ", ".join(
+            f"{k} {v['flagged']}/{v['n']}" for k, v in report["ordinary_posts_flagged"][cat].items()))
+
     # few-shot user-defined categories on sentence_embedding (unchanged by construction: compared to stock)
     rng = np.random.default_rng(jd.SEED)
     fs_sets = {}
@@ -425,6 +460,11 @@ def print_tables(report: dict) -> None:
         a, b = e["after"], e.get("before", {})
         print(f"| {name} | {a['n']} | {a['positives']} | {f(b.get('roc_auc'))} → {f(a['roc_auc'])} | "
               f"{f(b.get('macro_f1'))} → {f(a['macro_f1'])} | {f(b.get('accuracy'))} → {f(a['accuracy'])} |")
+    print("\n### Ordinary posts flagged at the shipped threshold (validation rows)\n")
+    print("| category | " + " | ".join(next(iter(report.get("ordinary_posts_flagged", {}).values()), {})) + " |")
+    for cat, kinds in report.get("ordinary_posts_flagged", {}).items():
+        print(f"| {cat} ≥ {next(iter(kinds.values()))['threshold']} | " + " | ".join(
+            f"{v['flagged']} of {v['n']}" for v in kinds.values()) + " |")
     print("\n### Few-shot (10 + 10 examples, core::fewshot, mean of 10 draws)\n")
     print("| set | n | ROC-AUC |")
     print("|---|---|---|")

@@ -278,6 +278,17 @@ def build(d: Path) -> list[Row]:
     return b.finish()
 
 
+def ordinary_post_kind(row: Row) -> str | None:
+    """Which kind of ordinary post a judge_data row is, if any: a TweetEval emotion tweet that is not anger, or a
+    news headline of the clickbait set (not clickbait, and not one of the tweets that set also uses). Never
+    labelled for manipulation, they are the negatives refit_heads.py adds to it."""
+    if "tweeteval/emotion" in row.sources and row.labels.get("rage-bait") == 0:
+        return "tweets of joy, optimism or sadness"
+    if row.sources == {"clickbait"} and row.labels.get("clickbait") == 0:
+        return "news headlines"
+    return None
+
+
 def surface_variants(text: str) -> list[str]:
     """The text, and the same words as feeds and memes also show them: all caps, sentence ends broken into
     lines (OCR of a meme), without the trailing emoji. Deterministic."""

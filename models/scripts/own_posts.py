@@ -264,6 +264,40 @@ def own_examples() -> list[tuple[str, str, int, str]]:
     return out
 
 
+# "<Profession> HATE him! See why 👉", generated from its parts for the judge's head refit
+# (models/scripts/refit_heads.py), not for fine-tuning: the fine-tuned data above holds only a handful of these
+# lines, and the judge let the form through ("Lawyers HATE him! See why" was rage-bait 0.82, clickbait 0.06). The
+# professions are split in two: the refit sees HATE_HIM_FIT_PROFESSIONS only, HATE_HIM_PROBE_PROFESSIONS measure
+# whether it learnt the form rather than the words. "Doctor" appears in neither, so that issue 13's own example
+# stays unseen.
+HATE_HIM_FIT_PROFESSIONS = [
+    "Nutritionists", "Dentists", "Lawyers", "Landlords", "Bankers", "Personal trainers", "Dermatologists",
+    "Mechanics", "Realtors", "Plumbers", "Chefs", "Vets", "Opticians", "Accountants", "Pharmacists", "Barbers",
+    "Gyms", "Insurance companies"]
+HATE_HIM_PROBE_PROFESSIONS = ["Nurses", "Teachers", "Electricians", "Hairdressers", "Cardiologists", "Car dealers",
+                              "Airlines"]
+HATE_HIM_TARGETS = ["him", "her", "this mom", "this dad", "this guy", "this woman", "this trick", "them",
+                    "this app"]
+HATE_HIM_VERBS = ["HATE", "hate", "can't stand", "are furious at", "HATE"]
+HATE_HIM_CALLS = ["See why 👉", "Here's why", "Find out why 👇", "Click to see", "Watch 👇", "Learn the trick",
+                  "", "Read more 👉", "(see comments)", "Link in bio"]
+
+
+def hate_him_examples(professions: list[str], n: int, seed: str) -> list[str]:
+    """n distinct "<profession> <verb> <target>! <call>" lines (30 % in capitals), sorted; deterministic."""
+    rng = random.Random(f"{SEED}/hate-him/{seed}")
+    banned = [_norm(x) for x in ISSUE_EXAMPLES]
+    out: set[str] = set()
+    while len(out) < n:
+        s = f"{rng.choice(professions)} {rng.choice(HATE_HIM_VERBS)} {rng.choice(HATE_HIM_TARGETS)}!"
+        s = f"{s} {rng.choice(HATE_HIM_CALLS)}".strip()
+        if rng.random() < 0.3:
+            s = s.upper()
+        if not any(b in _norm(s) for b in banned):
+            out.add(s)
+    return sorted(out)
+
+
 if __name__ == "__main__":
     from collections import Counter
     ex = own_examples()

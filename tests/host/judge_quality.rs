@@ -58,17 +58,47 @@ fn bait_is_caught_and_ordinary_posts_are_shown() {
     let v = classify(&posts, &models);
     assert!(score(&v["believe"], "clickbait") >= 0.8, "clickbait: {}", v["believe"]);
     assert_ne!(v["believe"]["action"], "show", "{}", v["believe"]);
-    // Read as bait, not as anger at someone (judge v1 blurred it as rage-bait for the word "HATE"). Known
-    // weakness (models/cards/judge.md, "Limits"): its clickbait score (about 0.7) stays under the shipped 0.8,
-    // so the defaults still show it.
-    assert!(score(&v["doctors"], "clickbait") > score(&v["doctors"], "rage-bait"), "{}", v["doctors"]);
-    assert_ne!(v["doctors"]["action"], "blur", "{}", v["doctors"]);
+    // Read as bait, not as anger at someone (judge v1 blurred it as rage-bait for the word "HATE"; v2 showed
+    // it at clickbait 0.69; v2.1's refit clickbait head labels it, measured 0.93).
+    assert!(score(&v["doctors"], "clickbait") >= 0.8, "{}", v["doctors"]);
+    assert_eq!(v["doctors"]["action"], "label", "{}", v["doctors"]);
+    assert_eq!(v["doctors"]["rule"], "clickbait", "{}", v["doctors"]);
     assert_ne!(v["parliament"]["action"], "show", "{}", v["parliament"]);
     for id in ["comment-yes", "tag"] {
         assert!(score(&v[id], "engagement-bait") >= 0.8, "engagement bait: {}", v[id]);
         assert_ne!(v[id]["action"], "show", "{}", v[id]);
     }
     for id in ["council", "walk", "shared"] {
+        assert_eq!(v[id]["action"], "show", "{}", v[id]);
+    }
+}
+
+/// "<Profession> HATE him! See why" is clickbait whatever the profession: these professions are not among the
+/// lines `models/scripts/refit_heads.py` fits (`own_posts.HATE_HIM_FIT_PROFESSIONS`), and these sentences are
+/// written here, not generated. Posts that say "hate" about a real complaint stay shown. (Measured 2026-12-05,
+/// v2 → v2.1 clickbait: nurses 0.87 → 0.99, airlines 0.43 → 0.84, batch of 1; the complaints 0.00–0.21.)
+#[test]
+fn the_profession_hates_him_form_is_clickbait_for_unseen_professions() {
+    let Some(models) = common::models_dir() else {
+        return;
+    };
+    let posts = [
+        json!({"id": "nurses", "text": "Nurses HATE her! Find out why 👇"}),
+        json!({"id": "teachers", "text": "TEACHERS HATE THIS MOM! SEE WHY 👉"}),
+        json!({"id": "electricians", "text": "Electricians can't stand this guy! Click to see"}),
+        json!({"id": "hairdressers", "text": "Hairdressers hate this trick! Link in bio"}),
+        json!({"id": "shifts", "text": "Nurses hate working double shifts, and honestly who can blame them? Pay them more."}),
+        json!({"id": "union", "text": "Teachers say they hate the new testing schedule, the union told the council on Monday."}),
+        json!({"id": "vacuum", "text": "My cat hates the vacuum cleaner so much, she hides under the bed every Saturday."}),
+        json!({"id": "cilantro", "text": "Why do so many people hate cilantro? Is it genetic?"}),
+    ];
+    let v = classify(&posts, &models);
+    for id in ["nurses", "teachers", "electricians", "hairdressers"] {
+        assert_eq!(v[id]["rule"], "clickbait", "{}", v[id]);
+        assert_eq!(v[id]["action"], "label", "{}", v[id]);
+    }
+    for id in ["shifts", "union", "vacuum", "cilantro"] {
+        assert!(score(&v[id], "clickbait") < 0.5, "{}", v[id]);
         assert_eq!(v[id]["action"], "show", "{}", v[id]);
     }
 }

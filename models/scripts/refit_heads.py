@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""Refit two of the judge's heads on its frozen task embedding, with examples the fine-tuning data lacked.
+
+    .cache/venv/bin/python models/scripts/refit_heads.py      # ~1 min with train_tiny's cache, ~25 min without
+
+The fine-tuned judge (models/judge/judge-delta.safetensors, finetune_judge.py) has two faults that need no new
+encoder, only its heads taught better (re-running the 40-minute fine-tuning would also re-draw every other figure):
+
+  * clickbait let a common social-media form through, "<Profession> HATE him! See why 👉" (issue 13's "Doctors
+    HATE him" was shown at 0.69; "Lawyers HATE him! See why" was blurred as rage-bait 0.82, clickbait 0.06): its
+    training rows hold only a handful of such lines. Added: own_posts.hate_him_examples() over
+    HATE_HIM_FIT_PROFESSIONS, label 1, weight judge_data.OWN_WEIGHT (as every own written row).
+  * manipulation was trained on news sentences, memes and shop banners only, so it labelled everyday posts: 19 %
+    of the TweetEval tweets that express joy, optimism or sadness (validation) scored >= 0.8. Added as negatives:
+    the fitting rows' ordinary posts (judge_data.ordinary_post_kind(): those tweets and the clickbait set's news
+    headlines), label 0, weight ORDINARY_WEIGHT. Irony tweets are kept out, to check the change on posts it never
+    saw.
+
+Each refit head is fitted by weighted logistic regression on the judge's task embedding of the fine-tuning's own
+fitting rows (judge_data.py: same texts, labels and weights) plus those rows, with an L2 penalty that pulls the
+weights towards the trained head (ANCHOR_L2), so it moves only as far as the new rows require. Every other head
+is copied unchanged. Writes models/judge/heads-refit.safetensors (the delta's tensors and task order, plus the
+delta's sha256); calibrate_judge.py then calibrates and writes the shipped head files from it, and reports on
+validation rows how often ordinary posts are flagged. Prints validation ROC-AUC before -> after for each refit
+head (validation rows only; the held-out professions' lines are scored, never fitted). Deterministic (L-BFGS from
+the trained head). Rerun it after every fine-tuning: calibrate_judge refuses a refit made for another delta.
+"""
+from __future__ import annotations
+import os
+
+os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+
+import json
+import sys
+import time
+
+import numpy as np
+from scipy.optimize import minimize
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import calibrate_judge as cj  # noqa: E402
+import judge_data as jd  # noqa: E402
+import own_posts  # noqa: E402
+import train_heads as th  # noqa: E402
+import train_tiny as tt  # noqa: E402
+from export_minilm import sha256_file  # noqa: E402
+from finetune_judge import save_safetensors  # noqa: E402
+
+# Not refit: rage-bait with the "HATE him" lines as negatives (tried, 2026-12-05) stopped blurring them but cost
+# 0.003-0.005 validation ROC-AUC on offensive and anger tweets, the issue's main rage-bait measures;
+# engagement-bait separated its calibration rows perfectly and Platt scaling diverged.
+REFIT_TASKS = ["clickbait", "manipulation"]
+ORDINARY_WEIGHT = 0.3  # an ordinary post is a weak negative: a tweet may still use a propaganda technique
+N_FIT_LINES, N_PROBE_LINES = 300, 60
+ANCHOR_L2 = 0.01  # penalty on |w - w_trained|^2, per unit of (weighted mean) log-loss
+
+
+def log(msg: str) -> None:
+    print(f"[refit_heads] {msg}", file=sys.stderr, flush=True)
+
+
+def anchored_logistic(X: np.ndarray, y: np.ndarray, w: np.ndarray, w0: np.ndarray,
+                      b0: float) -> tuple[np.ndarray, float]:
+    """argmin over (v, c) of mean_w log-loss(y, X v + c) + ANCHOR_L2 |v - w0|^2, from (w0, b0)."""
+    ws = w / w.sum()
+
+    def f(p: np.ndarray):
+        z = X @ p[:-1] + p[-1]
+        g = ws * (1.0 / (1.0 + np.exp(-z)) - y)
+        d = p[:-1] - w0
+        loss = float((ws * (np.logaddexp(0.0, z) - y * z)).sum() + ANCHOR_L2 * (d @ d))
+        return loss, np.append(X.T @ g + 2 * ANCHOR_L2 * d, g.sum())
+
+    r = minimize(f, np.append(w0, b0), jac=True, method="L-BFGS-B", options={"maxiter": 2000})
+    if not r.success:
+        th.die(f"refit did not converge: {r.message}")
+    return r.x[:-1], float(r.x[-1])
+
+
+def main() -> None:
+    t0 = time.time()
+    tasks, W, B, meta = cj.load_trained_heads()
+    if tasks != jd.TASKS:
+        th.die(f"the delta's tasks {tasks} are not judge_data.TASKS: rerun finetune_judge.py")
+    rows = jd.build(th.data_root())
+    y_all, m_all = jd.label_matrix(rows)
+    w_all = jd.weights(rows)
+    je = tt.JudgeEmbedder()  # the shipped graph; shares train_tiny's cache of the same texts
+    _, task = je.embed_all([r.text for r in rows] + tt.transfer_pool(rows), "train")
+    X_all = np.stack([task[r.text] for r in rows]).astype(np.float64)
+    split = np.array([r.split for r in rows])
+
+    fit_lines = own_posts.hate_him_examples(own_posts.HATE_HIM_FIT_PROFESSIONS, N_FIT_LINES, "fit")
+    probe_lines = own_posts.hate_him_examples(own_posts.HATE_HIM_PROBE_PROFESSIONS, N_PROBE_LINES, "probe")
+    known = {r.text for r in rows}
+    if any(t in known for t in fit_lines + probe_lines):
+        th.die("a generated line is already a judge_data row")
+    _, X_new = je.embed_single(fit_lines)
+    _, X_probe = je.embed_single(probe_lines)
+    X_new, X_probe = X_new.astype(np.float64), X_probe.astype(np.float64)
+
+    ordinary = (split == "fit") & np.array([jd.ordinary_post_kind(r) is not None for r in rows])
+    # per refit head: the extra rows (embedding, label, weight)
+    extra = {"clickbait": (X_new, 1.0, jd.OWN_WEIGHT), "manipulation": (X_all[ordinary], 0.0, ORDINARY_WEIGHT)}
+    log(f"clickbait: + {len(X_new)} generated lines; manipulation: + {int(ordinary.sum())} ordinary posts")
+
+    W2, B2 = W.copy(), B.copy()
+    report = {}
+    for name in REFIT_TASKS:
+        k = tasks.index(name)
+        fit = (split == "fit") & (m_all[:, k] > 0)
+        X_extra, label, weight = extra[name]
+        X = np.concatenate([X_all[fit], X_extra])
+        y = np.concatenate([y_all[fit, k], np.full(len(X_extra), label)]).astype(np.float64)
+        w = np.concatenate([w_all[fit], np.full(len(X_extra), weight)]).astype(np.float64)
+        W2[k], B2[k] = anchored_logistic(X, y, w, W[k], B[k])
+        val = (split == "val") & (m_all[:, k] > 0)
+
+        def figures(wv, bv):
+            auc = th.roc_auc(y_all[val, k], X_all[val] @ wv + bv)
+            probe = 1.0 / (1.0 + np.exp(-(X_probe @ wv + bv)))
+            return round(float(auc), 4), round(float(probe.mean()), 3)
+
+        before, after = figures(W[k], B[k]), figures(W2[k], B2[k])
+        report[name] = {"val_roc_auc": [before[0], after[0]], "fit_rows": int(fit.sum()),
+                        "moved_l2": round(float(np.linalg.norm(W2[k] - W[k])), 4)}
+        probe = ""
+        if name == "clickbait":
+            report[name]["probe_mean_raw_p"] = [before[1], after[1]]
+            probe = f"; held-out professions' lines, mean raw p {before[1]} -> {after[1]}"
+        log(f"{name}: validation ROC-AUC {before[0]} -> {after[0]}{probe}; |w - w_trained| {report[name]['moved_l2']}")
+
+    save_safetensors(cj.REFIT, {"heads.weight": W2.astype(np.float32), "heads.bias": B2.astype(np.float32)}, {
+        "tasks": json.dumps(tasks), "refit_tasks": json.dumps(REFIT_TASKS), "anchor_l2": str(ANCHOR_L2),
+        "delta_sha256": sha256_file(cj.DELTA), "hate_him_fit_lines": str(len(fit_lines)),
+        "ordinary_posts": str(int(ordinary.sum())), "ordinary_weight": str(ORDINARY_WEIGHT),
+        "report": json.dumps(report, sort_keys=True), "script": "models/scripts/refit_heads.py"})
+    log(f"wrote {cj.REFIT.relative_to(cj.ROOT)} ({time.time() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
