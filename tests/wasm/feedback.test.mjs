@@ -15,8 +15,10 @@ if (!fs.existsSync(PKG)) {
 }
 const wasm = createRequire(import.meta.url)(PKG);
 
-const bait = { id: 'b', site: 'reddit.com', text: "You Won't Believe What This Dog Did Next" };
-const alike = { id: 'b2', site: 'reddit.com', text: "You Won't Believe What This Cat Did Next" };
+// Clickbait and nothing else near its threshold (tiny v5: "You Won't Believe What This Dog Did Next" also scores
+// manipulation 0.80, so hiding its clickbait label would show the next one).
+const bait = { id: 'b', site: 'reddit.com', text: 'What This Cat Did Next Will Shock You' };
+const alike = { id: 'b2', site: 'reddit.com', text: 'What This Kitten Did Next Will Shock You' };
 const calm = { id: 'c', site: 'reddit.com', text: 'The city council approved the new budget on Tuesday after a two-hour debate.' };
 const judge = (engine, post) => JSON.parse(engine.judge(JSON.stringify([post])))[0];
 // what the extension stores (wasm-engine.ts): the embedding rounded to 5 decimals, through JSON

@@ -127,7 +127,9 @@ should_not_match = ["The city council approved the new budget"]
 fn feedback_moves_later_verdicts_like_the_host() {
     let mut judge = judge_for("[policy]\nname = \"d\"\nextends = [\"feedwarden:defaults\"]\n");
     let post = |text: &str| Post { id: "1".into(), text: text.into(), ..Post::default() };
-    let bait = post("You Won't Believe What This Dog Did Next");
+    // Clickbait and nothing else near its threshold (tiny v5: clickbait 0.96, manipulation 0.69; "You Won't
+    // Believe What This Dog Did Next" sits at manipulation 0.80, so hiding its clickbait label shows another).
+    let bait = post("What This Cat Did Next Will Shock You");
     let before = judge.judge(&bait);
     assert_eq!(before.action, crate::VerdictAction::Label, "{before:?}");
     let row = FeedbackRow {
