@@ -152,6 +152,31 @@ describe("chromium: extension + native host", { skip }, () => {
     await page.close();
   });
 
+  test("issue 13's examples, as a new reader meets them on x.com with the default categories", { skip: xPagesReason() }, async () => {
+    // The issue found these shown in a real browser (clickbait 0.00, rage-bait shown); judge v2.1 labels or
+    // blurs each (models/cards/judge.md), and an ordinary post next to them stays shown.
+    const page = await b.context.newPage();
+    await page.goto("https://x.com/home");
+    await settled(page, TWEET);
+    await insertTweets(page, [
+      { id: "i13-believe", text: "You won't BELIEVE… Number 7 will shock you!", handle: "viralnow" },
+      { id: "i13-doctors", text: "Doctors HATE him! See why 👉", handle: "healthhacks" },
+      { id: "i13-parliament", text: "These idiots in parliament… Share before they delete this!!!", handle: "angrypatriot" },
+      { id: "i13-comment", text: "Comment YES if you agree 👇👇", handle: "pagefarm" },
+      { id: "i13-council", text: "The city council approved the new budget on Tuesday after a two-hour debate.", handle: "citydesk" },
+    ]);
+    await settled(page, TWEET);
+    const ui = await ChromiumClosedUi.attach(b.context, page);
+    for (const [id, badge] of [["i13-believe", /clickbait/i], ["i13-doctors", /clickbait/i], ["i13-comment", /engagement/i]]) {
+      assert.equal(await stateOf(page, id), "label", id);
+      assert.match(await ui.text(tweet(id), "badge"), badge, id);
+    }
+    assert.equal(await stateOf(page, "i13-parliament"), "blur");
+    assert.match(await ui.text(tweet("i13-parliament"), "blur-reason"), /rage/i);
+    assert.equal(await stateOf(page, "i13-council"), "show");
+    await page.close();
+  });
+
   test("hide more like this: a more_like_this row in SQLite, then similar posts are filtered by that rule", { skip: xPagesReason() }, async () => {
     const page = await b.context.newPage();
     await page.goto("https://x.com/home");
