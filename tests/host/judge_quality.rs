@@ -103,6 +103,34 @@ fn the_profession_hates_him_form_is_clickbait_for_unseen_professions() {
     }
 }
 
+/// Clickbait as feeds write it (caps, emoji, "👇"), written for this test, is labelled; ordinary posts with the same
+/// caps and emoji are shown (issue 13: clickbait "must work on social posts with emoji and caps"). Measured
+/// 2026-12-05, v2.1: the bait 0.94–1.00, the ordinary posts' clickbait 0.00–0.37.
+#[test]
+fn feed_style_clickbait_is_labelled_and_ordinary_posts_with_emoji_and_caps_are_shown() {
+    let Some(models) = common::models_dir() else {
+        return;
+    };
+    let posts = [
+        json!({"id": "stop", "text": "STOP scrolling! You NEED to see this 😱👇"}),
+        json!({"id": "phone", "text": "This is why you should NEVER charge your phone overnight 👇"}),
+        json!({"id": "dentist", "text": "The one thing your dentist will never tell you 🦷👉"}),
+        json!({"id": "proud", "text": "SO PROUD of my daughter, she graduated today!!! 🎓❤️"}),
+        json!({"id": "fence", "text": "Finally finished the garden fence 💪 took all weekend"}),
+        json!({"id": "birthday", "text": "HAPPY BIRTHDAY MOM 🎂🎉 love you so much"}),
+        json!({"id": "traffic", "text": "Traffic on the A1 is terrible this morning 😩 leave early"}),
+        json!({"id": "recipe", "text": "New recipe tonight: lemon chicken with rice 🍋 turned out great"}),
+        json!({"id": "game", "text": "GAME DAY!!! Let's go team 🏈🔥"}),
+    ];
+    let v = classify(&posts, &models);
+    for id in ["stop", "phone", "dentist"] {
+        assert_eq!(v[id]["rule"], "clickbait", "{}", v[id]);
+    }
+    for id in ["proud", "fence", "birthday", "traffic", "recipe", "game"] {
+        assert_eq!(v[id]["action"], "show", "{}", v[id]);
+    }
+}
+
 /// Issue 13's meme, rendered as an image under a post that says nothing: its OCR text alone gets it filtered
 /// (judge v1 showed it: every score stayed below its threshold).
 #[test]
