@@ -2,7 +2,8 @@
 """How well user-defined categories could be learnt from 10 + 10 examples on the judge graph's two outputs,
 and whether a scorer that ranks better also flags sensibly on a real feed.
 
-    .cache/venv/bin/python models/scripts/fewshot_probe.py      # needs models/build/feedwarden-judge (setup)
+    .cache/venv/bin/python models/scripts/fewshot_probe.py          # needs models/build/feedwarden-judge (setup)
+    .cache/venv/bin/python models/scripts/fewshot_probe.py --heads  # part 3 alone
 
 A measurement, not a shipped change: the host scores user-defined categories with `core::fewshot`'s centroid
 maths on `sentence_embedding` (the stock MiniLM vector). Part 1 compares ranking, on the validation splits of
@@ -27,6 +28,11 @@ trained on:
                on the sentence side, as a real rule has
 Each figure is the mean ROC-AUC over 20 seeded draws of 10 positive + 10 negative examples, scored on the
 rest of the split. ROC-AUC only: the score scale (and so a rule's threshold) changes with any of these.
+
+Part 3 (`--heads`, run alone) asks whether the judge's shipped heads help as features instead: a logistic
+scorer on the logits of the 14 shipped heads (4 categories + 10 technique sub-labels, as models/heads/*.json
+apply them; standardised with their mean and spread over the same 2,000 ordinary training tweets as part 1's
+centring), L2 1.0, fitted on the 10 + 10 examples, against cent/sent on the same draws.
 
 Part 2 is about that scale: for two rules a reader might write (the shipped policies/examples/mock-looks.toml
 and CONDESCENDING below, 6 + 6 examples each), how many of the 493 captured Reddit posts reach 0.7 and how
@@ -157,12 +163,7 @@ def judge_data_sets() -> dict[str, tuple[list[str], np.ndarray]]:
 
 def task_mean(graph) -> np.ndarray:
     """The mean normalised task vector over 2,000 TweetEval training tweets (emotion, irony; seeded)."""
-    texts = []
-    for task in ("emotion", "irony"):
-        texts += [line.strip() for line in open(TWEETEVAL / task / "train_text.txt", encoding="utf-8")]
-    rng = np.random.default_rng(SEED)
-    pick = [texts[i] for i in rng.choice(len(texts), 2000, replace=False)]
-    _, task = graph.embed(pick)
+    _, task = graph.embed(background_tweets())
     return (task / np.linalg.norm(task, axis=1, keepdims=True)).mean(0)
 
 
@@ -278,6 +279,50 @@ def leave_one_out(E, p_idx, n_idx) -> float:
     return th.roc_auc(y, np.array(scores))
 
 
+def background_tweets() -> list[str]:
+    """2,000 TweetEval training tweets (emotion, irony; seeded): ordinary posts, never validation rows."""
+    texts = []
+    for task in ("emotion", "irony"):
+        texts += [line.strip() for line in open(TWEETEVAL / task / "train_text.txt", encoding="utf-8")]
+    rng = np.random.default_rng(SEED)
+    return [texts[i] for i in rng.choice(len(texts), 2000, replace=False)]
+
+
+def shipped_head_logits(task: np.ndarray) -> np.ndarray:
+    """[n, 14] logits of the shipped heads (categories, then each category's sub-labels) on task vectors."""
+    import json
+    heads = [json.loads((cj.HEADS_DIR / f"{c}.json").read_text()) for c in cj.jd.CATEGORIES]
+    rows = [h for head in heads for h in [head] + head.get("sub_labels", [])]
+    Wm = np.array([h["weights"] for h in rows])
+    return task.astype(np.float64) @ Wm.T + np.array([h["bias"] for h in rows])
+
+
+def heads_part(sets: dict, graph) -> None:
+    """Part 3: the shipped heads' logits as few-shot features (see the module's docstring)."""
+    _, bg = graph.embed(background_tweets())
+    bl = shipped_head_logits(bg)
+    mu, sd = bl.mean(0), bl.std(0) + 1e-6
+    print(f"\n| set (validation split) | n | cent/sent | heads ({bl.shape[1]} logits) |\n|---|---|---|---|")
+    for name, (texts, y) in sets.items():
+        sent, task = graph.embed(texts)
+        L = (shipped_head_logits(task) - mu) / sd
+        rng = np.random.default_rng(SEED)
+        pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+        cent, head = [], []
+        for _ in range(DRAWS):
+            p_idx, n_idx = rng.choice(pos, 10, replace=False), rng.choice(neg, 10, replace=False)
+            rest = np.setdiff1d(np.arange(len(y)), np.concatenate([p_idx, n_idx]))
+            cent.append(th.roc_auc(y[rest], centroid(sent, p_idx, n_idx, rest)))
+            X, t = np.concatenate([L[p_idx], L[n_idx]]), np.r_[np.ones(10), np.zeros(10)]
+            w, b = np.zeros(X.shape[1]), 0.0
+            for _ in range(500):
+                pr = 1 / (1 + np.exp(-(X @ w + b)))
+                w -= 0.5 * (X.T @ (pr - t) / len(t) + 1.0 * w)
+                b -= 0.5 * (pr - t).mean()
+            head.append(th.roc_auc(y[rest], L[rest] @ w))
+        print(f"| {name} | {len(y)} | {np.mean(cent):.3f} | {np.mean(head):.3f} |", flush=True)
+
+
 def main() -> None:
     if not TWEETEVAL.is_dir():
         sys.exit(f"fewshot_probe: {TWEETEVAL} not found (set FEEDWARDEN_SHARED_DATA)")
@@ -291,6 +336,9 @@ def main() -> None:
     sets["video games, Reddit titles (topical, not trained)"] = reddit_topic()
     sets.update(judge_data_sets())
     graph = cj.Graph()
+    if "--heads" in sys.argv[1:]:
+        heads_part(sets, graph)
+        return
     mean = task_mean(graph)
     embedded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     scale = []
