@@ -331,19 +331,16 @@ def main() -> None:
 
     # how often each shipped category flags ordinary posts (validation rows; refit_heads.py trains manipulation on
     # the fitting rows of the first two kinds, never on irony tweets)
-    kinds = {"tweets of joy, optimism or sadness": None, "news headlines": None, "irony tweets": None}
-    for k in kinds:
-        kinds[k] = np.flatnonzero(val & np.array([
-            ("tweeteval/irony" in r.sources) if k == "irony tweets" else jd.ordinary_post_kind(r) == k
-            for r in rows]))
+    kind = np.array([("irony tweets" if "tweeteval/irony" in r.sources else jd.ordinary_post_kind(r)) or ""
+                     for r in rows])
+    kinds = {k: np.flatnonzero(val & (kind == k))
+             for k in ("tweets of joy, optimism or sadness", "news headlines", "irony tweets")}
     report["ordinary_posts_flagged"] = {}
     for cat in jd.CATEGORIES:
         thr = SHIPPED_THRESHOLDS[cat]
-        j = tasks.index(cat)
         for k, idx in kinds.items():
-            flagged = int((th.sigmoid(platt[cat][0] * logits[idx, j] + platt[cat][1]) >= thr).sum())
-            report["ordinary_posts_flagged"].setdefault(cat, {})[k] = {"n": int(len(idx)), "threshold": thr,
-                                                                        "flagged": flagged}
+            report["ordinary_posts_flagged"].setdefault(cat, {})[k] = {
+                "n": int(len(idx)), "threshold": thr, "flagged": int((prob(cat, idx) >= thr).sum())}
         log(f"{cat} at {thr}: ordinary posts flagged " + ", ".join(
             f"{k} {v['flagged']}/{v['n']}" for k, v in report["ordinary_posts_flagged"][cat].items()))
 
