@@ -84,14 +84,15 @@ def difference(E, p_idx, n_idx, rest):
     return E[rest] @ (E[p_idx].mean(0) - E[n_idx].mean(0))
 
 
-def logistic(E, p_idx, n_idx, rest):
+def logistic(E, p_idx, n_idx, rest, l2=0.01, steps=300, rate=1.0):
+    """A logistic scorer fitted on the examples by gradient descent (L2 `l2`), applied to `rest`."""
     X = np.concatenate([E[p_idx], E[n_idx]])
     t = np.r_[np.ones(len(p_idx)), np.zeros(len(n_idx))]
     w, b = np.zeros(X.shape[1]), 0.0
-    for _ in range(300):
+    for _ in range(steps):
         p = 1 / (1 + np.exp(-(X @ w + b)))
-        w -= X.T @ (p - t) / len(t) + 0.01 * w
-        b -= (p - t).mean()
+        w -= rate * (X.T @ (p - t) / len(t) + l2 * w)
+        b -= rate * (p - t).mean()
     return E[rest] @ w + b
 
 
@@ -313,13 +314,7 @@ def heads_part(sets: dict, graph) -> None:
             p_idx, n_idx = rng.choice(pos, 10, replace=False), rng.choice(neg, 10, replace=False)
             rest = np.setdiff1d(np.arange(len(y)), np.concatenate([p_idx, n_idx]))
             cent.append(th.roc_auc(y[rest], centroid(sent, p_idx, n_idx, rest)))
-            X, t = np.concatenate([L[p_idx], L[n_idx]]), np.r_[np.ones(10), np.zeros(10)]
-            w, b = np.zeros(X.shape[1]), 0.0
-            for _ in range(500):
-                pr = 1 / (1 + np.exp(-(X @ w + b)))
-                w -= 0.5 * (X.T @ (pr - t) / len(t) + 1.0 * w)
-                b -= 0.5 * (pr - t).mean()
-            head.append(th.roc_auc(y[rest], L[rest] @ w))
+            head.append(th.roc_auc(y[rest], logistic(L, p_idx, n_idx, rest, l2=1.0, steps=500, rate=0.5)))
         print(f"| {name} | {len(y)} | {np.mean(cent):.3f} | {np.mean(head):.3f} |", flush=True)
 
 
