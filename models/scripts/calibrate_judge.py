@@ -97,7 +97,7 @@ def load_trained_heads() -> tuple[list[str], np.ndarray, np.ndarray, dict]:
     return json.loads(meta["tasks"]), t["heads.weight"].astype(np.float64), t["heads.bias"].astype(np.float64), meta
 
 
-def load_delta_heads() -> tuple[list[str], np.ndarray, np.ndarray, dict]:
+def load_shipped_heads() -> tuple[list[str], np.ndarray, np.ndarray, dict]:
     """The heads that ship: refit_heads.py's (REFIT) when it exists, made for this delta; else the delta's own."""
     from export_minilm import load_safetensors, safetensors_metadata, sha256_file
     tasks, W, B, meta = load_trained_heads()
@@ -105,8 +105,7 @@ def load_delta_heads() -> tuple[list[str], np.ndarray, np.ndarray, dict]:
         return tasks, W, B, meta
     r_meta = safetensors_metadata(REFIT)
     if r_meta.get("delta_sha256") != sha256_file(DELTA) or json.loads(r_meta["tasks"]) != tasks:
-        log(f"{REFIT} was refit for another delta: rerun models/scripts/refit_heads.py")
-        sys.exit(1)
+        th.die(f"{REFIT} was refit for another delta: rerun models/scripts/refit_heads.py")
     t = load_safetensors(REFIT)
     log(f"heads {json.loads(r_meta['refit_tasks'])} from {REFIT.name} (refit on the frozen task embedding)")
     return tasks, t["heads.weight"].astype(np.float64), t["heads.bias"].astype(np.float64), meta
@@ -205,7 +204,7 @@ def main() -> None:
         HEADS_DIR, GOLDEN, REPORT = args.out / "heads", args.out / "heads_golden.json", args.out / "validation.json"
         HEADS_DIR.mkdir(parents=True, exist_ok=True)
     t_start = time.time()
-    tasks, W, B, meta = load_delta_heads()
+    tasks, W, B, meta = load_shipped_heads()
     if tasks != jd.TASKS:
         log(f"note: delta tasks {tasks} differ from judge_data.TASKS")
     rows = [r for r in jd.build(th.data_root()) if r.split in ("cal", "val")][::args.every]

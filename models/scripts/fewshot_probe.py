@@ -292,7 +292,8 @@ def background_tweets() -> list[str]:
 def shipped_head_logits(task: np.ndarray) -> np.ndarray:
     """[n, 14] logits of the shipped heads (categories, then each category's sub-labels) on task vectors."""
     import json
-    heads = [json.loads((cj.HEADS_DIR / f"{c}.json").read_text()) for c in cj.jd.CATEGORIES]
+    import judge_data as jd
+    heads = [json.loads((cj.HEADS_DIR / f"{c}.json").read_text()) for c in jd.CATEGORIES]
     rows = [h for head in heads for h in [head] + head.get("sub_labels", [])]
     Wm = np.array([h["weights"] for h in rows])
     return task.astype(np.float64) @ Wm.T + np.array([h["bias"] for h in rows])

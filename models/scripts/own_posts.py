@@ -195,6 +195,11 @@ def _norm(s: str) -> str:
     return " ".join("".join(c if c.isalnum() else " " for c in s.lower()).split())
 
 
+def contains_issue_example(text: str) -> bool:
+    """Whether a written line contains one of ISSUE_EXAMPLES (compared lower-case, letters and digits only)."""
+    return any(_norm(x) in _norm(text) for x in ISSUE_EXAMPLES)
+
+
 # Genuine questions, as forums and community feeds ask them: not clickbait, although clickbait headlines are often
 # questions too ("Can you guess…?"). How-to and advice questions are not engagement bait either; open discussion
 # questions ("what would you…") are left unlabelled for engagement bait, which they can shade into.
@@ -254,9 +259,8 @@ def own_examples() -> list[tuple[str, str, int, str]]:
     # unique texts, first-seen order, none containing an issue example
     seen: set[str] = set()
     out = []
-    banned = [_norm(x) for x in ISSUE_EXAMPLES]
     for r in rows:
-        if any(b in _norm(r[0]) for b in banned):
+        if contains_issue_example(r[0]):
             continue
         if r[0] not in seen:
             seen.add(r[0])
@@ -286,14 +290,13 @@ HATE_HIM_CALLS = ["See why 👉", "Here's why", "Find out why 👇", "Click to s
 def hate_him_examples(professions: list[str], n: int, seed: str) -> list[str]:
     """n distinct "<profession> <verb> <target>! <call>" lines (30 % in capitals), sorted; deterministic."""
     rng = random.Random(f"{SEED}/hate-him/{seed}")
-    banned = [_norm(x) for x in ISSUE_EXAMPLES]
     out: set[str] = set()
     while len(out) < n:
         s = f"{rng.choice(professions)} {rng.choice(HATE_HIM_VERBS)} {rng.choice(HATE_HIM_TARGETS)}!"
         s = f"{s} {rng.choice(HATE_HIM_CALLS)}".strip()
         if rng.random() < 0.3:
             s = s.upper()
-        if not any(b in _norm(s) for b in banned):
+        if not contains_issue_example(s):
             out.add(s)
     return sorted(out)
 

@@ -116,19 +116,16 @@ def main() -> None:
         W2[k], B2[k] = anchored_logistic(X, y, w, W[k], B[k])
         val = (split == "val") & (m_all[:, k] > 0)
 
-        def figures(wv, bv):
-            auc = th.roc_auc(y_all[val, k], X_all[val] @ wv + bv)
-            probe = 1.0 / (1.0 + np.exp(-(X_probe @ wv + bv)))
-            return round(float(auc), 4), round(float(probe.mean()), 3)
-
-        before, after = figures(W[k], B[k]), figures(W2[k], B2[k])
-        report[name] = {"val_roc_auc": [before[0], after[0]], "fit_rows": int(fit.sum()),
+        aucs = [round(float(th.roc_auc(y_all[val, k], X_all[val] @ wv + bv)), 4) for wv, bv in ((W[k], B[k]),
+                                                                                          (W2[k], B2[k]))]
+        report[name] = {"val_roc_auc": aucs, "fit_rows": int(fit.sum()),
                         "moved_l2": round(float(np.linalg.norm(W2[k] - W[k])), 4)}
         probe = ""
-        if name == "clickbait":
-            report[name]["probe_mean_raw_p"] = [before[1], after[1]]
-            probe = f"; held-out professions' lines, mean raw p {before[1]} -> {after[1]}"
-        log(f"{name}: validation ROC-AUC {before[0]} -> {after[0]}{probe}; |w - w_trained| {report[name]['moved_l2']}")
+        if name == "clickbait":  # the held-out professions' lines score only this head's refit
+            report[name]["probe_mean_raw_p"] = [round(float(th.sigmoid(X_probe @ wv + bv).mean()), 3)
+                                                for wv, bv in ((W[k], B[k]), (W2[k], B2[k]))]
+            probe = "; held-out professions' lines, mean raw p {} -> {}".format(*report[name]["probe_mean_raw_p"])
+        log(f"{name}: validation ROC-AUC {aucs[0]} -> {aucs[1]}{probe}; |w - w_trained| {report[name]['moved_l2']}")
 
     save_safetensors(cj.REFIT, {"heads.weight": W2.astype(np.float32), "heads.bias": B2.astype(np.float32)}, {
         "tasks": json.dumps(tasks), "refit_tasks": json.dumps(REFIT_TASKS), "anchor_l2": str(ANCHOR_L2),
