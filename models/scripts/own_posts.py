@@ -15,6 +15,7 @@ measures generalisation to unseen phrasings.
 from __future__ import annotations
 
 import random
+import re
 
 SEED = 20261204
 
@@ -296,6 +297,96 @@ def hate_him_examples(professions: list[str], n: int, seed: str) -> list[str]:
         s = f"{s} {rng.choice(HATE_HIM_CALLS)}".strip()
         if rng.random() < 0.3:
             s = s.upper()
+        if not contains_issue_example(s):
+            out.add(s)
+    return sorted(out)
+
+
+# Ordinary titles of community posts (show-and-tell pictures, projects, pets, places, game clips, forum
+# discussion questions), generated from their parts for the judge's head refit (models/scripts/refit_heads.py):
+# the clickbait head learnt from newspaper headlines vs BuzzFeed-style headlines that a short informal title is
+# clickbait, and labelled Reddit titles such as "My friend made a cat pancake" or "Breakfast Burritos". These say
+# what the post shows; clickbait withholds it. Written after reading the judge's labels on the captured Reddit
+# listings (so those listings are not a clean held-out measure of this change), in words of the project's own: no
+# captured title is copied. Templates are split in two by
+# ORDINARY_TITLE_PROBE: the refit fits the others, the probe templates measure whether it learnt the form.
+TITLE_PARTS = {
+    "relative": ["friend", "wife", "husband", "daughter", "son", "grandma", "grandpa", "dad", "mom", "sister",
+                 "brother", "neighbour", "roommate", "uncle", "girlfriend", "boyfriend", "coworker", "niece"],
+    "dish": ["a panda pancake", "breakfast tacos", "a three-layer chocolate cake", "sourdough bread", "ramen from "
+             "scratch", "a lasagna", "cinnamon rolls", "homemade pizza", "a pumpkin pie", "dumplings", "a Lego cake",
+             "pierogi", "a Totoro bento", "macarons", "tamales", "a gingerbread house", "bagels", "beef stew"],
+    "craft": ["a bookshelf", "a quilt", "a wooden chess set", "this lamp", "a bird house", "a Zelda sweater",
+              "a coffee table", "a Death Star out of cardboard", "a ceramic mug", "a tiny house for my hamster",
+              "a mechanical keyboard", "a stained glass window", "a knife", "this costume", "a model railway"],
+    "duration": ["two years", "six months", "three weekends", "a year", "400 hours", "a month", "ten years"],
+    "pet": ["cat", "dog", "puppy", "kitten", "parrot", "rabbit", "hamster", "tortoise", "corgi", "husky",
+            "rescue greyhound", "ferret", "goldfish"],
+    "pet_act": ["fell asleep in the laundry basket", "refuses to get off my laptop", "meeting the new kitten",
+                "on his first day home", "after her first bath", "guarding the Christmas tree", "turned 15 today",
+                "learned to open the fridge", "in his Halloween costume", "waiting for dinner", "stuck in a box",
+                "sleeping in the weirdest position", "saw snow for the first time"],
+    "place": ["Lake Tahoe", "the Scottish Highlands", "Kyoto", "Yosemite", "our backyard", "the Oregon coast",
+              "downtown Chicago", "the Dolomites", "my street", "Banff", "Lisbon", "the Grand Canyon", "Iceland"],
+    "daytime": ["sunset", "dawn", "night", "golden hour", "midnight", "sunrise", "dusk"],
+    "when": ["today", "last night", "this morning", "yesterday", "this weekend", "last summer", "in 2009"],
+    "found": ["an old Game Boy", "a letter from 1962", "a fossil", "a hidden room", "my first drawing",
+              "a 1970s Sears catalogue", "a ring", "a tiny frog", "a message in a bottle", "my dad's old camera"],
+    "found_place": ["my grandma's attic", "the garden", "a thrift store", "the wall of our house", "the beach",
+                    "an old jacket", "the basement", "a used book"],
+    "game": ["Far Cry 3", "Skyrim", "Minecraft", "Elden Ring", "GTA V", "Zelda", "Fortnite", "Overwatch",
+             "Stardew Valley", "League of Legends", "Rocket League"],
+    "clip": ["thought you would enjoy this one", "my best play so far", "finally beat this boss",
+             "found this bug", "my base after 200 hours", "the physics in this game", "a clean triple kill",
+             "first win with my friends", "this view"],
+    "thing": ["movie", "book", "album", "meal", "video game", "piece of advice", "job", "trip", "gift", "purchase"],
+    "verb": ["watched", "read", "had", "played", "received", "made", "bought"],
+    "people": ["Teachers", "Nurses", "Programmers", "Parents", "Night shift workers", "Chefs", "Truck drivers",
+               "Introverts", "Pilots", "Librarians", "Gamers", "Dog owners"],
+    "topic_q": ["the strangest thing a customer said to you", "the best part of your job",
+                "something you wish people knew", "the worst advice you got when you started",
+                "a habit you picked up from work", "your favourite story from this year"],
+    "experience": ["moved abroad", "quit a stable job", "learned a language as an adult", "were cheated on",
+                   "switched careers at 40", "lived on a boat", "ran a marathon", "grew up without internet"],
+}
+ORDINARY_TITLES = {
+    "made": ["My {relative} made {dish}", "I made {craft} for my {relative}", "First attempt at {dish}",
+             "Made {dish} for the first time, how did I do?", "My {relative} made {craft}"],
+    "project": ["Finally finished {craft} after {duration}", "{duration} of weekends later, {craft} is done",
+                "Built {craft} out of scrap wood", "I made {craft} in my woodworking class"],
+    "pet": ["My {pet} {pet_act}", "Our {pet} {pet_act}", "This is my {pet}, she {pet_act}",
+            "My {relative}'s {pet} {pet_act}"],
+    "place": ["{place} at {daytime} [OC]", "Took this picture of {place} {when}", "View from my hike in {place}",
+              "{place} at {daytime}", "Went to {place} {when}, it did not disappoint"],
+    "found": ["Found {found} in {found_place}", "Found {found} in {found_place} {when}",
+              "Look what I found in {found_place}"],
+    "noun": ["{Dish}", "{Dish} for breakfast", "{Place} at {daytime}", "{Craft}, {duration} in the making"],
+    "game": ["[{game}] {clip}", "{game}: {clip}", "[{game}] {when}, {clip}"],
+    "question": ["What's the best {thing} you've ever {verb}?", "{people} of Reddit, what is {topic_q}?",
+                 "People who {experience}, how did it go?", "What {thing} would you recommend to a friend?",
+                 "Redditors who {experience}, what surprised you most?", "What was {topic_q}?"],
+}
+ORDINARY_TITLE_PROBE = {"made": [4], "project": [3], "pet": [3], "place": [4], "found": [2], "noun": [3],
+                        "game": [2], "question": [4, 5]}
+
+
+def ordinary_titles(n: int, which: str) -> list[str]:
+    """n distinct ordinary community-post titles from the "fit" or "probe" templates, sorted; deterministic."""
+    templates = [t for fam, ts in ORDINARY_TITLES.items() for i, t in enumerate(ts)
+                 if (i in ORDINARY_TITLE_PROBE.get(fam, [])) == (which == "probe")]
+    rng = random.Random(f"{SEED}/ordinary-titles/{which}")
+
+    def part(m: re.Match) -> str:
+        key = m.group(1)
+        word = rng.choice(TITLE_PARTS[key.lower()])
+        return word[0].upper() + word[1:] if key[0].isupper() else word
+
+    out: set[str] = set()
+    while len(out) < n:
+        s = re.sub(r"\{(\w+)\}", part, rng.choice(templates))
+        s = s[0].upper() + s[1:]
+        if rng.random() < 0.1:
+            s = s.lower()
         if not contains_issue_example(s):
             out.add(s)
     return sorted(out)

@@ -103,6 +103,34 @@ fn the_profession_hates_him_form_is_clickbait_for_unseen_professions() {
     }
 }
 
+/// Titles of ordinary community posts (a picture, a project, a pet, a forum question), written for this test, are
+/// shown: the headline data taught the judge that a short informal title is clickbait, and v2.1 labelled Reddit
+/// titles such as "My friend made a cat pancake". v2.2's clickbait refit has the project's own ordinary titles as
+/// negatives (`own_posts.ordinary_titles`); "Our rescue cat…" is close to one of their templates, the others are
+/// not. Measured 2026-12-05 through this CLI: v2.1 labelled "Our rescue cat…" (0.88) and scored the others
+/// 0.00–0.74; v2.2 scores all eight 0.00–0.74 for clickbait.
+#[test]
+fn ordinary_community_titles_are_shown() {
+    let Some(models) = common::models_dir() else {
+        return;
+    };
+    let posts = [
+        json!({"id": "chair", "text": "My grandpa built this rocking chair for my daughter"}),
+        json!({"id": "harbour", "text": "Sunrise over the harbour this morning"}),
+        json!({"id": "castle", "text": "[Minecraft] Took me three months to build this castle"}),
+        json!({"id": "skill", "text": "What's a skill you learned late that you wish you'd learned earlier?"}),
+        json!({"id": "rescue", "text": "Our rescue cat on her first night home"}),
+        json!({"id": "bike", "text": "Spent the weekend restoring my dad's old bike"}),
+        json!({"id": "pho", "text": "Homemade pho, third attempt"}),
+        json!({"id": "gardeners", "text": "Gardeners of Reddit, what plant surprised you the most?"}),
+    ];
+    let v = classify(&posts, &models);
+    for post in &posts {
+        let id = post["id"].as_str().unwrap();
+        assert_eq!(v[id]["action"], "show", "{}", v[id]);
+    }
+}
+
 /// Clickbait as feeds write it (caps, emoji, "👇"), written for this test, is labelled; ordinary posts with the same
 /// caps and emoji are shown (issue 13: clickbait "must work on social posts with emoji and caps"). Measured
 /// 2026-12-05, v2.1: the bait 0.94–1.00, the ordinary posts' clickbait 0.00–0.37.
