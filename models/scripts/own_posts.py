@@ -308,8 +308,8 @@ def hate_him_examples(professions: list[str], n: int, seed: str) -> list[str]:
 # clickbait, and labelled Reddit titles such as "My friend made a cat pancake" or "Breakfast Burritos". These say
 # what the post shows; clickbait withholds it. Written after reading the judge's labels on the captured Reddit
 # listings (so those listings are not a clean held-out measure of this change), in words of the project's own: no
-# captured title is copied. Templates are split in two by
-# ORDINARY_TITLE_PROBE: the refit fits the others, the probe templates measure whether it learnt the form.
+# captured title is copied. Templates are split in two by ORDINARY_TITLE_PROBE: the refit fits the others, the
+# probe templates measure whether it learnt the form.
 TITLE_PARTS = {
     "relative": ["friend", "wife", "husband", "daughter", "son", "grandma", "grandpa", "dad", "mom", "sister",
                  "brother", "neighbour", "roommate", "uncle", "girlfriend", "boyfriend", "coworker", "niece"],
