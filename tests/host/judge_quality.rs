@@ -106,9 +106,11 @@ fn the_profession_hates_him_form_is_clickbait_for_unseen_professions() {
 /// Titles of ordinary community posts (a picture, a project, a pet, a forum question), written for this test, are
 /// shown: the headline data taught the judge that a short informal title is clickbait, and v2.1 labelled Reddit
 /// titles such as "My friend made a cat pancake". v2.2's clickbait refit has the project's own ordinary titles as
-/// negatives (`own_posts.ordinary_titles`); "Our rescue cat…" is close to one of their templates, the others are
-/// not. Measured 2026-12-05 through this CLI: v2.1 labelled "Our rescue cat…" (0.88) and scored the others
-/// 0.00–0.74; v2.2 scores all eight 0.00–0.74 for clickbait.
+/// negatives (`own_posts.ordinary_titles`). Three of these share a form with templates the refit fitted ("Our
+/// rescue cat…" with "Our {pet} {pet_act}", "[Minecraft]…" with "[{game}] {clip}", "Gardeners of Reddit…" with
+/// "{people} of Reddit, what is {topic_q}?"); the other five are further from them. Measured 2026-12-05 through
+/// this CLI: v2.1 labelled "Our rescue cat…" (0.88) and scored the others 0.00–0.74; v2.2 scores all eight
+/// 0.00–0.74 for clickbait.
 #[test]
 fn ordinary_community_titles_are_shown() {
     let Some(models) = common::models_dir() else {
