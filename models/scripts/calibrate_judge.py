@@ -198,13 +198,17 @@ def main() -> None:
     ap.add_argument("--model-dir", type=Path, default=MODEL_DIR)
     ap.add_argument("--out", type=Path, help="write the files under this folder instead of the repository's")
     ap.add_argument("--every", type=int, default=1, help="keep every N-th row only (a quick check of the script)")
+    ap.add_argument("--trained-heads", action="store_true", help="calibrate the delta's own heads and leave out "
+                    "refit_heads.py's, to compare fine-tuning runs (needs --out)")
     args = ap.parse_args()
     DELTA, MODEL_DIR = args.delta, args.model_dir
+    if args.trained_heads and not args.out:
+        th.die("--trained-heads writes heads that are not the shipped ones: give --out")
     if args.out:
         HEADS_DIR, GOLDEN, REPORT = args.out / "heads", args.out / "heads_golden.json", args.out / "validation.json"
         HEADS_DIR.mkdir(parents=True, exist_ok=True)
     t_start = time.time()
-    tasks, W, B, meta = load_shipped_heads()
+    tasks, W, B, meta = load_trained_heads() if args.trained_heads else load_shipped_heads()
     if tasks != jd.TASKS:
         log(f"note: delta tasks {tasks} differ from judge_data.TASKS")
     rows = [r for r in jd.build(th.data_root()) if r.split in ("cal", "val")][::args.every]

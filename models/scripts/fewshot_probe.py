@@ -238,11 +238,7 @@ def feed_calibration(graph, mean: np.ndarray) -> None:
     feed, _ = reddit_topic()
     fs, ft = graph.embed(feed)
     ft = centre(ft)
-    texts = []
-    for task in ("emotion", "irony"):
-        texts += [line.strip() for line in open(TWEETEVAL / task / "train_text.txt", encoding="utf-8")]
-    rng = np.random.default_rng(SEED + 1)
-    bs, bt = graph.embed([texts[i] for i in rng.choice(len(texts), 1000, replace=False)])
+    bs, bt = graph.embed(background_tweets(1000, SEED + 1))
     bt = centre(bt)
     shipped = tomllib.loads((SCRIPT_DIR.parent.parent / "policies/examples/mock-looks.toml").read_text())["rule"][0]
     print(f"\n| rule | scorer | task weight | Reddit posts >= 0.7 (of {len(feed)}) | left-out positives >= 0.7 |")
@@ -280,13 +276,13 @@ def leave_one_out(E, p_idx, n_idx) -> float:
     return th.roc_auc(y, np.array(scores))
 
 
-def background_tweets() -> list[str]:
-    """2,000 TweetEval training tweets (emotion, irony; seeded): ordinary posts, never validation rows."""
+def background_tweets(n: int = 2000, seed: int = SEED) -> list[str]:
+    """n TweetEval training tweets (emotion, irony; drawn with `seed`): ordinary posts, never validation rows."""
     texts = []
     for task in ("emotion", "irony"):
         texts += [line.strip() for line in open(TWEETEVAL / task / "train_text.txt", encoding="utf-8")]
-    rng = np.random.default_rng(SEED)
-    return [texts[i] for i in rng.choice(len(texts), 2000, replace=False)]
+    rng = np.random.default_rng(seed)
+    return [texts[i] for i in rng.choice(len(texts), n, replace=False)]
 
 
 def shipped_head_logits(task: np.ndarray) -> np.ndarray:
