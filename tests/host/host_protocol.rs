@@ -45,7 +45,7 @@ fn hello_reports_protocol_model_and_provider() {
     assert_eq!(r["protocol"], 1);
     assert_eq!(r["ready"], true, "{r}");
     assert_eq!(r["provider"], "CPU");
-    assert_eq!(r["models"][0]["id"], "feedwarden-judge-v2.2-int8");
+    assert_eq!(r["models"][0]["id"], "feedwarden-judge-v3-int8");
     assert_eq!(r["heads"].as_array().unwrap().len(), 4);
     // What to send: the limits, and images only when an image model will look at them (OCR is set up here).
     let a = &r["accepts"];

@@ -233,7 +233,7 @@ fn doctor_lists_every_model_and_what_to_run() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "the text model is missing: {text}");
     for id in [
-        "feedwarden-judge-v2.2-int8",
+        "feedwarden-judge-v3-int8",
         "all-minilm-l6-v2-int8",
         "onnxruntime",
         "pp-ocrv6-tiny",
@@ -242,7 +242,7 @@ fn doctor_lists_every_model_and_what_to_run() {
     ] {
         assert!(text.lines().any(|l| l.contains(&format!("{id}: missing"))), "{id} not listed as missing: {text}");
     }
-    assert!(text.contains("FAIL  feedwarden-judge-v2.2-int8: missing"), "{text}");
+    assert!(text.contains("FAIL  feedwarden-judge-v3-int8: missing"), "{text}");
     assert!(
         text.contains("warn  clip-vit-b32: missing") && text.contains("run `feedwarden models fetch clip-vit-b32`"),
         "{text}"

@@ -445,7 +445,7 @@ mod tests {
         assert!(smollm2.required_files().contains(&"smollm2-135m/decoder_model_merged.int8.onnx"));
         assert!(!smollm2.required_files().contains(&"smollm2-135m/decoder_model_merged.onnx"));
         let err = find_manifest("clip").unwrap_err().to_string();
-        assert!(err.contains("known models: feedwarden-judge-v2.2-int8, all-minilm-l6-v2-int8, onnxruntime"), "{err}");
+        assert!(err.contains("known models: feedwarden-judge-v3-int8, all-minilm-l6-v2-int8, onnxruntime"), "{err}");
     }
 
     #[test]
