@@ -65,7 +65,7 @@ WHEEL = "wordllama-0.4.0.post1-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x
 WHEEL_SHA256 = "42c2c88907ace0b0681ac6f9092d6a300a6409a5d2d61071a3fb5e7159370c97"
 WHEEL_TABLE = "wordllama/weights/l2_supercat_256.safetensors"
 WHEEL_TOKENIZER = "wordllama/tokenizers/l2_supercat_tokenizer_config.json"
-MODEL_ID = "feedwarden-tiny-v6"
+MODEL_ID = "feedwarden-tiny-v7"
 MAGIC = b"FWTINY02"  # the file format (unchanged in v3)
 
 N_TOKENS = 7000

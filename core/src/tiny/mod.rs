@@ -16,7 +16,7 @@ pub use model::{TinyError, TinyModel, MAGIC, SURFACE_FEATURES};
 use crate::Head;
 
 /// Id of the shipped tiny model (the `embedding_model` of its heads); part of every fallback verdict.
-pub const TINY_MODEL_ID: &str = "feedwarden-tiny-v6";
+pub const TINY_MODEL_ID: &str = "feedwarden-tiny-v7";
 
 /// The shipped model file, compiled in (a reference to it costs its size in the binary; unused, the linker
 /// drops it).
