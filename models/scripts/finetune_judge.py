@@ -48,8 +48,9 @@ TOKENIZER = ROOT / "models/build/all-minilm-l6-v2/tokenizer.json"
 OUT = ROOT / "models/judge/judge-delta.safetensors"
 CACHE = ROOT / ".cache/judge"
 FROZEN = 2  # bottom layers shared with the stock embedding (v1, v2: 3; v3: 2, one more fine-tuned layer)
-# The repository keeps every judge it committed: v1 and v2 took ~21 MB in fp16 of the ~30 MB issue 13 allows, so the
-# next delta is stored as an int8 difference from the stock weights (judge_delta.py: half the size).
+# The repository keeps every judge it committed: v1 and v2 took ~21 MB in fp16 of the ~30 MB issue 13 allows, so v3
+# is stored as an int8 difference from the stock weights (judge_delta.py: half the size; 7.2 MB for four layers).
+# After v3 a fourth int8 delta would not fit: models/cards/judge.md, "Room for a third delta".
 DELTA_FORMAT = "int8-diff"
 SEED = 20261204
 BATCH = 32
