@@ -6,8 +6,9 @@ judge. Two formats (`delta_format` in the safetensors metadata; a file without i
   fp16       every fine-tuned tensor in fp16 (v1, v2: 10.7 MB for three layers)
   int8-diff  each 2-D weight as the difference from the stock weight, in int8 with one fp32 scale per row
              (`<name>.q8`, `<name>.scale`); 1-D tensors (biases, LayerNorm) in fp16 as above. Half the size
-             (5.4 MB for three layers; v3: 7.2 MB for four). Measured on v2's layers by delta_compression_probe.py: the heads'
-             calibrated probabilities move by at most 0.0012 (mean 0.00004), no decision at 0.5 flips.
+             (5.4 MB for three layers; v3: 7.2 MB for four). Measured on v2's layers by
+             delta_compression_probe.py: the heads' calibrated probabilities move by at most 0.0012 (mean 0.00004),
+             no decision at 0.5 flips.
 
 The heads (`heads.weight`, `heads.bias`) are fp32 in both and are not touched here.
 """

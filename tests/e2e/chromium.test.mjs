@@ -153,7 +153,7 @@ describe("chromium: extension + native host", { skip }, () => {
   });
 
   test("issue 13's examples, as a new reader meets them on x.com with the default categories", { skip: xPagesReason() }, async () => {
-    // The issue found these shown in a real browser (clickbait 0.00, rage-bait shown); judge v2.2 labels or
+    // The issue found these shown in a real browser (clickbait 0.00, rage-bait shown); judge v3 labels or
     // blurs each (models/cards/judge.md), and an ordinary post next to them stays shown.
     const page = await b.context.newPage();
     await page.goto("https://x.com/home");
