@@ -52,6 +52,8 @@ function button(label: string, fw: string, onClick: () => void, cls = ""): HTMLB
 const wrappers = new Set<HTMLElement>();
 let themeDark: boolean | null = null;
 let themeCheckQueued = false;
+/** The post of the newest UI: the queued check measures the page around it. */
+let themeProbe: Element | null = null;
 
 /** Whether the page around `el` is dark: the first opaque background from `el` up (X, Reddit and YouTube
  * switch themes with their own setting, not the system's), else the system's colour scheme. */
@@ -67,27 +69,45 @@ function measureDark(el: Element): boolean {
   return matchMedia("(prefers-color-scheme: dark)").matches;
 }
 
+/** The queued theme check: measure around the newest UI's post (or, if it left the page, any UI still on
+ * it) and switch every UI when the theme changed. */
+function checkTheme(): void {
+  themeCheckQueued = false;
+  let el = themeProbe;
+  themeProbe = null;
+  if (!el?.isConnected) {
+    el = null;
+    for (const w of wrappers) {
+      const host = (w.getRootNode() as ShadowRoot).host;
+      if (host?.isConnected) {
+        el = host;
+        break;
+      }
+    }
+    if (!el) return;
+  }
+  const dark = measureDark(el);
+  if (dark === themeDark) return;
+  themeDark = dark;
+  for (const w of wrappers) {
+    if (!w.isConnected) wrappers.delete(w);
+    else w.className = `fw ${dark ? "dark" : "light"}`;
+  }
+}
+
 /** The page's theme for a new UI. Measured once synchronously; after that, looked at again when the page is
  * idle (reading computed styles in the middle of rendering would force a style pass on every verdict), at
- * most once a second, and every UI on the page follows a change. */
+ * most once a second, and every UI on the page follows a change. A page that is never idle (a busy or
+ * loaded machine) still gets the check, a second later at the latest. */
 function themeFor(el: Element): "dark" | "light" {
   if (themeDark === null) themeDark = measureDark(el);
-  else if (!themeCheckQueued) {
-    themeCheckQueued = true;
-    const idle = globalThis.requestIdleCallback ?? ((f: () => void) => setTimeout(f, 50));
-    setTimeout(() =>
-      idle(() => {
-        themeCheckQueued = false;
-        if (!el.isConnected) return;
-        const dark = measureDark(el);
-        if (dark === themeDark) return;
-        themeDark = dark;
-        for (const w of wrappers) {
-          if (!w.isConnected) wrappers.delete(w);
-          else w.className = `fw ${dark ? "dark" : "light"}`;
-        }
-      }),
-    1000);
+  else {
+    themeProbe = el;
+    if (!themeCheckQueued) {
+      themeCheckQueued = true;
+      const idle = globalThis.requestIdleCallback ?? ((f: () => void) => setTimeout(f, 50));
+      setTimeout(() => idle(checkTheme, { timeout: 1000 }), 1000);
+    }
   }
   return themeDark ? "dark" : "light";
 }
