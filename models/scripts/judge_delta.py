@@ -24,10 +24,14 @@ def is_layer(name: str) -> bool:
     return name.startswith("encoder.layer.")
 
 
-def encode(trained: dict[str, np.ndarray], stock: dict[str, np.ndarray], fmt: str) -> dict[str, np.ndarray]:
-    """The tensors to write for the fine-tuned layers `trained` (fp32), given the stock weights of the same names."""
+def check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise ValueError(f"unknown delta format {fmt!r} (known: {', '.join(FORMATS)})")
+
+
+def encode(trained: dict[str, np.ndarray], stock: dict[str, np.ndarray], fmt: str) -> dict[str, np.ndarray]:
+    """The tensors to write for the fine-tuned layers `trained` (fp32), given the stock weights of the same names."""
+    check_format(fmt)
     out: dict[str, np.ndarray] = {}
     for name, value in trained.items():
         value = np.asarray(value, np.float32)
@@ -44,8 +48,7 @@ def encode(trained: dict[str, np.ndarray], stock: dict[str, np.ndarray], fmt: st
 
 def decode(tensors: dict[str, np.ndarray], stock: dict[str, np.ndarray], fmt: str) -> dict[str, np.ndarray]:
     """The fine-tuned layers (fp32, by their stock names) from a delta's tensors; heads are left out."""
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown delta format {fmt!r} (known: {', '.join(FORMATS)})")
+    check_format(fmt)
     out: dict[str, np.ndarray] = {}
     for name, value in tensors.items():
         if not is_layer(name) or name.endswith(".scale"):
