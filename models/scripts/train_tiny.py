@@ -88,6 +88,13 @@ DISTIL_OTHER_SETS = True
 # verdict agreement on the never-trained-on captured feeds rose from 89.1 % to about 90.8 %.
 REFIT_LAMBDAS = (0.1, 0.3, 1.0)
 SEED = th.SEED
+# Feed-like posts written by SmolLM2-135M (models/scripts/generate_feed_pool.py; committed, no labels): split by
+# the sha256 of the text into fitting (70 %), calibration (10 %) and a check part (20 %) that is never fitted and
+# stands in for a feed when comparing variants. GENERATED says which parts are used: "none" (v7), "fit" (teacher
+# targets in the fitting set and the table's re-fit, like the transfer pool) or "fit+cal" (also in each head's
+# Platt calibration, teacher targets).
+GENERATED_POSTS = TINY_DIR / "generated-posts.txt"
+GENERATED = "none"
 
 # Rust's char::is_whitespace (Unicode White_Space); Python's str.split() also splits on \x1c-\x1f.
 WHITESPACE = set("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
@@ -349,6 +356,19 @@ def transfer_pool(rows) -> list[str]:
     return sorted(set(out))
 
 
+def generated_pool(known: set[str]) -> tuple[list[str], list[str], list[str]]:
+    """The generated posts (models/tiny/generated-posts.txt) not already among the training texts, split by the
+    sha256 of the text into fitting, calibration and check parts (70/10/20 %)."""
+    if not GENERATED_POSTS.is_file():
+        th.die(f"{GENERATED_POSTS} missing (it is committed; models/scripts/generate_feed_pool.py writes it)")
+    parts: tuple[list[str], list[str], list[str]] = ([], [], [])
+    for t in dict.fromkeys(GENERATED_POSTS.read_text(encoding="utf-8").splitlines()):
+        if t and t not in known:
+            b = hashlib.sha256(t.encode("utf-8")).digest()[0] % 10
+            parts[0 if b < 7 else 1 if b < 8 else 2].append(t)
+    return parts
+
+
 def train_head(Xf, tf, Xc, yc, tc, Xv, yv, split: str, platt_on=None):
     """Logistic regression on soft targets (label/teacher mix), standardised features, penalty picked by
     cross-entropy against the soft calibration targets tc; then Platt scaling on tc."""
@@ -495,6 +515,8 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=DIM)
     ap.add_argument("--mix", type=float, default=TARGET_MIX)
     ap.add_argument("--cal-mix", type=float, default=CAL_MIX)
+    ap.add_argument("--generated", choices=("none", "fit", "fit+cal"), default=GENERATED,
+                    help="which parts of the generated posts to train on (see GENERATED)")
     ap.add_argument("--explore", action="store_true", help="train and report, write nothing")
     ap.add_argument("--every", type=int, default=1, help="keep every N-th text only (a quick check; implies --explore)")
     args = ap.parse_args()
@@ -505,11 +527,23 @@ def main() -> None:
     col = {t: i for i, t in enumerate(jd.TASKS)}
     by_split = {s: [i for i, r in enumerate(rows) if r.split == s] for s in ("fit", "cal", "val")}
     pool = transfer_pool(rows)[::args.every]
-    log(f"{len(rows)} labelled texts, transfer pool {len(pool)} cleaned fit-split tweets")
+    gen_fit, gen_cal, gen_check = generated_pool({r.text for r in rows} | set(pool))
+    log(f"{len(rows)} labelled texts, transfer pool {len(pool)} cleaned fit-split tweets, generated posts "
+        f"{len(gen_fit)}/{len(gen_cal)}/{len(gen_check)} (fit/cal/check; used: {args.generated})")
 
     # teacher: the judge's calibrated heads on its task embedding; the MiniLM embedding for the token table
     je = JudgeEmbedder()
-    emb, task = je.embed_all([r.text for r in rows] + pool, "train")
+    # a quick --every check keeps its own cache file: each name keeps one, and the full run's takes 20 min to redo
+    sub = "" if args.every == 1 else f"-every{args.every}"
+    emb, task = je.embed_all([r.text for r in rows] + pool, "train" + sub)
+    gemb, gtask = je.embed_all(gen_fit + gen_cal + gen_check, "generated" + sub)
+    emb.update(gemb)
+    task.update(gtask)
+    if args.generated == "none":
+        gen_fit, gen_cal = [], []
+    elif args.generated == "fit":
+        gen_cal = []
+    pool = pool + gen_fit
     nheads = native_heads()
 
     def teacher_head(h: dict, texts: list[str]) -> np.ndarray:
@@ -563,14 +597,14 @@ def main() -> None:
         return out
 
     report, heads = [], {}
-    Xf, Xc = X(fit_texts), X([rows[i].text for i in by_split["cal"]])
+    Xf, Xc = X(fit_texts), X([rows[i].text for i in by_split["cal"]] + gen_cal)
     for hid in jd.CATEGORIES:
         subs_spec = [(hid, nheads[hid])] + [(f"{hid}/{s['id']}", s) for s in nheads[hid]["sub_labels"]]
         built = []
         for task_id, head in subs_spec:
             j = col[task_id]
             tf = soft_targets(task_id, head, by_split["fit"], pool, mix)
-            tc = soft_targets(task_id, head, by_split["cal"], [], cal_mix)
+            tc = soft_targets(task_id, head, by_split["cal"], gen_cal, cal_mix)
             vi = [i for i in by_split["val"] if m_all[i, j] > 0]
             yv = y_all[vi, j]
             params, val, lam = train_head(Xf, tf, Xc, None, tc, X([rows[i].text for i in vi]), yv,
@@ -584,8 +618,11 @@ def main() -> None:
             "id": hid, "name": nheads[hid]["name"], "description": nheads[hid]["description"],
             "embedding_model": MODEL_ID, "dim": args.dim + len(SURFACE), **params, "sub_labels": subs,
             "validation": val,
-            "training": {"data": "models/scripts/judge_data.py (the judge's rows) + the transfer pool",
-                         "n_train": len(fit_texts), "n_calibration": len(by_split["cal"]), "seed": SEED,
+            "training": {"data": "models/scripts/judge_data.py (the judge's rows) + the transfer pool" +
+                                 ("" if args.generated == "none" else
+                                  f" + generated posts ({args.generated}; models/tiny/generated-posts.txt)"),
+                         "n_train": len(fit_texts), "n_calibration": len(by_split["cal"]) + len(gen_cal),
+                         "seed": SEED,
                          "inputs": f"{args.dim}-d tiny embedding followed by the surface features {SURFACE}",
                          "target": f"{1 - mix:g} * label + {mix:g} * judge probability where the text is labelled "
                                    "for the task, the judge probability alone elsewhere",
@@ -599,6 +636,14 @@ def main() -> None:
     agree_held = float(np.mean([a == b for a, b, h in zip(tiny_actions, native_actions, held) if h]))
     log(f"agreement with the judge on the captured feeds (defaults): {agree:.4f} (held-out half {agree_held:.4f}); "
         "tiny actions " + ", ".join(f"{a}={tiny_actions.count(a)}" for a in ("show", "label", "blur")))
+    judge_check = [defaults_action({h: teacher_head(nheads[h], [t])[0] for h in nheads}) for t in gen_check]
+    gx = X(gen_check)
+    tiny_check = [defaults_action({h: th.prob(heads[h], gx[i:i + 1])[0] for h in heads}) for i in range(len(gx))]
+    log(f"agreement on the {len(gen_check)} generated check posts: "
+        f"{np.mean([a == b for a, b in zip(tiny_check, judge_check)]):.4f} (showing all: "
+        f"{judge_check.count('show') / max(len(judge_check), 1):.4f}); judge " +
+        ", ".join(f"{a}={judge_check.count(a)}" for a in ("show", "label", "blur")) + "; tiny " +
+        ", ".join(f"{a}={tiny_check.count(a)}" for a in ("show", "label", "blur")))
     for name, v, _ in report:
         log(f"  {name}: auc {v['roc_auc']:.3f} f1 {v['f1_at_0_5']:.3f} brier {v['brier']:.3f}")
     if args.explore:
@@ -636,7 +681,8 @@ def main() -> None:
                 "case_folding": "per-character lowercase before tokenizing",
                 "token_table": f"wordllama rows re-fitted to all-MiniLM-L6-v2 sentence embeddings (ridge, "
                                f"λ={refit_lambda}) on {len(train_texts)} training texts + {len(pool)} transfer "
-                               f"pool texts",
+                               f"pool texts" + ("" if args.generated == "none" else
+                                                f" (of them {len(gen_fit)} generated posts)"),
                 "teacher": f"{calibrate_judge.MODEL_ID} (models/cards/judge.md)",
                 "training_token_coverage": round(tb.coverage, 6),
                 "feeds_agreement_defaults_python": round(agree, 4),
