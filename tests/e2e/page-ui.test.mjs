@@ -168,6 +168,25 @@ describe("chromium: the in-page UI", { skip }, () => {
     assert.equal(await page.getAttribute(post("t-blur"), "data-fw-revealed"), null);
   });
 
+  // The shade (r + g + b) of the blur card on post `id` once `ok(shade)` holds, else the last one seen (null: no
+  // card). The card comes with the verdict, which can be late on a loaded machine (30 s); the theme must follow
+  // within 10 s of the card.
+  const cardShade = async (id, ok) => {
+    const start = Date.now();
+    let sum = null;
+    let cardAt = null;
+    for (;;) {
+      const bg = await ui.eval(post(id), "blur-card", boxAndFont).then((c) => c?.background, () => null); // none: no card yet
+      if (bg) {
+        sum = bg.match(/\d+/g).slice(0, 3).map(Number).reduce((a, c) => a + c, 0);
+        cardAt ??= Date.now();
+      }
+      if (sum !== null && ok(sum)) return sum;
+      if (cardAt === null ? Date.now() - start > 30000 : Date.now() - cardAt > 10000) return sum;
+      await page.waitForTimeout(100);
+    }
+  };
+
   test("the UI takes the page's theme: light on a light page, dark on a dark one", async () => {
     // The theme is looked at again a second after a UI is made, when the page is idle (a second later at the
     // latest): wait for the card, then for it to follow. The card comes with the verdict, which can be late
@@ -177,27 +196,45 @@ describe("chromium: the in-page UI", { skip }, () => {
       await page.evaluate((bg) => (document.getElementById("fw-test-feed").style.backgroundColor = bg), background);
       await insertTweets(page, [{ id, text: `${SPIDER_TEXT} (${id})`, handle: "nightwatch" }]);
       await settled(page, TWEET);
-      const start = Date.now();
-      let sum = null;
-      let cardAt = null;
-      let lastError = null;
-      for (;;) {
-        try {
-          const card = await ui.eval(post(id), "blur-card", boxAndFont);
-          sum = card.background.match(/\d+/g).slice(0, 3).map(Number).reduce((a, c) => a + c, 0);
-          cardAt ??= Date.now();
-        } catch (e) {
-          lastError = e; // no card yet
-        }
-        if (sum !== null && ok(sum)) return sum;
-        if (cardAt === null ? Date.now() - start > 30000 : Date.now() - cardAt > 10000) break;
-        await page.waitForTimeout(100);
-      }
-      assert.ok(sum !== null, `no blur card on ${id} after 30 s: ${lastError}`);
+      const sum = await cardShade(id, ok);
+      assert.ok(sum !== null, `no blur card on ${id} after 30 s`);
       return sum;
     };
     assert.ok((await cardOn("rgb(255, 255, 255)", "t-light", (s) => s > 600)) > 600, "light card on a white page");
     assert.ok((await cardOn("rgb(0, 0, 0)", "t-dark", (s) => s < 150)) < 150, "dark card on a black page");
+  });
+
+  test("the theme still follows when the post whose UI queued the re-check left the page before it ran", async () => {
+    // Requests for a theme re-check fold into the one already queued. That check once measured around the
+    // post that queued it and was dropped if the post had left the page: every folded request was lost and
+    // the cards kept the old theme. Here A and B get their cards in one batch of verdicts (A queues the
+    // check, B folds in), A leaves the page as soon as its card is there (the check runs a second later at
+    // the earliest), and B's card must still turn light. Cards can be late on a loaded machine (30 s).
+    const feedBg = (bg) => page.evaluate((bg) => (document.getElementById("fw-test-feed").style.backgroundColor = bg), bg);
+    await feedBg("rgb(0, 0, 0)");
+    await insertTweets(page, [{ id: "t-gone-0", text: `${SPIDER_TEXT} (t-gone-0)`, handle: "nightwatch" }]);
+    assert.ok((await cardShade("t-gone-0", (s) => s < 150)) < 150, "dark card on a black page");
+    // Let the check this card queued run (1 s, then idle: 1 s more at the latest), so that A queues the next.
+    await page.waitForTimeout(2500);
+    await feedBg("rgb(255, 255, 255)");
+    await page.evaluate((sel) => {
+      window.fwGone = new MutationObserver(() => {
+        const a = document.querySelector(`${sel}[data-fw-state="blur"]`);
+        if (!a?.querySelector("feedwarden-ui")) return;
+        a.remove();
+        window.fwGone.disconnect();
+        window.fwGoneAt = performance.now();
+      });
+      window.fwGone.observe(document.getElementById("fw-test-feed"), { subtree: true, childList: true, attributes: true });
+    }, post("t-gone-a"));
+    await insertTweets(page, [
+      { id: "t-gone-a", text: `${SPIDER_TEXT} (t-gone-a)`, handle: "nightwatch" },
+      { id: "t-gone-b", text: `${SPIDER_TEXT} (t-gone-b)`, handle: "nightwatch" },
+    ]);
+    const sum = await cardShade("t-gone-b", (s) => s > 600);
+    const gone = await page.evaluate(() => (window.fwGone.disconnect(), window.fwGoneAt ?? null));
+    assert.ok(sum !== null, "no blur card on B after 30 s");
+    assert.ok(sum > 600, `B's card stayed dark on a white page (${sum}; A removed: ${gone !== null})`);
   });
 
   test("the other saved x.com page and the other sites: the UI lies over Reddit, Mastodon and YouTube posts (and the real YouTube and Threads pages) without moving anything", async () => {
