@@ -127,9 +127,6 @@ def main() -> None:
     def teacher(head: dict, texts: list[str]) -> np.ndarray:
         return th.prob(head, np.stack([task[t] for t in texts]).astype(np.float64))
 
-    def actions(p: dict[str, np.ndarray]) -> list[str]:
-        return [tt.defaults_action({h: p[h][i] for h in p}) for i in range(len(next(iter(p.values()))))]
-
     blob = (tt.TINY_DIR / "feedwarden-tiny.bin").read_bytes()
     table = Table(blob)
     fit_texts = [rows[i].text for i in by_split["fit"]] + pool + gen_fit
@@ -245,22 +242,21 @@ def main() -> None:
         heads[hid] = params_h
 
     # ---- agreement: generated check posts (never fitted) and, for the record, the captured feeds ----
-    jc = actions({h: teacher(nheads[h], gen_check) for h in cats})
+    jc = tt.defaults_actions({h: teacher(nheads[h], gen_check) for h in cats})
     xc = X(gen_check)
-    tc_ = actions({h: th.prob(heads[h], xc) for h in cats})
+    tc_ = tt.defaults_actions({h: th.prob(heads[h], xc) for h in cats})
     fts, held = tt.feed_texts()
     fts = [tt.normalize(t) for t in fts]
     _, ft = je.embed_single(fts)
-    jf = actions({h: th.prob(nheads[h], ft.astype(np.float64)) for h in cats})
+    jf = tt.defaults_actions({h: th.prob(nheads[h], ft.astype(np.float64)) for h in cats})
     xf = X(fts)
-    tf_ = actions({h: th.prob(heads[h], xf) for h in cats})
+    tf_ = tt.defaults_actions({h: th.prob(heads[h], xf) for h in cats})
     agree_c = float(np.mean([a == b for a, b in zip(tc_, jc)]))
     agree_f = float(np.mean([a == b for a, b in zip(tf_, jf)]))
     agree_h = float(np.mean([a == b for a, b, h in zip(tf_, jf, held) if h]))
     log(f"agreement on the {len(gen_check)} generated check posts {agree_c:.4f} (showing all "
         f"{jc.count('show') / len(jc):.4f}); captured feeds {agree_f:.4f} (showing all {jf.count('show') / len(jf):.4f}"
-        f"; held-out half {agree_h:.4f}); tiny shows {tf_.count('show')}, labels {tf_.count('label')}, "
-        f"blurs {tf_.count('blur')}")
+        f"; held-out half {agree_h:.4f}); tiny on the captured feeds {tt.action_counts(tf_)}")
     for name, v, nv in report:
         log(f"  {name}: auc {v['roc_auc']:.3f} f1 {v['f1_at_0_5']:.3f} (judge {nv['roc_auc']:.3f})")
     log(f"done in {time.time() - t0:.0f} s")

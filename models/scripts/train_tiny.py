@@ -423,6 +423,16 @@ def defaults_action(p: dict[str, float]) -> str:
     return best
 
 
+def defaults_actions(p: dict[str, np.ndarray]) -> list[str]:
+    """defaults_action for each text, given each category's probabilities over the same texts."""
+    n = len(next(iter(p.values())))
+    return [defaults_action({h: p[h][i] for h in p}) for i in range(n)]
+
+
+def action_counts(actions: list[str]) -> str:
+    return ", ".join(f"{a}={actions.count(a)}" for a in ("show", "label", "blur"))
+
+
 def feed_texts() -> tuple[list[str], list[bool]]:
     """Post texts of the captured feeds, and for each whether it is held out (never used for training): a
     fixed half by the sha256 of (site, id). The other half is the distillation set."""
@@ -556,9 +566,8 @@ def main() -> None:
     held = np.array(held)
     fe, ft = je.embed_single(fts)  # one post at a time, as the CLI judges a short feed
     native_feed = {h: th.prob(nheads[h], ft.astype(np.float64)) for h in nheads}
-    native_actions = [defaults_action({h: native_feed[h][i] for h in nheads}) for i in range(len(fts))]
-    log(f"native on {len(fts)} feed posts: " + ", ".join(f"{a}={native_actions.count(a)}" for a in
-                                                            ("show", "label", "blur")))
+    native_actions = defaults_actions(native_feed)
+    log(f"native on {len(fts)} feed posts: {action_counts(native_actions)}")
 
     train_texts = [rows[i].text for i in by_split["fit"] + by_split["cal"]]
     val_texts = [rows[i].text for i in by_split["val"]]
@@ -632,19 +641,18 @@ def main() -> None:
         }
     tfe = X(fts)
     tiny_feed = {h: th.prob(heads[h], tfe) for h in heads}
-    tiny_actions = [defaults_action({h: tiny_feed[h][i] for h in heads}) for i in range(len(fts))]
+    tiny_actions = defaults_actions(tiny_feed)
     agree = float(np.mean([a == b for a, b in zip(tiny_actions, native_actions)]))
     agree_held = float(np.mean([a == b for a, b, h in zip(tiny_actions, native_actions, held) if h]))
     log(f"agreement with the judge on the captured feeds (defaults): {agree:.4f} (held-out half {agree_held:.4f}); "
-        "tiny actions " + ", ".join(f"{a}={tiny_actions.count(a)}" for a in ("show", "label", "blur")))
-    judge_check = [defaults_action({h: teacher_head(nheads[h], [t])[0] for h in nheads}) for t in gen_check]
+        f"tiny actions {action_counts(tiny_actions)}")
+    judge_check = defaults_actions({h: teacher_head(nheads[h], gen_check) for h in nheads})
     gx = X(gen_check)
-    tiny_check = [defaults_action({h: th.prob(heads[h], gx[i:i + 1])[0] for h in heads}) for i in range(len(gx))]
+    tiny_check = defaults_actions({h: th.prob(heads[h], gx) for h in heads})
     log(f"agreement on the {len(gen_check)} generated check posts: "
         f"{np.mean([a == b for a, b in zip(tiny_check, judge_check)]):.4f} (showing all: "
-        f"{judge_check.count('show') / max(len(judge_check), 1):.4f}); judge " +
-        ", ".join(f"{a}={judge_check.count(a)}" for a in ("show", "label", "blur")) + "; tiny " +
-        ", ".join(f"{a}={tiny_check.count(a)}" for a in ("show", "label", "blur")))
+        f"{judge_check.count('show') / max(len(judge_check), 1):.4f}); judge {action_counts(judge_check)}; "
+        f"tiny {action_counts(tiny_check)}")
     for name, v, _ in report:
         log(f"  {name}: auc {v['roc_auc']:.3f} f1 {v['f1_at_0_5']:.3f} brier {v['brier']:.3f}")
     if args.explore:
