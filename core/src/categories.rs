@@ -61,6 +61,26 @@ pub const BUILTIN: [BuiltinCategory; 5] = [
     },
 ];
 
+/// The sub-labels of the built-in categories that have them (category id, sub-label id, name), in the heads'
+/// order. Verdicts name techniques from here, so the in-browser engine need not carry the native heads.
+pub const SUB_LABELS: [(&str, &str, &str); 10] = [
+    ("manipulation", "loaded-language", "Loaded language"),
+    ("manipulation", "name-calling", "Name calling / labeling"),
+    ("manipulation", "fear-appeal", "Appeal to fear / prejudice"),
+    ("manipulation", "flag-waving", "Flag-waving"),
+    ("manipulation", "doubt", "Doubt"),
+    ("manipulation", "exaggeration", "Exaggeration / minimisation"),
+    ("manipulation", "causal-oversimplification", "Causal oversimplification"),
+    ("manipulation", "slogans", "Slogans"),
+    ("manipulation", "false-urgency", "False urgency / scarcity"),
+    ("manipulation", "us-vs-them", "Us versus them"),
+];
+
+/// The name of sub-label `id` of built-in category `category`.
+pub fn sub_label_name(category: &str, id: &str) -> Option<&'static str> {
+    SUB_LABELS.iter().find(|(c, s, _)| *c == category && *s == id).map(|(_, _, name)| *name)
+}
+
 /// The category scored from images by OpenNSFW on the host.
 pub const NSFW: &str = "nsfw";
 
@@ -96,6 +116,20 @@ mod tests {
         for c in BUILTIN.iter().filter(|c| c.judged_from == JudgedFrom::Text) {
             assert_eq!(crate::heads::builtin_head(c.id).map(|h| h.name.as_str()), Some(c.name), "{}", c.id);
         }
+    }
+
+    #[test]
+    fn the_sub_label_list_is_the_native_and_the_tiny_heads_sub_labels() {
+        let listed: Vec<(&str, &str, &str)> = SUB_LABELS.to_vec();
+        for heads in [crate::builtin_heads(), crate::tiny::shipped_heads()] {
+            let in_heads: Vec<(&str, &str, &str)> = heads
+                .iter()
+                .flat_map(|h| h.sub_labels.iter().map(move |s| (h.id.as_str(), s.id.as_str(), s.name.as_str())))
+                .collect();
+            assert_eq!(in_heads, listed);
+        }
+        assert_eq!(sub_label_name("manipulation", "doubt"), Some("Doubt"));
+        assert_eq!(sub_label_name("clickbait", "doubt"), None);
     }
 
     #[test]

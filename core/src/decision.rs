@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::heads::builtin_head;
+use crate::categories::{builtin_category, sub_label_name, JudgedFrom};
 use crate::policy::{Action, ContentKind, EffectivePolicy, Rule};
 use crate::Post;
 
@@ -164,8 +164,12 @@ fn round4(x: f32) -> f32 {
     (x * 10_000.0).round() / 10_000.0
 }
 
+/// A text category's name in lower case (an image-only or user-defined category keeps its id).
 fn category_name(id: &str) -> String {
-    builtin_head(id).map(|h| h.name.to_lowercase()).unwrap_or_else(|| id.to_string())
+    builtin_category(id)
+        .filter(|c| c.judged_from == JudgedFrom::Text)
+        .map(|c| c.name.to_lowercase())
+        .unwrap_or_else(|| id.to_string())
 }
 
 /// Manipulation techniques worth naming: the sub-labels at or above 0.5, strongest first, at most three.
@@ -178,12 +182,11 @@ fn techniques(category: &str, scores: &Scores) -> String {
     if strong.is_empty() {
         return String::new();
     }
-    let head = builtin_head(category);
     let names: Vec<String> = strong
         .iter()
         .take(3)
         .map(|(id, p)| {
-            let name = head.and_then(|h| h.sub_label_name(id)).unwrap_or(id.as_str()).to_lowercase();
+            let name = sub_label_name(category, id).unwrap_or(id.as_str()).to_lowercase();
             format!("{name} {p:.2}")
         })
         .collect();
