@@ -5,6 +5,8 @@ feed-like posts. Measures; writes nothing (models/cards/tiny.md, "Tried for v8")
     .cache/venv/bin/pip install jax==0.10.2 optax==0.2.8         # once (../shared/ENVIRONMENT.md, "Fine-tuning")
     .cache/venv/bin/python models/scripts/probe_tiny_conv.py     # ~6 min on 2 cores after train_tiny.py's caches
     .cache/venv/bin/python models/scripts/probe_tiny_conv.py --channels 16 | --tune-table | --no-generated
+    .cache/venv/bin/python models/scripts/probe_tiny_conv.py --channels 0 --bigrams 16384 --bigram-dim 8 \
+        --bigram-bits 4 --epochs 8                              # hashed token bigrams instead (v8's choice)
 
 Why: the bag-of-tokens tiny model agrees with the judge less than showing every post would, and an earlier study
 (the card, 2026-12-04) blamed the lack of feed-like distillation text; generate_feed_pool.py now writes such text.
@@ -60,7 +62,7 @@ class Table:
     """train_tiny's shipped token table (models/tiny/feedwarden-tiny.bin)."""
 
     def __init__(self, blob: bytes):
-        if blob[:8] != tt.MAGIC:
+        if blob[:8] not in (tt.MAGIC, tt.MAGIC_NO_BIGRAMS):
             th.die("models/tiny/feedwarden-tiny.bin is not a tiny model file")
         n, dim, self.max_tokens, _ = struct.unpack_from("<4I", blob, 8)
         o = 24
@@ -97,6 +99,17 @@ def conv_features(rows: np.ndarray, conv: np.ndarray, conv_b: np.ndarray) -> np.
     return np.concatenate([h.mean(0), h.max(0)]).astype(np.float32)
 
 
+BIGRAM_TOKENS = tt.BIGRAM_TOKENS
+bigram_ids = tt.bigram_ids  # the hashed pairs as train_tiny (v8) and core compute them
+
+
+def quantize_table(m: np.ndarray, bits: int) -> np.ndarray:
+    """Signed integers of `bits` bits with one f32 scale for the whole table; returned dequantised."""
+    top = 2 ** (bits - 1) - 1
+    scale = max(float(np.abs(m).max()), 1e-12) / top
+    return (np.round(m / scale).clip(-top, top) * scale).astype(np.float32)
+
+
 def main() -> None:
     import jax
     import jax.numpy as jnp
@@ -106,8 +119,14 @@ def main() -> None:
     ap.add_argument("--channels", type=int, default=CHANNELS)
     ap.add_argument("--tune-table", action="store_true", help="fine-tune a copy of the table for the convolution")
     ap.add_argument("--no-generated", action="store_true", help="leave the generated posts out of the fitting")
+    ap.add_argument("--bigrams", type=int, default=0, metavar="BUCKETS",
+                    help="add a hashed token-bigram table of BUCKETS rows (a power of two; 0: none)")
+    ap.add_argument("--bigram-dim", type=int, default=16)
+    ap.add_argument("--bigram-bits", type=int, default=8, choices=(4, 8))
+    ap.add_argument("--epochs", type=int, default=EPOCHS)
     args = ap.parse_args()
     channels = args.channels
+    nb, bd = args.bigrams, (args.bigram_dim if args.bigrams else 0)
     t0 = time.time()
     rows = jd.build(th.data_root())
     col = {t: i for i, t in enumerate(jd.TASKS)}
@@ -135,11 +154,19 @@ def main() -> None:
     # ---- the convolution, distilled (JAX) ----
     ids = np.zeros((len(fit_texts), TRAIN_TOKENS), np.int32)
     mask = np.zeros((len(fit_texts), TRAIN_TOKENS), np.float32)
+    bids = np.zeros((len(fit_texts), BIGRAM_TOKENS), np.int32)
+    bmask = np.zeros((len(fit_texts), BIGRAM_TOKENS), np.float32)
+    emb = np.zeros((len(fit_texts), table.dim if nb else 0), np.float32)  # with bigrams the heads read it too
     sf = np.zeros((len(fit_texts), len(tt.SURFACE)), np.float32)
     for k, t in enumerate(fit_texts):
         t = tt.normalize(t)
         tok = table.tokens(t)
         sf[k] = tt.surface(t, len(tok))
+        if nb:
+            emb[k] = table.embed(tok)
+            b = bigram_ids(tok, nb)
+            bids[k, :len(b)] = b
+            bmask[k, :len(b)] = 1
         tok = tok[:TRAIN_TOKENS]
         ids[k, :len(tok)] = tok
         mask[k, :len(tok)] = 1
@@ -147,41 +174,48 @@ def main() -> None:
     log(f"{len(fit_texts)} fitting texts ({len(gen_fit)} generated), {len(cal_texts)} calibration, "
         f"{len(gen_check)} generated check posts ({time.time() - t0:.0f} s)")
     frozen = jnp.asarray(table.rows)
-    d, n_out = table.dim, 2 * channels + len(tt.SURFACE)
-    k1, k2 = jax.random.split(jax.random.PRNGKey(SEED))
+    d = table.dim
+    n_out = 2 * channels + len(tt.SURFACE) + bd + emb.shape[1]
+    k1, k2, k3 = jax.random.split(jax.random.PRNGKey(SEED), 3)
     params = {"conv": jax.random.normal(k1, (WIDTH, d, channels)) * (1.0 / np.sqrt(WIDTH * d)),
               "conv_b": jnp.zeros(channels), "out": jax.random.normal(k2, (n_out, len(cats))) * 0.01,
               "out_b": jnp.zeros(len(cats))}
+    if nb:
+        params["bigram"] = jax.random.normal(k3, (nb, bd)) * 0.1
     if args.tune_table:
         params["table"] = frozen
 
-    def logits(p, ids, mask, sf):
+    def logits(p, ids, mask, sf, bids, bmask, emb):
         x = p.get("table", frozen)[ids] * mask[..., None]  # the zero vector outside the text, as in conv_features
         xp = jnp.pad(x, ((0, 0), (1, 1), (0, 0)))
         h = sum(jnp.einsum("bld,dc->blc", xp[:, k:k + ids.shape[1]], p["conv"][k]) for k in range(WIDTH))
         h = jax.nn.relu(h + p["conv_b"]) * mask[..., None]
         n = jnp.maximum(mask.sum(1, keepdims=True), 1.0)
-        return jnp.concatenate([h.sum(1) / n, h.max(1), sf], 1) @ p["out"] + p["out_b"]
+        parts = [h.sum(1) / n, h.max(1), sf]
+        if nb:
+            parts.append((p["bigram"][bids] * bmask[..., None]).sum(1) / jnp.maximum(bmask.sum(1, keepdims=True), 1.0))
+            parts.append(emb)
+        return jnp.concatenate(parts, 1) @ p["out"] + p["out_b"]
 
-    def loss(p, ids, mask, sf, y):
-        z = logits(p, ids, mask, sf)
+    def loss(p, ids, mask, sf, bids, bmask, emb, y):
+        z = logits(p, ids, mask, sf, bids, bmask, emb)
         return jnp.mean(jnp.logaddexp(0.0, z) - y * z)
 
     opt = optax.adam(LR)
     state = opt.init(params)
 
     @jax.jit
-    def step(p, s, ids, mask, sf, y):
-        lv, g = jax.value_and_grad(loss)(p, ids, mask, sf, y)
+    def step(p, s, ids, mask, sf, bids, bmask, emb, y):
+        lv, g = jax.value_and_grad(loss)(p, ids, mask, sf, bids, bmask, emb, y)
         u, s = opt.update(g, s, p)
         return optax.apply_updates(p, u), s, lv
 
     rng = np.random.default_rng(SEED)
-    for ep in range(EPOCHS):
+    for ep in range(args.epochs):
         order, tl, te = rng.permutation(len(fit_texts)), 0.0, time.time()
         for i in range(0, len(order) - BATCH + 1, BATCH):
             b = order[i:i + BATCH]
-            params, state, lv = step(params, state, ids[b], mask[b], sf[b], y[b])
+            params, state, lv = step(params, state, ids[b], mask[b], sf[b], bids[b], bmask[b], emb[b], y[b])
             tl += float(lv)
         log(f"epoch {ep + 1}: loss {tl / (len(order) // BATCH):.4f} ({time.time() - te:.0f} s)")
     conv = np.asarray(params["conv"], np.float32)
@@ -189,6 +223,9 @@ def main() -> None:
     out = np.asarray(params["out"], np.float64)
     out_b = np.asarray(params["out_b"], np.float64)
     conv_rows = np.asarray(params["table"], np.float32) if args.tune_table else table.rows
+    bigram = quantize_table(np.asarray(params["bigram"], np.float32), args.bigram_bits) if nb else None
+    if nb:
+        log(f"bigram table {nb} x {bd}: {nb * bd * args.bigram_bits // 8} bytes as int{args.bigram_bits}")
 
     # ---- features as the Rust side computes them (full length, f32) ----
     cache: dict[str, np.ndarray] = {}
@@ -198,8 +235,12 @@ def main() -> None:
             if t not in cache:
                 n = tt.normalize(t)
                 tok = table.tokens(n)
-                cache[t] = np.concatenate([table.embed(tok), np.array(tt.surface(n, len(tok)), np.float32),
-                                           conv_features(conv_rows[tok[:CONV_TOKENS]], conv, conv_b)])
+                parts = [table.embed(tok), np.array(tt.surface(n, len(tok)), np.float32),
+                         conv_features(conv_rows[tok[:CONV_TOKENS]], conv, conv_b)]
+                if nb:
+                    b = bigram_ids(tok, nb)
+                    parts.append(bigram[b].mean(0, dtype=np.float32) if b else np.zeros(bd, np.float32))
+                cache[t] = np.concatenate(parts)
         return np.stack([cache[t] for t in texts]).astype(np.float64)
 
     base = d + len(tt.SURFACE)
@@ -209,9 +250,13 @@ def main() -> None:
     Xf = X(fit_texts)
     for j, hid in enumerate(cats):
         # the category head: the trained output layer, read on (embedding, surface, mean, max) features
-        w = np.zeros(base + 2 * channels)
-        w[d:base] = out[2 * channels:, j]
-        w[base:] = out[:2 * channels, j]
+        w = np.zeros(base + 2 * channels + bd)
+        w[d:base] = out[2 * channels:2 * channels + len(tt.SURFACE), j]
+        w[base:base + 2 * channels] = out[:2 * channels, j]
+        o = 2 * channels + len(tt.SURFACE)
+        w[base + 2 * channels:] = out[o:o + bd, j]
+        if nb:
+            w[:d] = out[o + bd:, j]
         weights = [th.r6(v) for v in w]
         bias = th.r6(out_b[j])
         wr = np.array(weights)

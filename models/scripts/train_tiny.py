@@ -18,7 +18,9 @@ The model, exactly as core/src/tiny computes it (the Rust side must give the sam
   pooled    = mean of the dequantised rows (int8 * per-row scale) of those tokens (zero vector if none)
   embedding = normalize(pooled - mean_vector)     (centring makes unrelated posts' cosine ≈ 0, as with MiniLM)
               (zero vector when no token matched); user-defined categories compare this (core::fewshot)
-  features  = embedding followed by 9 surface features (SURFACE: length, punctuation, URL, case, leading digit)
+  features  = embedding followed by the 8 surface features (SURFACE: length, punctuation, URL, newline, leading
+              digit) and (v8) the mean of the hashed token-bigram rows of its first BIGRAM_TOKENS tokens
+              (bigram_ids; zeros when no token matched)
   p         = sigmoid(a * (dot(weights, features) + bias) + b)  -- core::heads::Head::probability
 The vocabulary is pruned to the tokens most used by the training texts, and the embedding to its first DIM
 dimensions (the wordllama tables are Matryoshka-trained, so a prefix is itself an embedding); the rows are then
@@ -31,6 +33,10 @@ training rows (models/scripts/judge_data.py, the same splits) plus the transfer 
 probability alone where the text has no label for the task), and Platt-calibrated on the calibration rows against
 the same kind of mix (CAL_MIX). The captured feeds (../shared/data/feeds) are never trained on: they are the test
 set for the verdict agreement with the judge, estimated here and measured by tests/wasm/.
+
+v8 adds the bigram table (train_bigrams, JAX; the heads are then fitted as before on the longer features) and
+trains on the generated feed-like posts (GENERATED = "fit+cal"). Needs jax and optax in the venv:
+    .cache/venv/bin/pip install jax==0.10.2 optax==0.2.8
 
 Writes (committed): models/tiny/feedwarden-tiny.bin, models/tiny/heads/<id>.json, models/tiny/golden.json,
 and prints the validation table for models/cards/tiny.md.
@@ -65,8 +71,9 @@ WHEEL = "wordllama-0.4.0.post1-cp311-cp311-manylinux2014_x86_64.manylinux_2_17_x
 WHEEL_SHA256 = "42c2c88907ace0b0681ac6f9092d6a300a6409a5d2d61071a3fb5e7159370c97"
 WHEEL_TABLE = "wordllama/weights/l2_supercat_256.safetensors"
 WHEEL_TOKENIZER = "wordllama/tokenizers/l2_supercat_tokenizer_config.json"
-MODEL_ID = "feedwarden-tiny-v7"
-MAGIC = b"FWTINY02"  # the file format (unchanged in v3)
+MODEL_ID = "feedwarden-tiny-v8"
+MAGIC = b"FWTINY03"  # the file format: v8 added the hashed token-bigram table
+MAGIC_NO_BIGRAMS = b"FWTINY02"  # v2…v7's format, still written (and read by core) when there is no bigram table
 
 N_TOKENS = 7000
 DIM = 192
@@ -91,11 +98,25 @@ SEED = th.SEED
 # Feed-like posts written by SmolLM2-135M (models/scripts/generate_feed_pool.py; committed, no labels): split by
 # the sha256 of the text into fitting (70 %), calibration (10 %) and a check part (20 %) that is never fitted and
 # stands in for a feed when comparing variants. GENERATED says which parts are used: "none" (v7), "fit" (teacher
-# targets in the fitting set and the table's re-fit, like the transfer pool) or "fit+cal" (also in each head's
-# Platt calibration, teacher targets). Measured (models/cards/tiny.md, "Tried for v8"): with them the table labels
-# less and comes closer to showing every post, never past it, so v7 ("none") stays.
+# targets in the fitting set of the heads and of the bigram table) or "fit+cal" (also in each head's Platt
+# calibration, teacher targets; v8). The token table is never fitted on them, so the embedding that user-defined
+# categories compare is v7's. Measured (models/cards/tiny.md): without bigrams they bring the bag of tokens closer
+# to showing every post, never past it; with the bigram table they help it past (v8).
 GENERATED_POSTS = TINY_DIR / "generated-posts.txt"
-GENERATED = "none"
+GENERATED = "fit+cal"
+# Hashed token bigrams (v8): each adjacent pair of tokens among a post's first BIGRAM_TOKENS (the first pair is
+# (start, first token)) picks one of BIGRAM_BUCKETS rows of a BIGRAM_DIM-wide table (bigram_ids); the mean of the
+# rows follows the surface features. The table is learnt by distillation (train_bigrams: JAX, BIGRAM_EPOCHS epochs
+# on the judge's category probabilities, beside the frozen embedding and the surface features) and stored as
+# signed BIGRAM_BITS-bit integers with one scale. Word order is what the bag of tokens missed (models/cards/tiny.md,
+# "v8"); a few adds per token keep it inside issue 4's 0.2 ms, and 64 KB inside its 2 MB. 0 buckets: v7's format.
+BIGRAM_BUCKETS = 16384
+BIGRAM_DIM = 8
+BIGRAM_BITS = 4
+BIGRAM_TOKENS = 128
+BIGRAM_EPOCHS = 8
+BIGRAM_BATCH = 256
+BIGRAM_LR = 2e-3
 
 # Rust's char::is_whitespace (Unicode White_Space); Python's str.split() also splits on \x1c-\x1f.
 WHITESPACE = set("\t\n\x0b\x0c\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009"
@@ -210,6 +231,67 @@ def surface(text: str, n_tokens: int) -> list[float]:
             float("http" in text), float("\n" in text), float(bool(text) and text[0] in "0123456789")]
 
 
+def bigram_ids(tok: list[int], buckets: int) -> list[int]:
+    """Row of each adjacent token pair among the first BIGRAM_TOKENS tokens, the first pair being (start, first
+    token): the top log2(buckets) bits of (((a + 1) << 16) + b + 1) · 0x9E3779B97F4A7C15 (64-bit, wrapping),
+    a = 0 for the start. core/src/tiny/model.rs computes the same."""
+    shift = 64 - (buckets.bit_length() - 1)
+    prev, out = 0, []
+    for b in tok[:BIGRAM_TOKENS]:
+        key = ((prev << 16) + b + 1) & 0xFFFFFFFFFFFFFFFF
+        out.append(((key * 0x9E3779B97F4A7C15) & 0xFFFFFFFFFFFFFFFF) >> shift)
+        prev = b + 1
+    return out
+
+
+def train_bigrams(base: np.ndarray, bigrams: list[list[int]], targets: np.ndarray, buckets: int, dim: int,
+                  epochs: int) -> np.ndarray:
+    """The bigram table, distilled: logits = [base features, mean of the text's bigram rows] @ W + c, trained
+    with Adam on binary cross-entropy against `targets` (the judge's category probabilities), seeded. Needs jax
+    and optax (../shared/ENVIRONMENT.md, "Fine-tuning"). Returns the float table [buckets, dim]."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    L = BIGRAM_TOKENS
+    ids = np.zeros((len(bigrams), L), np.int32)
+    mask = np.zeros((len(bigrams), L), np.float32)
+    for k, b in enumerate(bigrams):
+        ids[k, :len(b)] = b
+        mask[k, :len(b)] = 1
+    base = base.astype(np.float32)
+    targets = targets.astype(np.float32)
+    k1, k2 = jax.random.split(jax.random.PRNGKey(SEED))
+    params = {"bigram": jax.random.normal(k1, (buckets, dim)) * 0.1,
+              "out": jax.random.normal(k2, (base.shape[1] + dim, targets.shape[1])) * 0.01,
+              "out_b": jnp.zeros(targets.shape[1])}
+
+    def loss(p, base, ids, mask, y):
+        pooled = (p["bigram"][ids] * mask[..., None]).sum(1) / jnp.maximum(mask.sum(1, keepdims=True), 1.0)
+        z = jnp.concatenate([base, pooled], 1) @ p["out"] + p["out_b"]
+        return jnp.mean(jnp.logaddexp(0.0, z) - y * z)
+
+    opt = optax.adam(BIGRAM_LR)
+    state = opt.init(params)
+
+    @jax.jit
+    def step(p, s, base, ids, mask, y):
+        lv, g = jax.value_and_grad(loss)(p, base, ids, mask, y)
+        u, s = opt.update(g, s, p)
+        return optax.apply_updates(p, u), s, lv
+
+    rng = np.random.default_rng(SEED)
+    for ep in range(epochs):
+        order, total, t0 = rng.permutation(len(base)), 0.0, time.time()
+        for i in range(0, len(order) - BIGRAM_BATCH + 1, BIGRAM_BATCH):
+            b = order[i:i + BIGRAM_BATCH]
+            params, state, lv = step(params, state, base[b], ids[b], mask[b], targets[b])
+            total += float(lv)
+        log(f"bigram table, epoch {ep + 1}/{epochs}: loss {total / (len(order) // BIGRAM_BATCH):.4f} "
+            f"({time.time() - t0:.0f} s)")
+    return np.asarray(params["bigram"], np.float32)
+
+
 class TinyBuilder:
     def __init__(self, vocab: list[str], table: np.ndarray, corpus: list[str], n_tokens: int, dim: int):
         # usable tokens: not special, not byte-fallback, no whitespace/control characters (never produced)
@@ -232,6 +314,27 @@ class TinyBuilder:
         self.set_rows(table[keep, :dim])
         self.mean = np.zeros(dim, dtype=np.float32)
         self.coverage = float(counts[keep].sum() / max(counts.sum(), 1))
+        self.bigram_q = np.zeros((0, 0), np.int8)  # set_bigrams; none: the FWTINY02 features
+        self.bigram_scale = np.float32(1.0)
+        self.bigram_rows = np.zeros((0, 0), np.float32)
+
+    def set_bigrams(self, table: np.ndarray) -> None:
+        """Signed BIGRAM_BITS-bit integers with one f32 scale for the table: q = round(v / scale),
+        scale = max|v| / (2^(bits-1) - 1)."""
+        top = 2 ** (BIGRAM_BITS - 1) - 1
+        self.bigram_scale = np.float32(max(float(np.abs(table).max()), 1e-12) / top)
+        self.bigram_q = np.clip(np.round(table / self.bigram_scale), -top, top).astype(np.int8)
+        self.bigram_rows = self.bigram_q.astype(np.float32) * self.bigram_scale
+
+    def bigram_features(self, texts: list[str]) -> np.ndarray:
+        """Mean of the dequantised bigram rows of each (normalised) text; zeros when it has no token."""
+        n, d = self.bigram_rows.shape
+        out = np.zeros((len(texts), d), np.float32)
+        for k, t in enumerate(texts):
+            b = bigram_ids(tokenize(t, self.vocab), n) if n else []
+            if b:
+                out[k] = self.bigram_rows[b].sum(0, dtype=np.float32) / np.float32(len(b))
+        return out
 
     def set_rows(self, rows: np.ndarray) -> None:
         """int8 per row: q = round(row / scale), scale = max|row| / 127."""
@@ -274,16 +377,27 @@ class TinyBuilder:
         return np.where(n > 0, x / np.where(n > 0, n, 1), 0).astype(np.float32)
 
     def features(self, texts: list[str]) -> np.ndarray:
-        """What the heads read: the embedding of the normalised text followed by its surface features."""
+        """What the heads read: the embedding of the normalised text, its surface features and (v8) the mean of
+        its bigram rows."""
         texts = [normalize(t) for t in texts]
         sf = np.array([surface(t, len(tokenize(t, self.vocab))) for t in texts], dtype=np.float32)
-        return np.hstack([self.embed(texts), sf]).astype(np.float32)
+        return np.hstack([self.embed(texts), sf, self.bigram_features(texts)]).astype(np.float32)
 
     def to_bytes(self) -> bytes:
         vocab = "\n".join(self.tokens).encode("utf-8")
-        return b"".join([MAGIC, struct.pack("<4I", len(self.tokens), self.dim, MAX_TOKENS, MAX_TOKEN_CHARS),
-                         self.mean.astype("<f4").tobytes(), self.scales.astype("<f4").tobytes(),
-                         self.q.tobytes(), struct.pack("<I", len(vocab)), vocab])
+        head = [MAGIC, struct.pack("<4I", len(self.tokens), self.dim, MAX_TOKENS, MAX_TOKEN_CHARS),
+                self.mean.astype("<f4").tobytes(), self.scales.astype("<f4").tobytes(),
+                self.q.tobytes(), struct.pack("<I", len(vocab)), vocab]
+        if self.bigram_q.size == 0:
+            return b"".join([MAGIC_NO_BIGRAMS] + head[1:])
+        # FWTINY03: u32 buckets, dim, tokens read, bits; f32 scale; the values row by row, two per byte for 4 bits
+        # (the first in the low nibble), two's complement
+        n, d = self.bigram_q.shape
+        flat = self.bigram_q.reshape(-1).astype(np.uint8)
+        if BIGRAM_BITS == 4:
+            flat = (flat[0::2] & 0x0F) | ((flat[1::2] & 0x0F) << 4)
+        return b"".join(head + [struct.pack("<4If", n, d, BIGRAM_TOKENS, BIGRAM_BITS, self.bigram_scale),
+                                flat.astype(np.uint8).tobytes()])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -528,9 +642,14 @@ def main() -> None:
     ap.add_argument("--cal-mix", type=float, default=CAL_MIX)
     ap.add_argument("--generated", choices=("none", "fit", "fit+cal"), default=GENERATED,
                     help="which parts of the generated posts to train on (see GENERATED)")
+    ap.add_argument("--bigrams", type=int, default=BIGRAM_BUCKETS,
+                    help="hashed token-bigram buckets, a power of two (0: v7's format, no bigram table)")
+    ap.add_argument("--bigram-epochs", type=int, default=BIGRAM_EPOCHS)
     ap.add_argument("--explore", action="store_true", help="train and report, write nothing")
     ap.add_argument("--every", type=int, default=1, help="keep every N-th text only (a quick check; implies --explore)")
     args = ap.parse_args()
+    if args.bigrams and args.bigrams & (args.bigrams - 1):
+        ap.error(f"--bigrams {args.bigrams}: must be a power of two (or 0)")
     args.explore = args.explore or args.every > 1
     t0 = time.time()
     rows = jd.build(th.data_root())[::args.every]
@@ -554,6 +673,8 @@ def main() -> None:
         gen_fit, gen_cal = [], []
     elif args.generated == "fit":
         gen_cal = []
+    table_pool = pool  # the token table is fitted without the generated posts: user-defined categories (which
+    # compare the embedding) then stay as v7 left them; the bigram table and the heads fit on them
     pool = pool + gen_fit
     nheads = native_heads()
 
@@ -573,7 +694,7 @@ def main() -> None:
     val_texts = [rows[i].text for i in by_split["val"]]
     fit_texts = [rows[i].text for i in by_split["fit"]] + pool
     # per category, the direction of the MiniLM embedding that best predicts the judge's logit (least squares)
-    sample = list(dict.fromkeys(train_texts + pool))[::3]
+    sample = list(dict.fromkeys(train_texts + table_pool))[::3]
     E = np.stack([emb[t] for t in sample]).astype(np.float64)
     Ec = E - E.mean(0)
     dirs = []
@@ -581,8 +702,14 @@ def main() -> None:
         p = np.clip(teacher_head(nheads[h], sample), 1e-6, 1 - 1e-6)
         dirs.append(np.linalg.lstsq(Ec, np.log(p / (1 - p)) - np.log(p / (1 - p)).mean(), rcond=None)[0])
     tb = TinyBuilder(vocab, wl, train_texts, args.tokens, args.dim)
-    refit_lambda = refit_table(tb, list(dict.fromkeys(train_texts + pool)), val_texts, emb, np.stack(dirs, 1))
+    refit_lambda = refit_table(tb, list(dict.fromkeys(train_texts + table_pool)), val_texts, emb, np.stack(dirs, 1))
     tb.set_mean(train_texts)
+    if args.bigrams:
+        tb.set_bigrams(train_bigrams(
+            tb.features(fit_texts), [bigram_ids(tokenize(normalize(t), tb.vocab), args.bigrams) for t in fit_texts],
+            np.stack([teacher_head(nheads[h], fit_texts) for h in jd.CATEGORIES], 1), args.bigrams, BIGRAM_DIM,
+            args.bigram_epochs))
+    n_features = args.dim + len(SURFACE) + tb.bigram_rows.shape[1]
     cache: dict[str, np.ndarray] = {}
 
     def X(texts: list[str]) -> np.ndarray:
@@ -626,14 +753,16 @@ def main() -> None:
         subs = [{"id": h["id"], "name": h["name"], **p, "validation": v} for _, h, p, v in built[1:]]
         heads[hid] = {
             "id": hid, "name": nheads[hid]["name"], "description": nheads[hid]["description"],
-            "embedding_model": MODEL_ID, "dim": args.dim + len(SURFACE), **params, "sub_labels": subs,
+            "embedding_model": MODEL_ID, "dim": n_features, **params, "sub_labels": subs,
             "validation": val,
             "training": {"data": "models/scripts/judge_data.py (the judge's rows) + the transfer pool" +
                                  ("" if args.generated == "none" else
                                   f" + generated posts ({args.generated}; models/tiny/generated-posts.txt)"),
                          "n_train": len(fit_texts), "n_calibration": len(by_split["cal"]) + len(gen_cal),
                          "seed": SEED,
-                         "inputs": f"{args.dim}-d tiny embedding followed by the surface features {SURFACE}",
+                         "inputs": f"{args.dim}-d tiny embedding followed by the surface features {SURFACE}" +
+                                   (f" and the mean of the {BIGRAM_DIM}-d hashed token-bigram rows ({args.bigrams} "
+                                    "buckets)" if args.bigrams else ""),
                          "target": f"{1 - mix:g} * label + {mix:g} * judge probability where the text is labelled "
                                    "for the task, the judge probability alone elsewhere",
                          "calibration_target": f"{1 - cal_mix:g} * label + {cal_mix:g} * judge probability",
@@ -674,7 +803,8 @@ def main() -> None:
     for i, t in enumerate(gts):
         row = {"text": t, "token_ids": tokenize(normalize(t), tb.vocab),
                "embedding_head": [th.r6(v) for v in ge[i][:8]],
-               "surface": [th.r6(v) for v in ge[i][args.dim:]], "probabilities": {}}
+               "surface": [th.r6(v) for v in ge[i][args.dim:args.dim + len(SURFACE)]],
+               "bigram": [th.r6(v) for v in ge[i][args.dim + len(SURFACE):]], "probabilities": {}}
         for hid, h in heads.items():
             row["probabilities"][hid] = th.r6(th.prob(h, ge[i]))
             for s2 in h["sub_labels"]:
@@ -685,13 +815,15 @@ def main() -> None:
     manifest = {"model_id": MODEL_ID, "file": "feedwarden-tiny.bin", "bytes": size,
                 "sha256": hashlib.sha256(tb.to_bytes()).hexdigest(), "tokens": len(tb.tokens), "dim": args.dim,
                 "surface_features": SURFACE, "max_tokens": MAX_TOKENS, "max_token_chars": MAX_TOKEN_CHARS,
+                "bigrams": {"buckets": args.bigrams, "dim": BIGRAM_DIM, "bits": BIGRAM_BITS,
+                            "tokens_read": BIGRAM_TOKENS, "epochs": args.bigram_epochs, "batch": BIGRAM_BATCH,
+                            "learning_rate": BIGRAM_LR, "seed": SEED} if args.bigrams else None,
                 "source": {"package": "PyPI wordllama==0.4.0.post1 (MIT)", "wheel": WHEEL,
                            "wheel_sha256": WHEEL_SHA256, "table": WHEEL_TABLE, "tokenizer": WHEEL_TOKENIZER},
                 "case_folding": "per-character lowercase before tokenizing",
                 "token_table": f"wordllama rows re-fitted to all-MiniLM-L6-v2 sentence embeddings (ridge, "
-                               f"λ={refit_lambda}) on {len(train_texts)} training texts + {len(pool)} transfer "
-                               f"pool texts" + ("" if args.generated == "none" else
-                                                f" (of them {len(gen_fit)} generated posts)"),
+                               f"λ={refit_lambda}) on {len(train_texts)} training texts + {len(table_pool)} transfer "
+                               "pool texts (no generated post)",
                 "teacher": f"{calibrate_judge.MODEL_ID} (models/cards/judge.md)",
                 "training_token_coverage": round(tb.coverage, 6),
                 "feeds_agreement_defaults_python": round(agree, 4),

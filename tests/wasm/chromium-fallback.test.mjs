@@ -45,7 +45,7 @@ test("no host: posts are filtered by the WASM engine, the popup says so; the hos
     const popup = await b.context.newPage();
     await popup.goto(`chrome-extension://${EXTENSION_ID}/popup.html`);
     await popup.waitForFunction(() => /Judging in the browser \(fallback\)/.test(document.querySelector("#status-text")?.textContent ?? ""), null, { timeout: 10000 });
-    assert.match(await popup.textContent("#host"), /feedwarden-tiny-v7/);
+    assert.match(await popup.textContent("#host"), /feedwarden-tiny-v8/);
     mkdirSync(ARTIFACTS, { recursive: true });
     await popup.screenshot({ path: join(ARTIFACTS, "popup-fallback.png") });
 

@@ -61,7 +61,7 @@ test("firefox, no host: posts are filtered by the WASM engine, the popup says so
     const status = await popup.evaluate(async () => (await browser.storage.session.get("hostStatus")).hostStatus ?? null);
     assert.equal(status?.state, "not-installed", JSON.stringify(status));
     assert.equal(status?.fallback, true, JSON.stringify(status));
-    assert.match(await popup.$eval("#host", (e) => e.textContent), /feedwarden-tiny-v7/);
+    assert.match(await popup.$eval("#host", (e) => e.textContent), /feedwarden-tiny-v8/);
 
     const page = await browser.newPage();
     const t0 = Date.now();

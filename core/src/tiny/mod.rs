@@ -11,12 +11,12 @@ mod model;
 use std::sync::OnceLock;
 
 pub use judge::{FeedbackKind, FeedbackRow, TinyJudge};
-pub use model::{TinyError, TinyModel, MAGIC, SURFACE_FEATURES};
+pub use model::{TinyError, TinyModel, MAGIC, MAGIC_NO_BIGRAMS, SURFACE_FEATURES};
 
 use crate::Head;
 
 /// Id of the shipped tiny model (the `embedding_model` of its heads); part of every fallback verdict.
-pub const TINY_MODEL_ID: &str = "feedwarden-tiny-v7";
+pub const TINY_MODEL_ID: &str = "feedwarden-tiny-v8";
 
 /// The shipped model file, compiled in (a reference to it costs its size in the binary; unused, the linker
 /// drops it).

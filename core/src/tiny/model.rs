@@ -5,8 +5,12 @@
 use std::collections::HashMap;
 use std::fmt;
 
-/// File magic of `models/tiny/feedwarden-tiny.bin`.
-pub const MAGIC: &[u8; 8] = b"FWTINY02";
+/// File magic of `models/tiny/feedwarden-tiny.bin` (v8: with the hashed token-bigram table).
+pub const MAGIC: &[u8; 8] = b"FWTINY03";
+
+/// File magic of v2…v7's format, without the bigram table (still read: the features then stop after the
+/// surface features).
+pub const MAGIC_NO_BIGRAMS: &[u8; 8] = b"FWTINY02";
 
 /// Errors from reading a tiny model file.
 #[derive(Debug, thiserror::Error)]
@@ -20,6 +24,10 @@ pub enum TinyError {
     Vocabulary,
     #[error("tiny model declares {declared} tokens but its vocabulary lists {listed}")]
     TokenCount { declared: usize, listed: usize },
+    #[error("tiny model's bigram table is malformed: {0}")]
+    Bigrams(&'static str),
+    #[error("tiny model file has {0} bytes after its end")]
+    Trailing(usize),
 }
 
 /// Names of the surface features that follow the embedding in [`TinyModel::features`]. Mean pooling forgets
@@ -65,7 +73,12 @@ fn is_dropped(c: char) -> bool {
 /// * embedding: `normalize(mean(rows of the tokens) − mean_vector)`, the zero vector when there is no token;
 /// * features (what the heads read): the embedding followed by [`SURFACE_FEATURES`].
 ///
-/// The rows are stored as int8 with one f32 scale per row (`row = q · scale`).
+/// * bigram features (v8, `FWTINY03`): each adjacent pair of tokens among the first `tokens_read`, the first
+///   pair being (start, first token), picks a row of a hashed table ([`Bigrams::bucket`]); the features end
+///   with the mean of those rows (zeros when there is no token).
+///
+/// The rows are stored as int8 with one f32 scale per row (`row = q · scale`); the bigram table as signed 4- or
+/// 8-bit integers with one scale for the table.
 pub struct TinyModel {
     dim: usize,
     max_tokens: usize,
@@ -74,6 +87,78 @@ pub struct TinyModel {
     scales: Vec<f32>,
     table: Vec<i8>,
     vocab: HashMap<Box<str>, u32>,
+    bigrams: Option<Bigrams>,
+}
+
+/// The hashed token-bigram table, dequantised on load (`buckets · dim` f32: 512 KB for v8).
+struct Bigrams {
+    /// log2 of the number of rows.
+    bits: u32,
+    dim: usize,
+    tokens_read: usize,
+    rows: Vec<f32>,
+}
+
+impl Bigrams {
+    /// The row of the token pair (`prev`, `next`), where `prev` is 0 for the start and token id + 1 otherwise:
+    /// the top bits of `((prev << 16) + next + 1) · 0x9E3779B97F4A7C15` (wrapping).
+    fn bucket(&self, prev: u64, next: u32) -> usize {
+        let key = (prev << 16).wrapping_add(u64::from(next) + 1);
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - self.bits)) as usize
+    }
+
+    fn read(r: &mut Reader<'_>, vocab_size: usize) -> Result<Self, TinyError> {
+        let buckets = r.u32("the bigram header")?;
+        let dim = r.u32("the bigram header")?;
+        let tokens_read = r.u32("the bigram header")?;
+        let value_bits = r.u32("the bigram header")?;
+        let scale = r.f32s(1, "the bigram scale")?[0];
+        if !buckets.is_power_of_two() || !(2..=1 << 24).contains(&buckets) {
+            return Err(TinyError::Bigrams("the number of rows is not a power of two from 2 to 2^24"));
+        }
+        if dim == 0 || dim > 256 || tokens_read == 0 || vocab_size >= 1 << 16 {
+            return Err(TinyError::Bigrams("width, tokens read or vocabulary size out of range"));
+        }
+        if !scale.is_finite() {
+            return Err(TinyError::Bigrams("the scale is not finite"));
+        }
+        let n = buckets * dim;
+        let rows: Vec<f32> = match value_bits {
+            8 => r.take(n, "the bigram table")?.iter().map(|&b| f32::from(b as i8) * scale).collect(),
+            4 => r
+                .take(n.div_ceil(2), "the bigram table")?
+                .iter()
+                // two's complement nibbles, the first value in the low one
+                .flat_map(|&b| [((b << 4) as i8) >> 4, (b as i8) >> 4])
+                .take(n)
+                .map(|q| f32::from(q) * scale)
+                .collect(),
+            _ => return Err(TinyError::Bigrams("values are neither 4 nor 8 bits")),
+        };
+        Ok(Bigrams { bits: buckets.trailing_zeros(), dim, tokens_read, rows })
+    }
+
+    /// Mean of the rows of the text's token pairs, added to `out`.
+    fn features(&self, ids: &[u32], out: &mut Vec<f32>) {
+        let start = out.len();
+        out.resize(start + self.dim, 0.0);
+        let sum = &mut out[start..];
+        let mut prev = 0u64;
+        let mut n = 0usize;
+        for &t in ids.iter().take(self.tokens_read) {
+            let b = self.bucket(prev, t);
+            for (s, &v) in sum.iter_mut().zip(&self.rows[b * self.dim..(b + 1) * self.dim]) {
+                *s += v;
+            }
+            prev = u64::from(t) + 1;
+            n += 1;
+        }
+        if n > 0 {
+            for s in sum.iter_mut() {
+                *s /= n as f32;
+            }
+        }
+    }
 }
 
 impl fmt::Debug for TinyModel {
@@ -116,10 +201,13 @@ impl<'a> Reader<'a> {
 impl TinyModel {
     /// Read a model from the bytes of `feedwarden-tiny.bin` (little-endian: magic, u32 tokens, dim,
     /// max_tokens, max_token_chars; f32 mean[dim]; f32 scales[tokens]; i8 table[tokens·dim]; u32 length and
-    /// the vocabulary as UTF-8 lines, in row order).
+    /// the vocabulary as UTF-8 lines, in row order; then, for `FWTINY03`, the bigram table: u32 rows (a power of
+    /// two), width, tokens read and bits per value (4 or 8); f32 scale; the values row by row, two's complement,
+    /// two per byte for 4 bits with the first in the low nibble).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, TinyError> {
         let mut r = Reader { bytes, pos: 0 };
-        if r.take(8, "the magic")? != MAGIC {
+        let magic = r.take(8, "the magic")?;
+        if magic != MAGIC && magic != MAGIC_NO_BIGRAMS {
             return Err(TinyError::Magic);
         }
         let n = r.u32("the header")?;
@@ -136,7 +224,11 @@ impl TinyModel {
         if vocab.len() != n {
             return Err(TinyError::TokenCount { declared: n, listed: vocab.len() });
         }
-        Ok(TinyModel { dim, max_tokens, max_token_chars, mean, scales, table, vocab })
+        let bigrams = if magic == MAGIC { Some(Bigrams::read(&mut r, n)?) } else { None };
+        if r.pos != bytes.len() {
+            return Err(TinyError::Trailing(bytes.len() - r.pos));
+        }
+        Ok(TinyModel { dim, max_tokens, max_token_chars, mean, scales, table, vocab, bigrams })
     }
 
     /// Embedding dimension.
@@ -196,17 +288,21 @@ impl TinyModel {
     }
 
     /// What the heads read ([`Self::feature_dim`] values): the embedding followed by the surface features
-    /// ([`SURFACE_FEATURES`]). `text` should be normalised (`Post::judged_text`).
+    /// ([`SURFACE_FEATURES`]) and, with a bigram table, the mean of the text's bigram rows. `text` should be
+    /// normalised (`Post::judged_text`).
     pub fn features(&self, text: &str) -> Vec<f32> {
         let ids = self.tokenize(text);
         let mut out = self.embed_tokens(&ids);
         out.extend(surface_features(text, ids.len()));
+        if let Some(b) = &self.bigrams {
+            b.features(&ids, &mut out);
+        }
         out
     }
 
     /// Length of [`Self::features`]: the `dim` of the tiny heads.
     pub fn feature_dim(&self) -> usize {
-        self.dim + SURFACE_FEATURES.len()
+        self.dim + SURFACE_FEATURES.len() + self.bigrams.as_ref().map_or(0, |b| b.dim)
     }
 
     fn embed_tokens(&self, ids: &[u32]) -> Vec<f32> {

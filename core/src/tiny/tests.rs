@@ -43,6 +43,12 @@ fn tokens_embeddings_and_probabilities_match_python() {
             let (got, want) = (e[m.dim() + i], want.as_f64().unwrap() as f32);
             assert!((got - want).abs() <= tol, "{text:?} {}: {got} vs {want}", SURFACE_FEATURES[i]);
         }
+        let bigrams = row["bigram"].as_array().unwrap();
+        assert_eq!(m.dim() + SURFACE_FEATURES.len() + bigrams.len(), m.feature_dim());
+        for (i, want) in bigrams.iter().enumerate() {
+            let (got, want) = (e[m.dim() + SURFACE_FEATURES.len() + i], want.as_f64().unwrap() as f32);
+            assert!((got - want).abs() <= tol, "{text:?} bigram feature {i}: {got} vs {want}");
+        }
         for (key, want) in row["probabilities"].as_object().unwrap() {
             let (hid, sub) = key.split_once('/').map_or((key.as_str(), None), |(h, s)| (h, Some(s)));
             let head = shipped_heads().iter().find(|h| h.id == hid).unwrap();
@@ -84,6 +90,53 @@ fn bad_files_are_refused_with_a_reason() {
     let cut = &SHIPPED_MODEL_BYTES[..SHIPPED_MODEL_BYTES.len() / 2];
     let err = TinyModel::from_bytes(cut).unwrap_err();
     assert!(err.to_string().contains("truncated"), "{err}");
+    // the bigram table cut short, and one byte too many
+    let cut = &SHIPPED_MODEL_BYTES[..SHIPPED_MODEL_BYTES.len() - 1];
+    let err = TinyModel::from_bytes(cut).unwrap_err();
+    assert!(err.to_string().contains("the bigram table"), "{err}");
+    let mut long = SHIPPED_MODEL_BYTES.to_vec();
+    long.push(0);
+    assert!(matches!(TinyModel::from_bytes(&long), Err(TinyError::Trailing(1))));
+    // a malformed bigram header: rows not a power of two, then 5-bit values
+    let header = bigram_header_offset();
+    for (field, value, want) in [(0, 1000u32, "power of two"), (3, 5, "neither 4 nor 8 bits")] {
+        let mut bad = SHIPPED_MODEL_BYTES.to_vec();
+        bad[header + 4 * field..header + 4 * field + 4].copy_from_slice(&value.to_le_bytes());
+        let err = TinyModel::from_bytes(&bad).unwrap_err();
+        assert!(err.to_string().contains(want), "{err}");
+    }
+}
+
+/// Where the shipped file's bigram header starts (after the vocabulary).
+fn bigram_header_offset() -> usize {
+    let u32_at = |o: usize| u32::from_le_bytes(SHIPPED_MODEL_BYTES[o..o + 4].try_into().unwrap()) as usize;
+    let (n, dim) = (u32_at(8), u32_at(12));
+    let vocab_len_at = 24 + 4 * dim + 4 * n + n * dim;
+    vocab_len_at + 4 + u32_at(vocab_len_at)
+}
+
+#[test]
+fn the_v7_format_without_bigrams_is_still_read() {
+    let mut old = SHIPPED_MODEL_BYTES[..bigram_header_offset()].to_vec();
+    old[..8].copy_from_slice(MAGIC_NO_BIGRAMS);
+    let m = TinyModel::from_bytes(&old).unwrap();
+    assert_eq!(m.feature_dim(), m.dim() + SURFACE_FEATURES.len());
+    let text = "Comment YES if you agree";
+    assert_eq!(m.features(text)[..m.feature_dim()], shipped_model().features(text)[..m.feature_dim()]);
+}
+
+#[test]
+fn bigram_features_see_word_order() {
+    let m = shipped_model();
+    assert!(m.feature_dim() > m.dim() + SURFACE_FEATURES.len(), "the shipped model has a bigram table");
+    let bigrams = |t: &str| m.features(t)[m.dim() + SURFACE_FEATURES.len()..].to_vec();
+    // the same tokens in another order: the same embedding, other bigram features
+    let (a, b) = ("dog bites man", "man bites dog");
+    let (ea, eb) = (m.embed(a), m.embed(b));
+    assert!(ea.iter().zip(&eb).all(|(x, y)| (x - y).abs() < 1e-6), "the mean of the rows ignores order");
+    let (ba, bb) = (bigrams(a), bigrams(b));
+    assert!(ba.iter().zip(&bb).map(|(x, y)| (x - y).abs()).sum::<f32>() > 0.01, "{ba:?} vs {bb:?}");
+    assert!(bigrams("").iter().all(|&x| x == 0.0));
 }
 
 fn judge_for(src: &str) -> TinyJudge<'static> {
