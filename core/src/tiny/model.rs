@@ -90,13 +90,14 @@ pub struct TinyModel {
     bigrams: Option<Bigrams>,
 }
 
-/// The hashed token-bigram table, dequantised on load (`buckets · dim` f32: 512 KB for v8).
+/// The hashed token-bigram table, one i8 per value after unpacking (128 KB for v8), `value = q · scale`.
 struct Bigrams {
     /// log2 of the number of rows.
     bits: u32,
     dim: usize,
     tokens_read: usize,
-    rows: Vec<f32>,
+    scale: f32,
+    rows: Vec<i8>,
 }
 
 impl Bigrams {
@@ -123,19 +124,18 @@ impl Bigrams {
             return Err(TinyError::Bigrams("the scale is not finite"));
         }
         let n = buckets * dim;
-        let rows: Vec<f32> = match value_bits {
-            8 => r.take(n, "the bigram table")?.iter().map(|&b| f32::from(b as i8) * scale).collect(),
+        let rows: Vec<i8> = match value_bits {
+            8 => r.take(n, "the bigram table")?.iter().map(|&b| b as i8).collect(),
             4 => r
                 .take(n.div_ceil(2), "the bigram table")?
                 .iter()
                 // two's complement nibbles, the first value in the low one
                 .flat_map(|&b| [((b << 4) as i8) >> 4, (b as i8) >> 4])
                 .take(n)
-                .map(|q| f32::from(q) * scale)
                 .collect(),
             _ => return Err(TinyError::Bigrams("values are neither 4 nor 8 bits")),
         };
-        Ok(Bigrams { bits: buckets.trailing_zeros(), dim, tokens_read, rows })
+        Ok(Bigrams { bits: buckets.trailing_zeros(), dim, tokens_read, scale, rows })
     }
 
     /// Mean of the rows of the text's token pairs, added to `out`.
@@ -147,8 +147,8 @@ impl Bigrams {
         let mut n = 0usize;
         for &t in ids.iter().take(self.tokens_read) {
             let b = self.bucket(prev, t);
-            for (s, &v) in sum.iter_mut().zip(&self.rows[b * self.dim..(b + 1) * self.dim]) {
-                *s += v;
+            for (s, &q) in sum.iter_mut().zip(&self.rows[b * self.dim..(b + 1) * self.dim]) {
+                *s += f32::from(q) * self.scale;
             }
             prev = u64::from(t) + 1;
             n += 1;
