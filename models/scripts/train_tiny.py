@@ -110,6 +110,13 @@ GENERATED = "fit+cal"
 # on the judge's category probabilities, beside the frozen embedding and the surface features) and stored as
 # signed BIGRAM_BITS-bit integers with one scale. Word order is what the bag of tokens missed (models/cards/tiny.md,
 # "v8"); a few adds per token keep it inside issue 4's 0.2 ms, and 64 KB inside its 2 MB. 0 buckets: v7's format.
+# Teacher-labelled variants (--augment N): N fitting texts, drawn with the seed, each with one social-media ending
+# appended (AUG_ENDINGS, in turn); the judge's probabilities are their targets. The tiny heads learnt from the
+# labelled data that "!" means "a tweet, not a headline", so "Doctors HATE him! See why 👉" scored 0.01 clickbait
+# where the judge labels it; the variants show the student how the judge reads such endings. Measured with 6,000
+# (2026-12-05, models/cards/tiny.md "v8"): check posts 90.2 % instead of 90.4 %, so v8 ships without them.
+AUGMENT = 0
+AUG_ENDINGS = ["!", "!!!", " 👉", " 😱", "… 👇", "?!", " 🔥", "!! 😳"]
 BIGRAM_BUCKETS = 16384
 BIGRAM_DIM = 8
 BIGRAM_BITS = 4
@@ -484,6 +491,18 @@ def generated_pool(known: set[str]) -> tuple[list[str], list[str], list[str]]:
     return parts
 
 
+def augmented(texts: list[str], n: int, known: set[str]) -> list[str]:
+    """n seeded variants of distinct `texts`, each with one of AUG_ENDINGS appended (in turn), none in `known`."""
+    pool = sorted(set(texts))
+    rng = np.random.default_rng(SEED)
+    out: list[str] = []
+    for k, i in enumerate(rng.permutation(len(pool))[:n]):
+        t = pool[i].rstrip(" .!?") + AUG_ENDINGS[k % len(AUG_ENDINGS)]
+        if t not in known:
+            out.append(t)
+    return list(dict.fromkeys(out))
+
+
 def train_head(Xf, tf, Xc, yc, tc, Xv, yv, split: str, platt_on=None):
     """Logistic regression on soft targets (label/teacher mix), standardised features, penalty picked by
     cross-entropy against the soft calibration targets tc; then Platt scaling on tc."""
@@ -645,6 +664,7 @@ def main() -> None:
     ap.add_argument("--bigrams", type=int, default=BIGRAM_BUCKETS,
                     help="hashed token-bigram buckets, a power of two (0: v7's format, no bigram table)")
     ap.add_argument("--bigram-epochs", type=int, default=BIGRAM_EPOCHS)
+    ap.add_argument("--augment", type=int, default=AUGMENT, help="teacher-labelled variants (see AUGMENT)")
     ap.add_argument("--explore", action="store_true", help="train and report, write nothing")
     ap.add_argument("--every", type=int, default=1, help="keep every N-th text only (a quick check; implies --explore)")
     args = ap.parse_args()
@@ -669,13 +689,20 @@ def main() -> None:
     gemb, gtask = je.embed_all(gen_fit + gen_cal + gen_check, "generated" + sub)
     emb.update(gemb)
     task.update(gtask)
+    aug = augmented([rows[i].text for i in by_split["fit"]] + pool + gen_fit, args.augment,
+                    {r.text for r in rows} | set(pool) | set(gen_fit + gen_cal + gen_check)) if args.augment else []
+    if aug:
+        aemb, atask = je.embed_all(aug, "augmented" + sub)
+        emb.update(aemb)
+        task.update(atask)
+        log(f"{len(aug)} teacher-labelled variants with social-media endings")
     if args.generated == "none":
         gen_fit, gen_cal = [], []
     elif args.generated == "fit":
         gen_cal = []
     table_pool = pool  # the token table is fitted without the generated posts: user-defined categories (which
     # compare the embedding) then stay as v7 left them; the bigram table and the heads fit on them
-    pool = pool + gen_fit
+    pool = pool + gen_fit + aug
     nheads = native_heads()
 
     def teacher_head(h: dict, texts: list[str]) -> np.ndarray:
