@@ -71,11 +71,10 @@ fn is_dropped(c: char) -> bool {
 ///   longest token first (at most `max_token_chars` characters); a character that no token starts with is
 ///   skipped; at most `max_tokens` tokens per text;
 /// * embedding: `normalize(mean(rows of the tokens) − mean_vector)`, the zero vector when there is no token;
-/// * features (what the heads read): the embedding followed by [`SURFACE_FEATURES`].
-///
 /// * bigram features (v8, `FWTINY03`): each adjacent pair of tokens among the first `tokens_read`, the first
-///   pair being (start, first token), picks a row of a hashed table ([`Bigrams::bucket`]); the features end
-///   with the mean of those rows (zeros when there is no token).
+///   pair being (start, first token), picks a row of a hashed table (`Bigrams::bucket`); their mean (zeros
+///   when there is no token);
+/// * features (what the heads read): the embedding followed by [`SURFACE_FEATURES`] and the bigram features.
 ///
 /// The rows are stored as int8 with one f32 scale per row (`row = q · scale`); the bigram table as signed 4- or
 /// 8-bit integers with one scale for the table.
@@ -123,7 +122,9 @@ impl Bigrams {
         if !scale.is_finite() {
             return Err(TinyError::Bigrams("the scale is not finite"));
         }
-        let n = buckets * dim;
+        // at most 64 Mi values (and no overflow of a 32-bit usize on wasm32); the file must hold them all anyway
+        let n =
+            buckets.checked_mul(dim).filter(|&n| n <= 1 << 26).ok_or(TinyError::Bigrams("the table is too large"))?;
         let rows: Vec<i8> = match value_bits {
             8 => r.take(n, "the bigram table")?.iter().map(|&b| b as i8).collect(),
             4 => r

@@ -97,9 +97,11 @@ fn bad_files_are_refused_with_a_reason() {
     let mut long = SHIPPED_MODEL_BYTES.to_vec();
     long.push(0);
     assert!(matches!(TinyModel::from_bytes(&long), Err(TinyError::Trailing(1))));
-    // a malformed bigram header: rows not a power of two, then 5-bit values
+    // a malformed bigram header: rows not a power of two, a table too large to allocate, 5-bit values
     let header = bigram_header_offset();
-    for (field, value, want) in [(0, 1000u32, "power of two"), (3, 5, "neither 4 nor 8 bits")] {
+    for (field, value, want) in
+        [(0, 1000u32, "power of two"), (0, 1 << 24, "too large"), (3, 5, "neither 4 nor 8 bits")]
+    {
         let mut bad = SHIPPED_MODEL_BYTES.to_vec();
         bad[header + 4 * field..header + 4 * field + 4].copy_from_slice(&value.to_le_bytes());
         let err = TinyModel::from_bytes(&bad).unwrap_err();
