@@ -1,5 +1,6 @@
-//! The in-browser fallback model ("tiny"): static token embeddings small enough to ship inside the extension
-//! (≤ 2 MB), with heads distilled from the native judge on the data it was trained on, judged by the same policy engine.
+//! The in-browser fallback model ("tiny"): static token embeddings and hashed token bigrams small enough to ship
+//! inside the extension (≤ 2 MB), with heads distilled from the native judge on the data it was trained on, judged
+//! by the same policy engine.
 //!
 //! Everything here is pure (no I/O) and builds for wasm32: `wasm-classifier` exposes it to the extension,
 //! and native tests check it against the numbers `models/scripts/train_tiny.py` computed
