@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Probe: a tiny student that sees word order (a convolution over the token table), distilled with the generated
-feed-like posts. Measures; writes nothing (models/cards/tiny.md, "Tried for v8").
+"""Probe: a tiny student that sees word order (a convolution over the token table, or with --bigrams a hashed
+token-bigram table beside it), distilled with the generated feed-like posts. Measures; writes nothing
+(models/cards/tiny.md, "v8" and "Tried first for v8").
 
     .cache/venv/bin/pip install jax==0.10.2 optax==0.2.8         # once (../shared/ENVIRONMENT.md, "Fine-tuning")
     .cache/venv/bin/python models/scripts/probe_tiny_conv.py     # ~6 min on 2 cores after train_tiny.py's caches
