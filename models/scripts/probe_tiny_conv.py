@@ -101,7 +101,20 @@ def conv_features(rows: np.ndarray, conv: np.ndarray, conv_b: np.ndarray) -> np.
 
 
 BIGRAM_TOKENS = tt.BIGRAM_TOKENS
-bigram_ids = tt.bigram_ids  # the hashed pairs as train_tiny (v8) and core compute them
+TRIGRAMS = False  # --trigrams: token triples hashed into the same table as the pairs
+
+
+def bigram_ids(tok: list[int], buckets: int) -> list[int]:
+    """The hashed pairs as train_tiny (v8) and core compute them; with --trigrams also each triple (a, b, c)
+    among the same tokens: the top bits of (((a+1) << 32) + ((b+1) << 16) + c + 1) · 0xC2B2AE3D27D4EB4F."""
+    out = tt.bigram_ids(tok, buckets)
+    if TRIGRAMS:
+        shift = 64 - (buckets.bit_length() - 1)
+        t = [x + 1 for x in tok[:BIGRAM_TOKENS]]
+        for a, b, c in zip(t, t[1:], t[2:]):
+            key = ((a << 32) + (b << 16) + c) & 0xFFFFFFFFFFFFFFFF
+            out.append(((key * 0xC2B2AE3D27D4EB4F) & 0xFFFFFFFFFFFFFFFF) >> shift)
+    return out
 
 
 def quantize_table(m: np.ndarray, bits: int) -> np.ndarray:
@@ -125,7 +138,10 @@ def main() -> None:
     ap.add_argument("--bigram-dim", type=int, default=16)
     ap.add_argument("--bigram-bits", type=int, default=8, choices=(4, 8))
     ap.add_argument("--epochs", type=int, default=EPOCHS)
+    ap.add_argument("--trigrams", action="store_true", help="also hash token triples into the bigram table")
     args = ap.parse_args()
+    global TRIGRAMS
+    TRIGRAMS = args.trigrams
     channels = args.channels
     nb, bd = args.bigrams, (args.bigram_dim if args.bigrams else 0)
     t0 = time.time()
@@ -155,8 +171,8 @@ def main() -> None:
     # ---- the convolution, distilled (JAX) ----
     ids = np.zeros((len(fit_texts), TRAIN_TOKENS), np.int32)
     mask = np.zeros((len(fit_texts), TRAIN_TOKENS), np.float32)
-    bids = np.zeros((len(fit_texts), BIGRAM_TOKENS), np.int32)
-    bmask = np.zeros((len(fit_texts), BIGRAM_TOKENS), np.float32)
+    bids = np.zeros((len(fit_texts), 2 * BIGRAM_TOKENS), np.int32)
+    bmask = np.zeros((len(fit_texts), 2 * BIGRAM_TOKENS), np.float32)
     emb = np.zeros((len(fit_texts), table.dim if nb else 0), np.float32)  # with bigrams the heads read it too
     sf = np.zeros((len(fit_texts), len(tt.SURFACE)), np.float32)
     for k, t in enumerate(fit_texts):
