@@ -63,6 +63,7 @@ test("no host: posts are filtered by the WASM engine, the popup says so; the hos
     const pending = await b.sw.evaluate(async () => (await chrome.storage.local.get("fallbackFeedback")).fallbackFeedback);
     assert.equal(pending?.length, 1, JSON.stringify(pending));
     assert.equal(pending[0].rule, "crypto");
+    assert.equal(pending[0].model, "feedwarden-tiny-v7", "the row names its embedding, which v8 shares with v7");
     assert.match(pending[0].post?.text ?? "", /Bitcoin ETF inflows/, "the post waits in storage.local for the host");
 
     // The host is installed and comes back: it takes over and the page is judged again by it.

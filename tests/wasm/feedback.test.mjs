@@ -55,6 +55,12 @@ test('"hide more like this" for every rule raises a post the model let through',
   engine.free();
 });
 
+test('the engine names its embedding: v8 has v7\'s token table, so corrections stored under v7 still apply', () => {
+  const info = JSON.parse(wasm.modelInfo());
+  assert.equal(info.model, 'feedwarden-tiny-v8');
+  assert.equal(info.embedding, 'feedwarden-tiny-v7'); // core/src/tiny/tests.rs holds the table's fingerprint
+});
+
 test('bad feedback is refused; rows of another model are ignored', () => {
   const engine = new wasm.TinyEngine('');
   assert.throws(() => engine.setFeedback('{"not": "rows"}'), /feedback JSON/);

@@ -8,7 +8,7 @@
 use feedwarden_core::decision::Scores;
 use feedwarden_core::policy::{builtin_policy_source, parse_policy, resolve, EffectivePolicy, LoadedFile};
 use feedwarden_core::protocol::VerdictOut;
-use feedwarden_core::tiny::{shipped_heads, shipped_model, FeedbackRow, TinyJudge, TINY_MODEL_ID};
+use feedwarden_core::tiny::{shipped_heads, shipped_model, FeedbackRow, TinyJudge, TINY_EMBEDDING_ID, TINY_MODEL_ID};
 use feedwarden_core::{decide, Post};
 use wasm_bindgen::prelude::*;
 
@@ -61,13 +61,15 @@ pub fn decide_str(policy_source: &str, post_json: &str, scores_json: &str) -> Re
     Ok(serde_json::to_string(&decide(&policy, &post, &scores)).expect("verdicts serialize"))
 }
 
-/// What judges in the browser: `{engine, model, tokens, dim, heads}` as JSON.
+/// What judges in the browser: `{engine, model, embedding, tokens, dim, heads}` as JSON (`embedding`: the id
+/// stored feedback rows carry, [`TINY_EMBEDDING_ID`]).
 #[wasm_bindgen(js_name = modelInfo)]
 pub fn model_info() -> String {
     let m = shipped_model();
     serde_json::json!({
         "engine": ENGINE,
         "model": TINY_MODEL_ID,
+        "embedding": TINY_EMBEDDING_ID,
         "tokens": m.vocab_size(),
         "dim": m.dim(),
         "heads": shipped_heads().iter().map(|h| &h.id).collect::<Vec<_>>(),

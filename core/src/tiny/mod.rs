@@ -19,6 +19,12 @@ use crate::Head;
 /// Id of the shipped tiny model (the `embedding_model` of its heads); part of every fallback verdict.
 pub const TINY_MODEL_ID: &str = "feedwarden-tiny-v8";
 
+/// Id of the model whose token table, and so whose embedding, the shipped one has byte for byte. Reader
+/// feedback the extension stores in fallback carries the embedding of the post under this id, so rows given
+/// under v7 keep applying under v8 (which added only the bigram table). A new token table needs a new id here
+/// (a test holds the table's fingerprint).
+pub const TINY_EMBEDDING_ID: &str = "feedwarden-tiny-v7";
+
 /// The shipped model file, compiled in (a reference to it costs its size in the binary; unused, the linker
 /// drops it).
 pub const SHIPPED_MODEL_BYTES: &[u8] = include_bytes!("../../../models/tiny/feedwarden-tiny.bin");

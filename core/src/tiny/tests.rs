@@ -118,6 +118,20 @@ fn bigram_header_offset() -> usize {
 }
 
 #[test]
+fn the_embedding_id_names_the_token_table_in_the_file() {
+    // FNV-1a over everything before the bigram table (header, mean, scales, rows, vocabulary): what the
+    // embedding depends on. If this fails, the token table changed: feedback stored under TINY_EMBEDDING_ID no
+    // longer fits, so give TINY_EMBEDDING_ID the new model's id and record the new fingerprint.
+    let fnv = SHIPPED_MODEL_BYTES[8..bigram_header_offset()]
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
+    assert_eq!((TINY_EMBEDDING_ID, fnv), ("feedwarden-tiny-v7", TOKEN_TABLE_FNV), "{fnv:#x}");
+}
+
+/// The fingerprint of v7's token table (also v8's; computed the same way over v7's whole file after its magic).
+const TOKEN_TABLE_FNV: u64 = 0x4389_7ca8_c29e_65e0;
+
+#[test]
 fn the_v7_format_without_bigrams_is_still_read() {
     let mut old = SHIPPED_MODEL_BYTES[..bigram_header_offset()].to_vec();
     old[..8].copy_from_slice(MAGIC_NO_BIGRAMS);

@@ -30,6 +30,8 @@ export interface FeedbackRow {
   site?: string | null;
   kind: FeedbackKind;
   embedding: number[];
+  /** Whose embedding this is: `modelInfo().embedding`, the id of the tiny model whose token table the engine
+   * has (v8 shares v7's, so rows stored under v7 still apply). Rows of another embedding are not applied. */
   model: string;
   post?: Post;
 }
@@ -37,6 +39,8 @@ export interface FeedbackRow {
 export interface WasmInfo {
   engine: string;
   model: string;
+  /** The id stored feedback rows carry (see `FeedbackRow.model`). */
+  embedding: string;
   tokens: number;
   dim: number;
   heads: string[];
@@ -100,7 +104,7 @@ export class WasmEngine {
     const id = (rows.at(-1)?.id ?? 0) + 1;
     const kept: Post = { id: post.id, text: post.text.slice(0, MAX_PENDING_TEXT_CHARS) };
     for (const k of ["quoted_text", "site", "author", "url", "created_at"] as const) if (post[k]) kept[k] = post[k];
-    rows.push({ id, rule: rule ?? null, site: post.site ?? null, kind, embedding, model: this.info?.model ?? "", post: kept });
+    rows.push({ id, rule: rule ?? null, site: post.site ?? null, kind, embedding, model: this.info?.embedding ?? "", post: kept });
     await api.storage.local.set({ [FEEDBACK_KEY]: rows.slice(-MAX_FEEDBACK_ROWS) });
     return { type: "feedback", stored: true, feedback_id: id, duplicate: false };
   }
@@ -122,7 +126,7 @@ export class WasmEngine {
     const rows = await storedFeedback();
     const key = (r: FeedbackRow[] | null) => (r?.length ? `${r.length}:${r.at(-1)!.id}` : "");
     if (this.feedbackRows !== null && key(rows) === key(this.feedbackRows)) return;
-    engine.setFeedback(JSON.stringify(rows.filter((r) => r.model === this.info?.model)));
+    engine.setFeedback(JSON.stringify(rows.filter((r) => r.model === this.info?.embedding)));
     this.feedbackRows = rows;
   }
 
