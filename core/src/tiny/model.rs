@@ -144,16 +144,16 @@ impl Bigrams {
         let start = out.len();
         out.resize(start + self.dim, 0.0);
         let sum = &mut out[start..];
+        let read = &ids[..ids.len().min(self.tokens_read)];
         let mut prev = 0u64;
-        let mut n = 0usize;
-        for &t in ids.iter().take(self.tokens_read) {
+        for &t in read {
             let b = self.bucket(prev, t);
             for (s, &q) in sum.iter_mut().zip(&self.rows[b * self.dim..(b + 1) * self.dim]) {
                 *s += f32::from(q) * self.scale;
             }
             prev = u64::from(t) + 1;
-            n += 1;
         }
+        let n = read.len();
         if n > 0 {
             for s in sum.iter_mut() {
                 *s /= n as f32;
