@@ -731,13 +731,17 @@ def main() -> None:
     tb = TinyBuilder(vocab, wl, train_texts, args.tokens, args.dim)
     refit_lambda = refit_table(tb, list(dict.fromkeys(train_texts + table_pool)), val_texts, emb, np.stack(dirs, 1))
     tb.set_mean(train_texts)
+    cache: dict[str, np.ndarray] = {}
     if args.bigrams:
+        base = tb.features(fit_texts)  # embedding + surface features: what the bigram table is trained beside
         tb.set_bigrams(train_bigrams(
-            tb.features(fit_texts), [bigram_ids(tokenize(normalize(t), tb.vocab), args.bigrams) for t in fit_texts],
+            base, [bigram_ids(tokenize(normalize(t), tb.vocab), args.bigrams) for t in fit_texts],
             np.stack([teacher_head(nheads[h], fit_texts) for h in jd.CATEGORIES], 1), args.bigrams, BIGRAM_DIM,
             args.bigram_epochs))
+        # the heads' features of the fitting texts: those rows and their bigram features (tb.features's values,
+        # without embedding the ~100k texts a second time)
+        cache.update(zip(fit_texts, np.hstack([base, tb.bigram_features([normalize(t) for t in fit_texts])])))
     n_features = args.dim + len(SURFACE) + tb.bigram_rows.shape[1]
-    cache: dict[str, np.ndarray] = {}
 
     def X(texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in cache]
