@@ -112,10 +112,14 @@ def load_shipped_heads() -> tuple[list[str], np.ndarray, np.ndarray, dict]:
 
 
 class Graph:
-    def __init__(self) -> None:
+    """The shipped int8 judge graph, run as the host runs it (its disabled optimisers, export_minilm.make_session)
+    unless `disabled_optimizers` says otherwise."""
+
+    def __init__(self, disabled_optimizers: str | None = None) -> None:
         from tokenizers import Tokenizer
         self.tok = Tokenizer.from_file(str(MODEL_DIR / "tokenizer.json"))
-        self.sess = make_session(MODEL_DIR / "model.int8.onnx")
+        self.sess = make_session(MODEL_DIR / "model.int8.onnx", **(
+            {} if disabled_optimizers is None else {"disabled_optimizers": disabled_optimizers}))
 
     def run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         ids, mask, types = encode(self.tok, texts)

@@ -361,12 +361,20 @@ def encode(tok, texts):
     return ids, mask, types
 
 
-def make_session(path: Path, threads: int = 0):
+# ONNX Runtime graph optimisers the host's text encoder runs without (native-host/models/src/images/provider.rs,
+# ENCODER_DISABLED_OPTIMIZERS): ORT 1.31's CPU kernel for the fused Add + LayerNormalization is ~3x slower than the
+# pair. Sessions here leave them out too, so calibration and golden values are what the host computes.
+ENCODER_DISABLED_OPTIMIZERS = "SkipLayerNormFusion"
+
+
+def make_session(path: Path, threads: int = 0, disabled_optimizers: str = ENCODER_DISABLED_OPTIMIZERS):
     import onnxruntime as ort
     so = ort.SessionOptions()
     if threads:
         so.intra_op_num_threads = threads
     so.log_severity_level = 3
+    if disabled_optimizers:
+        so.add_session_config_entry("optimization.disable_specified_optimizers", disabled_optimizers)
     return ort.InferenceSession(str(path), so, providers=["CPUExecutionProvider"])
 
 

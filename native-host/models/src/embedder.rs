@@ -7,7 +7,7 @@ use crate::model_error::{ModelError, SETUP_HINT};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use crate::images::provider::{load_session_with, ProviderChoice};
+use crate::images::provider::{load_session_with, ProviderChoice, ENCODER_DISABLED_OPTIMIZERS};
 use ndarray::Array2;
 use ort::session::Session;
 use ort::value::Tensor;
@@ -185,9 +185,15 @@ impl Embedder {
         // Sessions are made where every model's are; the encoder stays on the CPU (its pool is sized by
         // cores, and a post's few milliseconds there are not worth a GPU round trip). Both graphs share the
         // pool's prepacked weights (the bottom layers are the same bytes).
-        let loaded =
-            load_session_with(env, &path, self.opts.intra_threads, ProviderChoice::Cpu, self.opts.prepacked.as_ref())
-                .map_err(|e| ModelError::ModelLoad { path: path.clone(), source: e })?;
+        let loaded = load_session_with(
+            env,
+            &path,
+            self.opts.intra_threads,
+            ProviderChoice::Cpu,
+            self.opts.prepacked.as_ref(),
+            ENCODER_DISABLED_OPTIMIZERS,
+        )
+        .map_err(|e| ModelError::ModelLoad { path: path.clone(), source: e })?;
         self.provider = loaded.provider;
         Ok(loaded.session)
     }
