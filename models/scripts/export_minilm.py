@@ -361,7 +361,7 @@ def encode(tok, texts):
     return ids, mask, types
 
 
-# ONNX Runtime graph optimisers the host's text encoder runs without (native-host/models/src/images/provider.rs,
+# ONNX Runtime graph optimisers the host's text encoder runs without (native-host/models/src/embedder.rs,
 # ENCODER_DISABLED_OPTIMIZERS): ORT 1.31's CPU kernel for the fused Add + LayerNormalization is ~3x slower than the
 # pair. Sessions here leave them out too, so calibration and golden values are what the host computes.
 ENCODER_DISABLED_OPTIMIZERS = "SkipLayerNormFusion"

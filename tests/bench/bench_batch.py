@@ -89,7 +89,7 @@ def main():
         tok.enable_truncation(128)
         sess = ort.InferenceSession(str(mdir / "task.int8.onnx"), providers=["CPUExecutionProvider"])
         # like for like: the same session without the optimiser the host leaves out (ENCODER_DISABLED_OPTIMIZERS in
-        # native-host/models/src/images/provider.rs); reported beside the ratio, which is against Python's defaults
+        # native-host/models/src/embedder.rs); reported beside the ratio, which is against Python's defaults
         so = ort.SessionOptions()
         so.add_session_config_entry("optimization.disable_specified_optimizers", "SkipLayerNormFusion")
         host_opts = ort.InferenceSession(str(mdir / "task.int8.onnx"), so, providers=["CPUExecutionProvider"])

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where the judge's encoder spends its time, per ONNX operator type, with ONNX Runtime's default graph optimisers
 and with the host's (`SkipLayerNormFusion` left out: ENCODER_DISABLED_OPTIMIZERS in
-native-host/models/src/images/provider.rs). See docs/benchmarks.md, "Without SkipLayerNormFusion".
+native-host/models/src/embedder.rs). See docs/benchmarks.md, "Without SkipLayerNormFusion".
 
     .cache/venv/bin/python tests/bench/encoder_ops.py [--n 2000] [--reps 3]
 

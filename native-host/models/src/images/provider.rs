@@ -29,14 +29,6 @@ impl ProviderChoice {
     }
 }
 
-/// Graph optimisers the text encoder's CPU sessions run without. `SkipLayerNormFusion` merges each residual
-/// Add with the LayerNormalization after it; ONNX Runtime 1.31's CPU kernel for the merged op took 22 % of the
-/// judge's time on these CPUs, where the unmerged pair takes 7 %: without it a post costs ~19 % less CPU
-/// (docs/benchmarks.md, "SkipLayerNorm"). The maths are the same; the int8 graph's outputs move within its own
-/// batch-to-batch noise. `models/scripts/export_minilm.py`'s `make_session` disables the same optimiser, so
-/// calibration, golden files and the tiny model's teacher see what the host computes.
-pub const ENCODER_DISABLED_OPTIMIZERS: &str = "SkipLayerNormFusion";
-
 /// A loaded session and the provider that runs it (`"CUDA"` or `"CPU"`), with why CUDA was not used.
 #[derive(Debug)]
 pub struct LoadedSession {
@@ -58,8 +50,8 @@ pub fn load_session(
 
 /// [`load_session`] sharing `prepacked` weights with the other sessions of the same model (the encoder's
 /// pool: one session per core, one copy of the prepacked MatMul weights), with ONNX Runtime's graph
-/// optimisers named in `disabled_optimizers` (comma-separated, e.g. [`ENCODER_DISABLED_OPTIMIZERS`]; "" for
-/// none) left out of every session.
+/// optimisers named in `disabled_optimizers` (comma-separated, e.g. the encoder's
+/// `ENCODER_DISABLED_OPTIMIZERS`; "" for none) left out of every session.
 pub fn load_session_with(
     env: &ort::environment::Environment,
     model: &Path,
