@@ -822,6 +822,16 @@ def main() -> None:
         f"{np.mean([a == b for a, b in zip(tiny_check, judge_check)]):.4f} (showing all: "
         f"{judge_check.count('show') / max(len(judge_check), 1):.4f}); judge {action_counts(judge_check)}; "
         f"tiny {action_counts(tiny_check)}")
+    import own_posts  # issue 13's examples (never trained on): the judge's and the student's verdicts
+    examples = own_posts.ISSUE_EXAMPLES[:3] + ["\n".join(own_posts.ISSUE_EXAMPLES[3:5])] + own_posts.ISSUE_EXAMPLES[5:]
+    ex_judge = je.embed_single(examples)[1].astype(np.float64)
+    ex_tiny = X(examples)
+    for i, t in enumerate(examples):
+        pj = {h: float(th.prob(nheads[h], ex_judge[i:i + 1])[0]) for h in nheads}
+        pt = {h: float(th.prob(heads[h], ex_tiny[i:i + 1])[0]) for h in heads}
+        log(f"issue 13 example {t!r}: judge {defaults_action(pj)} ("
+            + ", ".join(f"{h} {pj[h]:.2f}" for h in jd.CATEGORIES) + f"), tiny {defaults_action(pt)} ("
+            + ", ".join(f"{h} {pt[h]:.2f}" for h in jd.CATEGORIES) + ")")
     for name, v, _ in report:
         log(f"  {name}: auc {v['roc_auc']:.3f} f1 {v['f1_at_0_5']:.3f} brier {v['brier']:.3f}")
     if args.explore:
