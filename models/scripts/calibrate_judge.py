@@ -112,14 +112,13 @@ def load_shipped_heads() -> tuple[list[str], np.ndarray, np.ndarray, dict]:
 
 
 class Graph:
-    """The shipped int8 judge graph, run as the host runs it (its disabled optimisers, export_minilm.make_session)
-    unless `disabled_optimizers` says otherwise."""
+    """The shipped int8 judge graph; `disabled_optimizers` as ONNX Runtime's session config takes them ("" = its
+    defaults, which made the committed files)."""
 
-    def __init__(self, disabled_optimizers: str | None = None) -> None:
+    def __init__(self, disabled_optimizers: str = "") -> None:
         from tokenizers import Tokenizer
         self.tok = Tokenizer.from_file(str(MODEL_DIR / "tokenizer.json"))
-        self.sess = make_session(MODEL_DIR / "model.int8.onnx", **(
-            {} if disabled_optimizers is None else {"disabled_optimizers": disabled_optimizers}))
+        self.sess = make_session(MODEL_DIR / "model.int8.onnx", disabled_optimizers=disabled_optimizers)
 
     def run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         ids, mask, types = encode(self.tok, texts)
@@ -201,6 +200,10 @@ def main() -> None:
     ap.add_argument("--delta", type=Path, default=DELTA)
     ap.add_argument("--model-dir", type=Path, default=MODEL_DIR)
     ap.add_argument("--out", type=Path, help="write the files under this folder instead of the repository's")
+    ap.add_argument("--disabled-optimizers", default="", metavar="LIST",
+                    help="ONNX Runtime optimisers to leave out (e.g. SkipLayerNormFusion, as the host does; "
+                         "export_minilm.HOST_DISABLED_OPTIMIZERS), to measure what the host's runtime changes "
+                         "(needs --out: the committed files are made with ORT's defaults)")
     ap.add_argument("--every", type=int, default=1, help="keep every N-th row only (a quick check of the script)")
     ap.add_argument("--trained-heads", action="store_true", help="calibrate the delta's own heads and leave out "
                     "refit_heads.py's, to compare fine-tuning runs (needs --out)")
@@ -208,6 +211,8 @@ def main() -> None:
     DELTA, MODEL_DIR = args.delta, args.model_dir
     if args.trained_heads and not args.out:
         th.die("--trained-heads writes heads that are not the shipped ones: give --out")
+    if args.disabled_optimizers and not args.out:
+        th.die("--disabled-optimizers writes files the committed ones are not made with: give --out")
     if args.out:
         HEADS_DIR, GOLDEN, REPORT = args.out / "heads", args.out / "heads_golden.json", args.out / "validation.json"
         HEADS_DIR.mkdir(parents=True, exist_ok=True)
@@ -216,7 +221,7 @@ def main() -> None:
     if tasks != jd.TASKS:
         log(f"note: delta tasks {tasks} differ from judge_data.TASKS")
     rows = [r for r in jd.build(th.data_root()) if r.split in ("cal", "val")][::args.every]
-    g = Graph()
+    g = Graph(args.disabled_optimizers)
     emb, task = g.embed([r.text for r in rows])
     y, m = jd.label_matrix(rows) if tasks == jd.TASKS else (None, None)
     logits = task.astype(np.float64) @ W.T + B

@@ -603,14 +603,6 @@ def normalize(text: str) -> str:
     return "".join(out)
 
 
-# ONNX Runtime optimisers the teacher's session leaves out. "" = ORT's defaults, which computed the judge's
-# embeddings for tiny v8 and for the judge's head refit (refit_heads.py reads them from here): kept so that reruns
-# rebuild those committed files byte for byte. Since 2026-12-05 the host runs the judge without
-# SkipLayerNormFusion (export_minilm.ENCODER_DISABLED_OPTIMIZERS, ~19 % less CPU); outputs move within the int8
-# graph's batch noise (models/cards/judge.md). The next re-distillation should switch to the host's setting.
-TEACHER_DISABLED_OPTIMIZERS = ""
-
-
 class JudgeEmbedder:
     """The shipped judge graph (models/build/feedwarden-judge/model.int8.onnx): per text, the stock MiniLM
     sentence embedding (the token table is re-fitted to it) and the task embedding (the teacher's input).
@@ -623,7 +615,7 @@ class JudgeEmbedder:
         if not self.model.is_file():
             th.die(f"{self.model} missing: run models/scripts/setup_models.sh first")
         self.model_sha = sha256_file(self.model)
-        self.graph = calibrate_judge.Graph(TEACHER_DISABLED_OPTIMIZERS)
+        self.graph = calibrate_judge.Graph()
         self.tok = self.graph.tok
 
     def _run(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -631,8 +623,7 @@ class JudgeEmbedder:
 
     def embed_all(self, texts: list[str], name: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
         uniq = sorted(set(texts))
-        h = hashlib.sha256(f"{self.model_sha}\nbatch={th.BATCH}\n".encode() +
-                           (f"disabled={TEACHER_DISABLED_OPTIMIZERS}\n".encode() if TEACHER_DISABLED_OPTIMIZERS else b""))
+        h = hashlib.sha256(f"{self.model_sha}\nbatch={th.BATCH}\n".encode())
         for t in uniq:
             h.update(t.encode("utf-8") + b"\0")
         path = ROOT / ".cache" / "tiny" / f"judge-{name}-{h.hexdigest()[:24]}.npz"

@@ -136,8 +136,9 @@ pub struct Encoded {
 /// LayerNormalization after it; ONNX Runtime 1.31's CPU kernel for the merged op took 22 % of the judge's kernel
 /// time on these CPUs, where the unmerged pair takes 7 %: without it a post costs ~20 % less CPU
 /// (docs/benchmarks.md, "Without SkipLayerNormFusion"). The maths are the same; the int8 graph's outputs move
-/// within its own batch-to-batch noise. `models/scripts/export_minilm.py`'s `make_session` leaves out the same
-/// optimiser, so the judge's calibration and the golden files are computed as the host computes.
+/// within its own batch-to-batch noise. The Python scripts that calibrate the judge and write the golden files
+/// keep ONNX Runtime's defaults, so that reruns rebuild the committed files; `calibrate_judge.py
+/// --disabled-optimizers SkipLayerNormFusion --out DIR` measures what this setting changes (models/cards/judge.md).
 pub const ENCODER_DISABLED_OPTIMIZERS: &str = "SkipLayerNormFusion";
 
 /// One encoder session. `embed` takes `&mut self` (ONNX Runtime sessions run one call at a time): use one
