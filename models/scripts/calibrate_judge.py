@@ -201,9 +201,9 @@ def main() -> None:
     ap.add_argument("--model-dir", type=Path, default=MODEL_DIR)
     ap.add_argument("--out", type=Path, help="write the files under this folder instead of the repository's")
     ap.add_argument("--disabled-optimizers", default="", metavar="LIST",
-                    help="ONNX Runtime optimisers to leave out (e.g. SkipLayerNormFusion, as the host does; "
-                         "export_minilm.HOST_DISABLED_OPTIMIZERS), to measure what the host's runtime changes "
-                         "(needs --out: the committed files are made with ORT's defaults)")
+                    help="ONNX Runtime optimisers to leave out (SkipLayerNormFusion: as the host's encoder does, "
+                         "ENCODER_DISABLED_OPTIMIZERS in native-host/models/src/embedder.rs), to measure what the "
+                         "host's runtime changes (needs --out: the committed files are made with ORT's defaults)")
     ap.add_argument("--every", type=int, default=1, help="keep every N-th row only (a quick check of the script)")
     ap.add_argument("--trained-heads", action="store_true", help="calibrate the delta's own heads and leave out "
                     "refit_heads.py's, to compare fine-tuning runs (needs --out)")

@@ -361,15 +361,13 @@ def encode(tok, texts):
     return ids, mask, types
 
 
-# The ONNX Runtime graph optimiser the host's text encoder runs without (ENCODER_DISABLED_OPTIMIZERS in
-# native-host/models/src/embedder.rs: ORT 1.31's CPU kernel for the fused Add + LayerNormalization is ~3x slower
-# than the pair). The scripts that build, check and calibrate the models keep ORT's defaults, which made every
-# committed calibration, golden file, head refit and tiny model, so that reruns rebuild them byte for byte; what
-# the host's setting changes is measured with `calibrate_judge.py --disabled-optimizers` (models/cards/judge.md).
-HOST_DISABLED_OPTIMIZERS = "SkipLayerNormFusion"
-
-
 def make_session(path: Path, threads: int = 0, disabled_optimizers: str = ""):
+    """A CPU session with ONNX Runtime's default graph optimisers, less `disabled_optimizers` (comma-separated).
+    The host's text encoder leaves out SkipLayerNormFusion (ENCODER_DISABLED_OPTIMIZERS in
+    native-host/models/src/embedder.rs: ORT 1.31's CPU kernel for the fused Add + LayerNormalization is ~3x
+    slower than the pair). The scripts that build, check and calibrate the models keep the defaults, which made
+    every committed calibration, golden file, head refit and tiny model, so that reruns rebuild them byte for
+    byte; `calibrate_judge.py --disabled-optimizers` measures what the host's setting changes."""
     import onnxruntime as ort
     so = ort.SessionOptions()
     if threads:
