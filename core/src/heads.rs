@@ -94,11 +94,6 @@ impl Head {
             .map(|s| (s.id.clone(), calibrated(&s.weights, s.bias, s.calibration, embedding)))
             .collect()
     }
-
-    /// Human name of a sub-label id, if this head has it.
-    pub fn sub_label_name(&self, id: &str) -> Option<&str> {
-        self.sub_labels.iter().find(|s| s.id == id).map(|s| s.name.as_str())
-    }
 }
 
 const BUILTIN_HEAD_JSON: [&str; 4] = [
